@@ -1,0 +1,168 @@
+// The client side of GAWP/1: connects with a deadline, runs the handshake and returns an
+// authenticated Connection. Every failure here happens before any request is written, so each
+// error says the request never reached the server (mayHaveReachedServer = false).
+import { connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { AbortError, ConnectionError, GawError, ProtocolError, TimeoutError, UsageError } from '../errors.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
+import { Connection } from './connection.js';
+import {
+  CONFIRM_BYTES, REJECT_BYTES, agree, clientConfirm, decodeHello, decodeReject, deriveKeys, encodeHello,
+  generateEphemeral, hasMagic, isReject, isSameTag, serverConfirm, serverHelloBytes, transcriptHash, VERSION,
+} from './handshake.js';
+import { resolveLimits } from './options.js';
+import type { PostofficeLimits } from './options.js';
+import { HandshakeReader } from './reader.js';
+import { createOpener, createSealer } from './seal.js';
+import { FLAG_FS, codecBytes, codecNames, rejectReasons, suiteNames, suites } from './suite.js';
+import type { CodecName, RejectReason, SuiteName } from './suite.js';
+
+export interface DialOptions extends Partial<PostofficeLimits> {
+  host: string;
+  port: number;
+  suite: SuiteName;
+  /** The decoded pre-shared key; required unless the suite is `none`. */
+  psk?: Buffer | undefined;
+  keyId?: number;
+  codec?: CodecName;
+  /** Offer X25519 forward secrecy (default true with a secret). */
+  forwardSecrecy?: boolean;
+  /** The TCP connect deadline (default 10 s). */
+  connectTimeoutMs?: number;
+  signal?: AbortSignal | undefined;
+  logger?: Logger;
+}
+
+/** Connects and handshakes; rejects with a GawError that says what went wrong. */
+export async function dial(options: DialOptions): Promise<Connection> {
+  const limits = resolveLimits(options);
+  const suite = suites[options.suite];
+  if (suite !== suites.none && options.psk === undefined) throw new UsageError('GAW_ERR_BAD_SECRET', `suite ${options.suite} needs a secret`);
+  options.signal?.throwIfAborted();
+  const socket = await openSocket(options);
+  const timer = setTimeout(() => {
+    socket.destroy(new TimeoutError('GAW_ERR_HANDSHAKE_TIMEOUT', `the handshake with ${options.host}:${options.port} did not finish within ${limits.handshakeTimeoutMs} ms`));
+  }, limits.handshakeTimeoutMs).unref();
+  const onAbort = () => socket.destroy(new AbortError());
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const reader = new HandshakeReader(socket);
+  try {
+    const connection = await handshake(socket, reader, options, suite, limits);
+    return connection;
+  } catch (err) {
+    socket.destroy();
+    const reason = (socket as { errored?: unknown }).errored;
+    if (reason instanceof GawError) throw reason;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function openSocket(options: DialOptions): Promise<Socket> {
+  const where = `${options.host}:${options.port}`;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: options.host, port: options.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 });
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    const onConnect = () => {
+      cleanup();
+      resolve(socket);
+    };
+    const onError = (err: NodeJS.ErrnoException) => {
+      cleanup();
+      socket.destroy();
+      const refused = err.code === 'ECONNREFUSED';
+      reject(new ConnectionError(refused ? 'GAW_ERR_CONN_REFUSED' : 'GAW_ERR_CONN_CLOSED',
+        refused ? `connection refused by ${where}` : `cannot connect to ${where}: ${err.message}`, { cause: err, mayHaveReachedServer: false }));
+    };
+    const onAbort = () => {
+      cleanup();
+      socket.destroy();
+      reject(new AbortError());
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      socket.destroy();
+      reject(new TimeoutError('GAW_ERR_CONNECT_TIMEOUT', `connecting to ${where} took longer than ${connectTimeoutMs} ms`));
+    }, connectTimeoutMs).unref();
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function handshake(socket: Socket, reader: HandshakeReader, options: DialOptions, suite: number, limits: PostofficeLimits): Promise<Connection> {
+  const keyId = suite === suites.none ? 0 : (options.keyId ?? 0);
+  const hasForwardSecrecy = suite !== suites.none && (options.forwardSecrecy ?? true);
+  const codec = codecBytes[options.codec ?? 'json'];
+  const ephemeral = hasForwardSecrecy ? generateEphemeral() : undefined;
+  const offered = { suite, flags: hasForwardSecrecy ? FLAG_FS : 0, codec, keyId, random: randomBytes(32), eph: ephemeral?.publicKey ?? Buffer.alloc(32) };
+  const clientHello = encodeHello(offered);
+  socket.write(clientHello);
+
+  const head = await reader.read(REJECT_BYTES);
+  if (!hasMagic(head)) throw badHandshake('the server did not answer with a GAWP/1 hello');
+  if (isReject(head)) throw rejected(decodeReject(head), options);
+  const serverHello = Buffer.concat([head, await reader.read(serverHelloBytes(suite) - REJECT_BYTES)]);
+  const hello = decodeHello(serverHello);
+  if (hello.version !== VERSION || hello.suite !== offered.suite || hello.flags !== offered.flags || hello.codec !== offered.codec || hello.keyId !== offered.keyId) {
+    throw badHandshake('the server hello does not match what was offered');
+  }
+  if (suite === suites.none) {
+    const session = { suite, codec, keyId, hasForwardSecrecy: false, sealer: createSealer(suite, undefined, undefined), opener: createOpener(suite, undefined, undefined) };
+    return new Connection(socket, session, limits, options.logger ?? silentLogger, reader.detach());
+  }
+  const shared = ephemeral ? agree(ephemeral, hello.eph) : undefined;
+  if (ephemeral && shared === undefined) throw badHandshake('the server sent an unusable X25519 key');
+  const th = transcriptHash(clientHello, serverHello);
+  const keys = deriveKeys({ psk: options.psk!, shared, clientRandom: offered.random, serverRandom: hello.random, th });
+  if (!isSameTag(serverHello.subarray(73, 73 + CONFIRM_BYTES), serverConfirm(keys, th))) {
+    throw new ProtocolError('GAW_ERR_AUTH_FAILED', 'authentication failed: the secret is probably wrong');
+  }
+  socket.write(clientConfirm(keys, th));
+  const session = {
+    suite, codec, keyId, hasForwardSecrecy,
+    sealer: createSealer(suite, keys.c2sEnc, keys.c2sMac),
+    opener: createOpener(suite, keys.s2cEnc, keys.s2cMac),
+  };
+  return new Connection(socket, session, limits, options.logger ?? silentLogger, reader.detach());
+}
+
+function badHandshake(message: string): ProtocolError {
+  return new ProtocolError('GAW_ERR_BAD_HANDSHAKE', message);
+}
+
+/** Turns a ServerReject into an error that says what the server wants. */
+function rejected({ reason, detail }: { reason: number; detail: number }, options: DialOptions): HandshakeRejectedError {
+  const why = (() => {
+    switch (reason) {
+      case rejectReasons.version: return `the server speaks GAWP up to version ${detail}`;
+      case rejectReasons.suite: return `server requires suite ${suiteNames[detail] ?? `#${detail}`}`;
+      case rejectReasons.codec: return `server does not support codec ${options.codec ?? 'json'} (it accepts ${codecNames[detail] ?? `#${detail}`})`;
+      case rejectReasons.keyId: return `server has no secret with key id ${options.keyId ?? 0}`;
+      case rejectReasons.busy: return 'server is busy (too many connections)';
+      case rejectReasons.flags: return detail & FLAG_FS ? 'server requires forward secrecy' : 'server rejected the hello flags';
+      default: return `server rejected the handshake (reason ${reason})`;
+    }
+  })();
+  return new HandshakeRejectedError(why, (Object.keys(rejectReasons) as RejectReason[]).find((k) => rejectReasons[k] === reason) ?? 'unknown');
+}
+
+/** The server refused the handshake; `reason` says why (`busy` is the only transient one). */
+export class HandshakeRejectedError extends ProtocolError {
+  readonly reason: RejectReason | 'unknown';
+
+  constructor(message: string, reason: RejectReason | 'unknown') {
+    super('GAW_ERR_HANDSHAKE_REJECTED', message);
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,264 @@
+// An authenticated GAWP/1 connection over a net.Socket, after the handshake: sends messages
+// (coalesced per tick into one DATA frame), receives them, carries CLOSE for graceful drain, and
+// enforces backpressure and the frame and idle timeouts. Knows nothing of JSON-RPC or codecs.
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { ConnectionError, GawError, ProtocolError, TimeoutError } from '../errors.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
+import { FrameDecoder, LEN_BYTES, packMessages, unpackMessages } from './frame.js';
+import type { PostofficeLimits } from './options.js';
+import type { Opener, Sealer } from './seal.js';
+import { codecNames, frameTypes, suiteNames } from './suite.js';
+import type { CodecName, SuiteName } from './suite.js';
+
+/** What the handshake settled on, and the per-direction sealer and opener it keyed. */
+export interface Session {
+  suite: number;
+  codec: number;
+  keyId: number;
+  hasForwardSecrecy: boolean;
+  sealer: Sealer;
+  opener: Opener;
+}
+
+export interface ConnectionEvents {
+  /** One message (a view valid until the listener returns; copy it to keep it). */
+  message: [message: Buffer];
+  /** The peer sent CLOSE: it will send no more requests (client) or take no new ones (server). */
+  goaway: [];
+  /** Emitted once; `err` is set when the connection failed rather than closed cleanly. */
+  close: [err: GawError | undefined];
+  /** The socket's unsent output fell back below the high-water mark. */
+  drain: [];
+}
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  readonly #socket: Socket;
+  readonly #session: Session;
+  readonly #limits: PostofficeLimits;
+  readonly #logger: Logger;
+  readonly #decoder: FrameDecoder;
+  #queue: Buffer[] = [];
+  #queueBytes = 0;
+  #isFlushScheduled = false;
+  #hasSentClose = false;
+  #hasReceivedClose = false;
+  #isClosed = false;
+  #isEnding = false;
+  #isPausedByBackpressure = false;
+  #isPausedByOwner = false;
+  #frameTimer: NodeJS.Timeout | undefined;
+  readonly #flush = () => this.#flushQueue();
+  readonly #onFrame = (frame: Buffer) => this.#handleFrame(frame);
+  readonly #onMessage = (message: Buffer) => this.emit('message', message);
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+
+  constructor(socket: Socket, session: Session, limits: PostofficeLimits, logger: Logger = silentLogger, initialBytes?: Buffer) {
+    super();
+    this.#socket = socket;
+    this.#session = session;
+    this.#limits = limits;
+    this.#logger = logger;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.#decoder = new FrameDecoder({ suite: session.suite, maxPayloadBytes: limits.maxPayloadBytes });
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', (err) => this.#fail(new ConnectionError('GAW_ERR_CONN_CLOSED', `connection failed: ${err.message}`, { cause: err })));
+    socket.on('close', () => this.#onSocketClose());
+    if (limits.idleTimeoutMs > 0) {
+      socket.setTimeout(limits.idleTimeoutMs, () => {
+        this.#fail(new TimeoutError('GAW_ERR_IDLE_TIMEOUT', `no traffic for ${limits.idleTimeoutMs} ms`));
+      });
+    }
+    if (initialBytes && initialBytes.length > 0) {
+      // Bytes that arrived with the end of the handshake; handled after the owner has attached.
+      process.nextTick(() => this.#receive(initialBytes));
+    }
+    socket.resume();
+  }
+
+  get suite(): SuiteName {
+    return suiteNames[this.#session.suite]!;
+  }
+
+  get codec(): CodecName {
+    return codecNames[this.#session.codec]!;
+  }
+
+  get keyId(): number {
+    return this.#session.keyId;
+  }
+
+  get hasForwardSecrecy(): boolean {
+    return this.#session.hasForwardSecrecy;
+  }
+
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  /** True once either side sent CLOSE or the connection is ending: no new requests belong here. */
+  get isDraining(): boolean {
+    return this.#hasSentClose || this.#hasReceivedClose || this.#isEnding || this.#isClosed;
+  }
+
+  /** Bytes written to the socket but not yet sent, plus messages queued for this tick. */
+  get pendingBytes(): number {
+    return this.#socket.writableLength + this.#queueBytes;
+  }
+
+  /** The largest message `send` accepts. */
+  get maxMessageBytes(): number {
+    return this.#limits.maxPayloadBytes - LEN_BYTES;
+  }
+
+  /**
+   * Queues one message. Messages queued in the same tick leave in one DATA frame (split only at
+   * the payload cap). Throws ConnectionError when closed, ProtocolError when the message is too big.
+   */
+  send(message: Buffer): void {
+    if (this.#isClosed || this.#isEnding) {
+      throw new ConnectionError('GAW_ERR_CONN_CLOSED', 'the connection is closed', { mayHaveReachedServer: false });
+    }
+    if (message.length === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message cannot be empty');
+    const size = LEN_BYTES + message.length;
+    if (size > this.#limits.maxPayloadBytes) {
+      throw new ProtocolError('GAW_ERR_FRAME_TOO_LARGE', `a message of ${message.length} bytes exceeds the ${this.#limits.maxPayloadBytes}-byte frame cap`);
+    }
+    if (this.#queueBytes + size > this.#limits.maxPayloadBytes) this.#flushQueue();
+    this.#queue.push(message);
+    this.#queueBytes += size;
+    if (!this.#isFlushScheduled) {
+      this.#isFlushScheduled = true;
+      process.nextTick(this.#flush);
+    }
+  }
+
+  /** Sends CLOSE once (after any queued messages): graceful drain. */
+  sendClose(): void {
+    if (this.#hasSentClose || this.#isClosed || this.#isEnding) return;
+    this.#hasSentClose = true;
+    this.#flushQueue();
+    this.#writeFrame(frameTypes.close, Buffer.alloc(0));
+  }
+
+  /** Stops reading from the peer (the owner's flow control, e.g. an in-flight cap). */
+  pauseReading(): void {
+    this.#isPausedByOwner = true;
+    this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    this.#isPausedByOwner = false;
+    if (!this.#isPausedByBackpressure && !this.#isClosed) this.#socket.resume();
+  }
+
+  /** Flushes queued messages, then closes gracefully. Idempotent. */
+  end(): void {
+    if (this.#isEnding || this.#isClosed) return;
+    this.#flushQueue();
+    this.#isEnding = true;
+    this.#socket.end();
+  }
+
+  /** Closes now, dropping anything unsent. Idempotent. */
+  destroy(err?: GawError): void {
+    if (this.#isClosed) return;
+    this.#finish(err);
+    this.#socket.destroy();
+  }
+
+  #flushQueue(): void {
+    this.#isFlushScheduled = false;
+    if (this.#queue.length === 0 || this.#isClosed) return;
+    const payload = packMessages(this.#queue, this.#queueBytes);
+    this.#queue = [];
+    this.#queueBytes = 0;
+    this.#writeFrame(frameTypes.data, payload);
+  }
+
+  #writeFrame(type: number, payload: Buffer): void {
+    let frame: Buffer;
+    try {
+      frame = this.#session.sealer.seal(type, payload);
+    } catch (err) {
+      this.#fail(err instanceof GawError ? err : new ProtocolError('GAW_ERR_BAD_FRAME', 'sealing a frame failed', { cause: err }));
+      return;
+    }
+    this.#socket.write(frame);
+    const pending = this.#socket.writableLength;
+    if (pending > this.#limits.maxPendingWriteBytes) {
+      this.#fail(new ConnectionError('GAW_ERR_BACKPRESSURE', `the peer stopped reading and ${pending} bytes are waiting to be sent`));
+    } else if (pending > this.#limits.highWaterBytes && !this.#isPausedByBackpressure) {
+      this.#isPausedByBackpressure = true;
+      this.#socket.pause();
+    }
+  }
+
+  #onDrain(): void {
+    if (!this.#isPausedByBackpressure) return;
+    this.#isPausedByBackpressure = false;
+    if (!this.#isPausedByOwner && !this.#isClosed) this.#socket.resume();
+    this.emit('drain');
+  }
+
+  #receive(chunk: Buffer): void {
+    if (this.#isClosed) return;
+    try {
+      this.#decoder.push(chunk, this.#onFrame);
+    } catch (err) {
+      this.#fail(err instanceof GawError ? err : new ProtocolError('GAW_ERR_BAD_FRAME', 'receiving a frame failed', { cause: err }));
+      return;
+    }
+    if (this.#decoder.hasPartialFrame) {
+      this.#frameTimer ??= setTimeout(() => {
+        this.#fail(new TimeoutError('GAW_ERR_FRAME_TIMEOUT', `a frame did not complete within ${this.#limits.frameTimeoutMs} ms`));
+      }, this.#limits.frameTimeoutMs).unref();
+    } else if (this.#frameTimer !== undefined) {
+      clearTimeout(this.#frameTimer);
+      this.#frameTimer = undefined;
+    }
+  }
+
+  #handleFrame(frame: Buffer): void {
+    if (this.#isClosed) return;
+    const { type, payload } = this.#session.opener.open(frame);
+    if (type === frameTypes.data) {
+      unpackMessages(payload, this.#onMessage);
+    } else if (type === frameTypes.close) {
+      if (payload.length !== 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a CLOSE frame must be empty');
+      if (this.#hasReceivedClose) return;
+      this.#hasReceivedClose = true;
+      this.emit('goaway');
+    } else {
+      throw new ProtocolError('GAW_ERR_BAD_FRAME', `unknown frame type ${type}`);
+    }
+  }
+
+  #fail(err: GawError): void {
+    if (this.#isClosed) return;
+    if (err instanceof ProtocolError) {
+      this.#logger.warn({ peer: `${this.remoteAddress}:${this.remotePort}`, code: err.code }, 'connection closed: protocol violation');
+    }
+    this.destroy(err);
+  }
+
+  #onSocketClose(): void {
+    if (this.#isClosed) return;
+    const isClean = this.#decoder.bufferedBytes === 0;
+    this.#finish(isClean ? undefined : new ConnectionError('GAW_ERR_CONN_CLOSED', 'the connection closed in the middle of a frame'));
+  }
+
+  #finish(err: GawError | undefined): void {
+    this.#isClosed = true;
+    this.#queue = [];
+    this.#queueBytes = 0;
+    if (this.#frameTimer !== undefined) clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+    this.#socket.setTimeout(0);
+    this.emit('close', err);
+  }
+}

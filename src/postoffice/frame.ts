@@ -1,0 +1,144 @@
+// GAWP/1 frames: the layout, and an incremental decoder that cuts a byte stream into whole frames.
+// The decoder never touches a socket and never awaits: it loops over each chunk, checks a frame's
+// length before buffering its body, and copies only frames that arrive split across chunks.
+//
+//   len(u32) counts the bytes after it; type: 1 DATA, 2 CLOSE (empty payload); seq is implicit.
+//   none      : len | type | payload
+//   sign      : len | type | payload | tag[32]       tag = HMAC-SHA256(dir_mac, seq64 | len | type | payload)
+//   cbc       : len | type | iv[16] | ct | tag[32]   ct = AES-256-CBC(dir_enc, iv, PKCS#7(payload))
+//                                                    tag = HMAC-SHA256(dir_mac, seq64 | len | type | iv | ct)
+//   secretbox : len | type | box                     box = secretbox(type | payload, 16 zero bytes | seq64, dir_enc)
+//
+//   A DATA payload holds one or more messages, each  u32 length | message bytes  (length 0 is fatal).
+import { ProtocolError } from '../errors.js';
+import { checkFrameLength } from './seal.js';
+
+export const LEN_BYTES = 4;
+
+export interface FrameDecoderOptions {
+  suite: number;
+  maxPayloadBytes: number;
+}
+
+/**
+ * Cuts a byte stream into frames (each returned whole, its length prefix included). Throws
+ * ProtocolError for a length outside the suite's bounds as soon as the 4 length bytes are in.
+ */
+export class FrameDecoder {
+  readonly #suite: number;
+  readonly #maxPayloadBytes: number;
+  /** Bytes of the frame in progress (its length prefix included), when it spans chunks. */
+  #parts: Buffer[] = [];
+  #partsBytes = 0;
+  /** The whole frame's size once its length is known; -1 while fewer than 4 bytes are in. */
+  #frameBytes = -1;
+
+  constructor(options: FrameDecoderOptions) {
+    this.#suite = options.suite;
+    this.#maxPayloadBytes = options.maxPayloadBytes;
+  }
+
+  /** True while part of a frame has been received. */
+  get hasPartialFrame(): boolean {
+    return this.#partsBytes > 0;
+  }
+
+  /** Buffered bytes of the frame in progress. */
+  get bufferedBytes(): number {
+    return this.#partsBytes;
+  }
+
+  /** Feeds a chunk; calls `onFrame` for every frame it completes, in order. */
+  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.#partsBytes === 0) {
+        // Fast path: frames wholly inside this chunk are handed out as views, without a copy.
+        if (chunk.length - offset >= LEN_BYTES) {
+          const frameBytes = this.#checkLength(chunk.readUInt32BE(offset));
+          if (chunk.length - offset >= frameBytes) {
+            onFrame(chunk.subarray(offset, offset + frameBytes));
+            offset += frameBytes;
+            continue;
+          }
+          this.#frameBytes = frameBytes;
+        }
+        this.#parts.push(chunk.subarray(offset));
+        this.#partsBytes = chunk.length - offset;
+        return;
+      }
+      if (this.#frameBytes < 0) {
+        // The length prefix itself was split: take just enough bytes to complete it.
+        const take = Math.min(LEN_BYTES - this.#partsBytes, chunk.length - offset);
+        this.#parts.push(chunk.subarray(offset, offset + take));
+        this.#partsBytes += take;
+        offset += take;
+        if (this.#partsBytes < LEN_BYTES) return;
+        const head = Buffer.concat(this.#parts, LEN_BYTES);
+        this.#parts = [head];
+        this.#frameBytes = this.#checkLength(head.readUInt32BE(0));
+        continue;
+      }
+      const take = Math.min(this.#frameBytes - this.#partsBytes, chunk.length - offset);
+      this.#parts.push(chunk.subarray(offset, offset + take));
+      this.#partsBytes += take;
+      offset += take;
+      if (this.#partsBytes < this.#frameBytes) return;
+      const frame = Buffer.concat(this.#parts, this.#frameBytes);
+      this.#parts = [];
+      this.#partsBytes = 0;
+      this.#frameBytes = -1;
+      onFrame(frame);
+    }
+  }
+
+  #checkLength(len: number): number {
+    const problem = checkFrameLength(this.#suite, len, this.#maxPayloadBytes);
+    if (problem === 'large') {
+      throw new ProtocolError('GAW_ERR_FRAME_TOO_LARGE', `frame length ${len} exceeds the cap of ${this.#maxPayloadBytes} payload bytes`);
+    }
+    if (problem !== null) {
+      throw new ProtocolError('GAW_ERR_BAD_FRAME', `frame length ${len} is ${problem === 'small' ? 'below the suite minimum' : 'misaligned for cbc'}`);
+    }
+    return LEN_BYTES + len;
+  }
+}
+
+/** Packs messages into one DATA payload: each as u32 length | bytes. */
+export function packMessages(messages: readonly Buffer[], totalBytes?: number): Buffer {
+  let size = 0;
+  if (totalBytes === undefined) for (const m of messages) size += LEN_BYTES + m.length;
+  else size = totalBytes;
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const m of messages) {
+    out.writeUInt32BE(m.length, offset);
+    m.copy(out, offset + LEN_BYTES);
+    offset += LEN_BYTES + m.length;
+  }
+  return out;
+}
+
+/**
+ * Splits a DATA payload into its messages (views, no copies). The whole payload is checked first,
+ * so a frame with bad message framing delivers nothing; throws ProtocolError.
+ */
+export function unpackMessages(payload: Buffer, onMessage: (message: Buffer) => void): void {
+  if (payload.length === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'empty DATA payload');
+  let offset = 0;
+  while (offset < payload.length) {
+    if (payload.length - offset < LEN_BYTES) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message length runs past the payload');
+    const size = payload.readUInt32BE(offset);
+    offset += LEN_BYTES;
+    if (size === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message of length 0');
+    if (size > payload.length - offset) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message runs past the payload');
+    offset += size;
+  }
+  offset = 0;
+  while (offset < payload.length) {
+    const size = payload.readUInt32BE(offset);
+    offset += LEN_BYTES;
+    onMessage(payload.subarray(offset, offset + size));
+    offset += size;
+  }
+}

@@ -1,0 +1,12 @@
+// The postoffice: bytes to authenticated frames on a socket. Reached only through this file.
+export { Connection } from './connection.js';
+export type { ConnectionEvents, Session } from './connection.js';
+export { HandshakeRejectedError, dial } from './connect.js';
+export type { DialOptions } from './connect.js';
+export { Listener } from './listen.js';
+export type { AuthFailure, ListenerOptions } from './listen.js';
+export { postofficeDefaults, resolveLimits, checkInteger } from './options.js';
+export type { PostofficeLimits } from './options.js';
+export { KeyRing, parseSecret } from './secret.js';
+export { codecBytes, codecNames, isCodecName, isSuiteName, rejectReasons, suiteNames, suites } from './suite.js';
+export type { CodecName, SuiteName } from './suite.js';

@@ -1,0 +1,221 @@
+// The server side of GAWP/1: accepts TCP connections, caps unauthenticated sockets, runs the
+// handshake (hello checks, rejects, key schedule, confirms) and hands authenticated Connections
+// to its owner. What runs over a connection is the owner's business.
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { ConnectionError, UsageError } from '../errors.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
+import { Connection } from './connection.js';
+import {
+  CONFIRM_BYTES, HELLO_BYTES, agree, clientConfirm, decodeHello, deriveKeys, encodeHello, encodeReject,
+  generateEphemeral, hasFs, hasMagic, isSameTag, serverConfirm, transcriptHash, VERSION,
+} from './handshake.js';
+import type { Hello } from './handshake.js';
+import type { KeyRing } from './secret.js';
+import { resolveLimits } from './options.js';
+import type { PostofficeLimits } from './options.js';
+import { HandshakeReader } from './reader.js';
+import { createOpener, createSealer } from './seal.js';
+import { FLAG_FS, codecBytes, rejectReasons, suites } from './suite.js';
+import type { CodecName, SuiteName } from './suite.js';
+
+export interface ListenerOptions extends Partial<PostofficeLimits> {
+  host?: string;
+  port?: number;
+  /** The suites accepted (usually exactly one). There is never a fallback between them. */
+  suites: readonly SuiteName[];
+  /** Required unless the only suite is `none`. */
+  keyRing?: KeyRing | undefined;
+  /** The codecs accepted (default both). */
+  codecs?: readonly CodecName[];
+  /** Refuse clients that do not offer X25519 forward secrecy (default false). */
+  requireForwardSecrecy?: boolean;
+  /** Sockets still in the handshake; at the cap the oldest is dropped (default 128). */
+  maxUnauthenticated?: number;
+  /** Authenticated connections; past it new clients are refused as busy (default 65,536). */
+  maxConnections?: number;
+  logger?: Logger;
+}
+
+export interface AuthFailure {
+  peer: string;
+  reason: string;
+}
+
+export interface ListenerEvents {
+  connection: [connection: Connection];
+  /** A handshake that failed authentication or broke the protocol (one line, no key material). */
+  authFailure: [failure: AuthFailure];
+}
+
+export class Listener extends EventEmitter<ListenerEvents> {
+  readonly #server: Server;
+  readonly #options: ListenerOptions;
+  readonly #limits: PostofficeLimits;
+  readonly #logger: Logger;
+  readonly #suiteIds: number[];
+  readonly #codecIds: number[];
+  readonly #unauthenticated = new Set<Socket>();
+  readonly #connections = new Set<Connection>();
+  #isClosed = false;
+
+  constructor(options: ListenerOptions) {
+    super();
+    this.#options = options;
+    this.#limits = resolveLimits(options);
+    this.#logger = options.logger ?? silentLogger;
+    if (options.suites.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one suite must be accepted');
+    this.#suiteIds = options.suites.map((name) => suites[name]);
+    this.#codecIds = (options.codecs ?? ['json', 'msgpack']).map((name) => codecBytes[name]);
+    if (this.#codecIds.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one codec must be accepted');
+    if (this.#suiteIds.some((id) => id !== suites.none) && options.keyRing === undefined) {
+      throw new UsageError('GAW_ERR_BAD_SECRET', `suite ${options.suites.join('/')} needs a secret`);
+    }
+    this.#server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 }, (socket) => this.#accept(socket));
+  }
+
+  /** Resolves with the bound address once listening (port 0 picks a free port). */
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        const where = `${this.#options.host ?? '127.0.0.1'}:${this.#options.port ?? 0}`;
+        reject(err.code === 'EADDRINUSE'
+          ? new UsageError('GAW_ERR_ADDRESS_IN_USE', `cannot listen on ${where}: the port is taken`, { cause: err })
+          : new ConnectionError('GAW_ERR_CONN_CLOSED', `cannot listen on ${where}: ${err.message}`, { cause: err }));
+      };
+      this.#server.once('error', onError);
+      this.#server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
+        this.#server.off('error', onError);
+        resolve(this.address);
+      });
+    });
+  }
+
+  get address(): AddressInfo {
+    const address = this.#server.address();
+    if (address === null || typeof address === 'string') throw new UsageError('GAW_ERR_CLOSED', 'the listener is not listening');
+    return address;
+  }
+
+  get limits(): Readonly<PostofficeLimits> {
+    return this.#limits;
+  }
+
+  /** Authenticated connections currently open. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  get unauthenticatedCount(): number {
+    return this.#unauthenticated.size;
+  }
+
+  /** Stops accepting and drops sockets still in the handshake; authenticated connections are the owner's. */
+  close(): Promise<void> {
+    if (this.#isClosed) return Promise.resolve();
+    this.#isClosed = true;
+    for (const socket of this.#unauthenticated) socket.destroy();
+    this.#unauthenticated.clear();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#isClosed) {
+      socket.destroy();
+      return;
+    }
+    const cap = this.#options.maxUnauthenticated ?? 128;
+    if (this.#unauthenticated.size >= cap) {
+      // Drop the oldest, so a flood of idle sockets cannot lock honest clients out.
+      const oldest = this.#unauthenticated.values().next().value!;
+      this.#unauthenticated.delete(oldest);
+      oldest.destroy();
+    }
+    this.#unauthenticated.add(socket);
+    socket.on('error', () => {});
+    const timer = setTimeout(() => this.#fail(socket, 'handshake timeout'), this.#limits.handshakeTimeoutMs).unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.#unauthenticated.delete(socket);
+    });
+    this.#handshake(socket).then(
+      (connection) => {
+        clearTimeout(timer);
+        this.#unauthenticated.delete(socket);
+        if (connection === undefined) return;
+        this.#connections.add(connection);
+        connection.once('close', () => this.#connections.delete(connection));
+        this.emit('connection', connection);
+      },
+      () => {
+        clearTimeout(timer);
+        socket.destroy();
+      },
+    );
+  }
+
+  #fail(socket: Socket, reason: string): void {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.#logger.warn({ peer, reason }, 'handshake failed');
+    this.emit('authFailure', { peer, reason });
+    socket.destroy();
+  }
+
+  #reject(socket: Socket, reason: keyof typeof rejectReasons, detail: number): undefined {
+    this.#logger.info({ peer: `${socket.remoteAddress}:${socket.remotePort}`, reason }, 'handshake rejected');
+    socket.end(encodeReject(rejectReasons[reason], detail));
+    return undefined;
+  }
+
+  /** Resolves with the authenticated connection, or undefined when the socket was rejected or failed. */
+  async #handshake(socket: Socket): Promise<Connection | undefined> {
+    const reader = new HandshakeReader(socket);
+    const magic = await reader.read(4);
+    if (!hasMagic(magic)) return void this.#fail(socket, 'not a GAWP hello');
+    const clientHello = Buffer.concat([magic, await reader.read(HELLO_BYTES - 4)]);
+    const hello = decodeHello(clientHello);
+    const problem = this.#checkHello(hello);
+    if (problem !== undefined) return this.#reject(socket, problem[0], problem[1]);
+
+    const hasForwardSecrecy = hasFs(hello.flags);
+    const ephemeral = hasForwardSecrecy ? generateEphemeral() : undefined;
+    const shared = ephemeral ? agree(ephemeral, hello.eph) : undefined;
+    if (ephemeral && shared === undefined) return void this.#fail(socket, 'unusable X25519 key in the hello');
+    const serverHello = encodeHello({ ...hello, random: randomBytes(32), eph: ephemeral?.publicKey ?? Buffer.alloc(32) });
+
+    if (hello.suite === suites.none) {
+      socket.write(serverHello);
+      const session = { suite: hello.suite, codec: hello.codec, keyId: 0, hasForwardSecrecy: false,
+        sealer: createSealer(suites.none, undefined, undefined), opener: createOpener(suites.none, undefined, undefined) };
+      return new Connection(socket, session, this.#limits, this.#logger, reader.detach());
+    }
+
+    const th = transcriptHash(clientHello, serverHello);
+    const keys = deriveKeys({ psk: this.#options.keyRing!.get(hello.keyId)!, shared, clientRandom: hello.random, serverRandom: serverHello.subarray(9, 41), th });
+    socket.write(Buffer.concat([serverHello, serverConfirm(keys, th)]));
+    const finish = await reader.read(CONFIRM_BYTES);
+    if (!isSameTag(finish, clientConfirm(keys, th))) return void this.#fail(socket, 'wrong client confirm (wrong secret or tampering)');
+    const session = {
+      suite: hello.suite, codec: hello.codec, keyId: hello.keyId, hasForwardSecrecy,
+      sealer: createSealer(hello.suite, keys.s2cEnc, keys.s2cMac),
+      opener: createOpener(hello.suite, keys.c2sEnc, keys.c2sMac),
+    };
+    return new Connection(socket, session, this.#limits, this.#logger, reader.detach());
+  }
+
+  /** The reject reason and detail for a hello this server will not take, or undefined. */
+  #checkHello(hello: Hello): [keyof typeof rejectReasons, number] | undefined {
+    if (hello.version !== VERSION) return ['version', VERSION];
+    if (!this.#suiteIds.includes(hello.suite)) return ['suite', this.#suiteIds[0]!];
+    if ((hello.flags & ~FLAG_FS) !== 0) return ['flags', 0];
+    if (hello.suite === suites.none && hello.flags !== 0) return ['flags', 0];
+    if (hello.suite !== suites.none && this.#options.requireForwardSecrecy && !hasFs(hello.flags)) return ['flags', FLAG_FS];
+    if (!this.#codecIds.includes(hello.codec)) return ['codec', this.#codecIds[0]!];
+    if (hello.suite === suites.none ? hello.keyId !== 0 : this.#options.keyRing!.get(hello.keyId) === undefined) return ['keyId', 0];
+    if (this.#connections.size >= (this.#options.maxConnections ?? 65_536)) return ['busy', 0];
+    return undefined;
+  }
+}

@@ -1,0 +1,242 @@
+// Seal and open one frame per suite, with the implicit per-direction sequence number. Pure: no
+// sockets, no clock; the IV source is injectable for the known-answer vectors. The only file in
+// gaw that imports tweetnacl. The frame layouts are drawn in frame.ts.
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import nacl from 'tweetnacl';
+import { ProtocolError } from '../errors.js';
+import { suites } from './suite.js';
+
+/** Bytes a suite adds around a payload (type byte and tag included; cbc's padding excluded). */
+export const suiteOverhead = { 0: 1, 1: 33, 2: 49, 3: 18 } as const;
+/** The smallest `len` a suite allows. */
+export const suiteMinimum = { 0: 1, 1: 33, 2: 65, 3: 18 } as const;
+
+const TAG_BYTES = 32;
+const IV_BYTES = 16;
+/** A connection is closed before any counter reaches 2^53 - 1. */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER - 1;
+
+/**
+ * Null when `len` (the frame's u32 length) is acceptable for the suite and the payload cap;
+ * otherwise the reason, for the caller's fatal error. Checked before anything is buffered.
+ */
+export function checkFrameLength(suite: number, len: number, maxPayloadBytes: number): 'small' | 'large' | 'misaligned' | null {
+  const min = suiteMinimum[suite as 0] ?? 1;
+  if (len < min) return 'small';
+  // cbc pads up to 16 bytes past the payload cap.
+  const max = maxPayloadBytes + (suiteOverhead[suite as 0] ?? 1) + (suite === suites.cbc ? 16 : 0);
+  if (len > max) return 'large';
+  if (suite === suites.cbc && (len - 49) % 16 !== 0) return 'misaligned';
+  return null;
+}
+
+export interface OpenedFrame {
+  type: number;
+  payload: Buffer;
+}
+
+export interface Sealer {
+  /** The whole frame, its 4-byte length included. Advances the send counter. */
+  seal(type: number, payload: Buffer): Buffer;
+  readonly seq: number;
+}
+
+export interface Opener {
+  /** Authenticates and opens a whole frame (length included); throws ProtocolError on any failure. */
+  open(frame: Buffer): OpenedFrame;
+  readonly seq: number;
+}
+
+export interface SealOptions {
+  /** Where cbc IVs come from; by default a pool refilled from the CSPRNG in bulk. */
+  nextIv?: () => Buffer;
+}
+
+function authFailed(): ProtocolError {
+  return new ProtocolError('GAW_ERR_AUTH_FAILED', 'frame authentication failed');
+}
+
+function writeSeq(target: Buffer, offset: number, seq: number): void {
+  target.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), offset);
+  target.writeUInt32BE(seq >>> 0, offset + 4);
+}
+
+function checkSeq(seq: number): void {
+  if (seq >= MAX_SEQ) throw new ProtocolError('GAW_ERR_SEQ_EXHAUSTED', 'the frame counter is exhausted; open a new connection');
+}
+
+/** 16-byte IVs drawn from one randomBytes call per 256 frames (randomBytes(16) alone costs ~2 µs). */
+export function createIvPool(ivsPerRefill = 256): () => Buffer {
+  let pool = Buffer.alloc(0);
+  let offset = 0;
+  return () => {
+    if (offset === pool.length) {
+      pool = randomBytes(IV_BYTES * ivsPerRefill);
+      offset = 0;
+    }
+    const iv = pool.subarray(offset, offset + IV_BYTES);
+    offset += IV_BYTES;
+    return iv;
+  };
+}
+
+export function createSealer(suite: number, encKey: Buffer | undefined, macKey: Buffer | undefined, options: SealOptions = {}): Sealer {
+  let seq = 0;
+  const seqBytes = Buffer.alloc(8);
+  switch (suite) {
+    case suites.none:
+      return {
+        get seq() { return seq; },
+        seal(type, payload) {
+          checkSeq(seq);
+          const frame = Buffer.allocUnsafe(5 + payload.length);
+          frame.writeUInt32BE(1 + payload.length, 0);
+          frame[4] = type;
+          payload.copy(frame, 5);
+          seq++;
+          return frame;
+        },
+      };
+    case suites.sign:
+      return {
+        get seq() { return seq; },
+        seal(type, payload) {
+          checkSeq(seq);
+          const end = 5 + payload.length;
+          const frame = Buffer.allocUnsafe(end + TAG_BYTES);
+          frame.writeUInt32BE(1 + payload.length + TAG_BYTES, 0);
+          frame[4] = type;
+          payload.copy(frame, 5);
+          writeSeq(seqBytes, 0, seq);
+          const tag = createHmac('sha256', macKey!).update(seqBytes).update(frame.subarray(0, end)).digest();
+          tag.copy(frame, end);
+          seq++;
+          return frame;
+        },
+      };
+    case suites.cbc: {
+      const nextIv = options.nextIv ?? createIvPool();
+      return {
+        get seq() { return seq; },
+        seal(type, payload) {
+          checkSeq(seq);
+          const ctBytes = (Math.floor(payload.length / 16) + 1) * 16;
+          const frame = Buffer.allocUnsafe(4 + 1 + IV_BYTES + ctBytes + TAG_BYTES);
+          frame.writeUInt32BE(1 + IV_BYTES + ctBytes + TAG_BYTES, 0);
+          frame[4] = type;
+          const iv = nextIv();
+          iv.copy(frame, 5);
+          const cipher = createCipheriv('aes-256-cbc', encKey!, iv);
+          const head = cipher.update(payload);
+          head.copy(frame, 5 + IV_BYTES);
+          cipher.final().copy(frame, 5 + IV_BYTES + head.length);
+          const end = 5 + IV_BYTES + ctBytes;
+          writeSeq(seqBytes, 0, seq);
+          createHmac('sha256', macKey!).update(seqBytes).update(frame.subarray(0, end)).digest().copy(frame, end);
+          seq++;
+          return frame;
+        },
+      };
+    }
+    case suites.secretbox: {
+      const key = new Uint8Array(encKey!);
+      const nonce = new Uint8Array(24);
+      return {
+        get seq() { return seq; },
+        seal(type, payload) {
+          checkSeq(seq);
+          const inner = new Uint8Array(1 + payload.length);
+          inner[0] = type;
+          inner.set(payload, 1);
+          writeSeq(Buffer.from(nonce.buffer, nonce.byteOffset, 24), 16, seq);
+          const box = nacl.secretbox(inner, nonce, key);
+          const frame = Buffer.allocUnsafe(5 + box.length);
+          frame.writeUInt32BE(1 + box.length, 0);
+          frame[4] = type;
+          frame.set(box, 5);
+          seq++;
+          return frame;
+        },
+      };
+    }
+    default:
+      throw new RangeError(`unknown suite ${suite}`);
+  }
+}
+
+export function createOpener(suite: number, encKey: Buffer | undefined, macKey: Buffer | undefined): Opener {
+  let seq = 0;
+  const seqBytes = Buffer.alloc(8);
+  const advance = () => {
+    seq++;
+  };
+  switch (suite) {
+    case suites.none:
+      return {
+        get seq() { return seq; },
+        open(frame) {
+          checkSeq(seq);
+          const opened = { type: frame[4]!, payload: frame.subarray(5) };
+          advance();
+          return opened;
+        },
+      };
+    case suites.sign:
+      return {
+        get seq() { return seq; },
+        open(frame) {
+          checkSeq(seq);
+          const end = frame.length - TAG_BYTES;
+          writeSeq(seqBytes, 0, seq);
+          const expected = createHmac('sha256', macKey!).update(seqBytes).update(frame.subarray(0, end)).digest();
+          if (!timingSafeEqual(expected, frame.subarray(end))) throw authFailed();
+          const opened = { type: frame[4]!, payload: frame.subarray(5, end) };
+          advance();
+          return opened;
+        },
+      };
+    case suites.cbc:
+      return {
+        get seq() { return seq; },
+        open(frame) {
+          checkSeq(seq);
+          const end = frame.length - TAG_BYTES;
+          writeSeq(seqBytes, 0, seq);
+          const expected = createHmac('sha256', macKey!).update(seqBytes).update(frame.subarray(0, end)).digest();
+          if (!timingSafeEqual(expected, frame.subarray(end))) throw authFailed();
+          let payload: Buffer;
+          try {
+            const decipher = createDecipheriv('aes-256-cbc', encKey!, frame.subarray(5, 5 + IV_BYTES));
+            const head = decipher.update(frame.subarray(5 + IV_BYTES, end));
+            const tail = decipher.final();
+            payload = tail.length === 0 ? head : Buffer.concat([head, tail]);
+          } catch (err) {
+            throw new ProtocolError('GAW_ERR_AUTH_FAILED', 'frame decryption failed after a good tag (peer bug)', { cause: err });
+          }
+          const opened = { type: frame[4]!, payload };
+          advance();
+          return opened;
+        },
+      };
+    case suites.secretbox: {
+      const key = new Uint8Array(encKey!);
+      const nonce = new Uint8Array(24);
+      const nonceView = Buffer.from(nonce.buffer, nonce.byteOffset, 24);
+      return {
+        get seq() { return seq; },
+        open(frame) {
+          checkSeq(seq);
+          writeSeq(nonceView, 16, seq);
+          const inner = nacl.secretbox.open(frame.subarray(5), nonce, key);
+          if (inner === null || inner.length < 1) throw authFailed();
+          if (inner[0] !== frame[4]) throw authFailed();
+          const opened = { type: frame[4]!, payload: Buffer.from(inner.buffer, inner.byteOffset + 1, inner.length - 1) };
+          advance();
+          return opened;
+        },
+      };
+    }
+    default:
+      throw new RangeError(`unknown suite ${suite}`);
+  }
+}

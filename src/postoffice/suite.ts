@@ -1,0 +1,29 @@
+// The GAWP/1 constants: suites, codec bytes, frame types and reject reasons, each with the byte
+// the wire carries. Only names and numbers live here; what a suite does to a frame is in seal.ts.
+
+export const suites = { none: 0, sign: 1, cbc: 2, secretbox: 3 } as const;
+export type SuiteName = keyof typeof suites;
+export type SuiteId = (typeof suites)[SuiteName];
+
+export const codecBytes = { json: 0, msgpack: 1 } as const;
+export type CodecName = keyof typeof codecBytes;
+export type CodecId = (typeof codecBytes)[CodecName];
+
+export const frameTypes = { data: 1, close: 2 } as const;
+
+export const rejectReasons = { version: 1, suite: 2, codec: 3, keyId: 4, busy: 5, flags: 6 } as const;
+export type RejectReason = keyof typeof rejectReasons;
+
+/** Flag bit 0: ephemeral X25519 keys are present (forward secrecy). */
+export const FLAG_FS = 0x01;
+
+export const suiteNames: readonly SuiteName[] = ['none', 'sign', 'cbc', 'secretbox'];
+export const codecNames: readonly CodecName[] = ['json', 'msgpack'];
+
+export function isSuiteName(value: unknown): value is SuiteName {
+  return typeof value === 'string' && Object.hasOwn(suites, value);
+}
+
+export function isCodecName(value: unknown): value is CodecName {
+  return typeof value === 'string' && Object.hasOwn(codecBytes, value);
+}
