@@ -1,0 +1,14 @@
+// The serializable module's public surface: the class-tag registry, the @serializable decorator
+// and register function, and the json / msgpack codecs. Other modules import from here only.
+export {
+  Registry,
+  defaultRegistry,
+  register,
+  serializable,
+  type SerializableDecorator,
+  type DecodeOptions,
+  type EncodeOptions,
+  type RegisterOptions,
+  type RegistryOptions,
+} from './registry.js';
+export { codecIds, codecNameOf, createCodec, type Codec, type CodecName, type CodecOptions } from './codec.js';
