@@ -1,0 +1,307 @@
+// The JSON-RPC 2.0 dispatcher: hosts services, validates requests, binds params, runs handlers and
+// builds replies (single, notification, batch), plus the rpc.discover / rpc.ping built-ins.
+// Works on decoded messages: no sockets, no bytes, no encoding (the caller's codec tags results).
+import { ServiceError, SerializationError, UsageError } from '../errors.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
+import { defaultRegistry } from '../serializable/index.js';
+import type { Registry } from '../serializable/index.js';
+import { errorResponse, parseErrorResponse, quote, readId, requestProblem, rpcErrorCodes, successResponse } from '../jsonrpc/index.js';
+import type { JsonRpcId } from '../jsonrpc/index.js';
+import { buildOpenRpcDocument } from './discover.js';
+import type { OpenRpcInfo } from './discover.js';
+import { describeService } from './service.js';
+import type { ServiceDescription } from './service.js';
+import { describeThrown } from './thrown.js';
+import { Target } from './target.js';
+import type { HostedService } from './target.js';
+
+export interface DispatcherOptions {
+  /** Revives class-tagged params (default: the default registry). */
+  registry?: Registry;
+  logger?: Logger;
+  /** Send handler stacks to callers in error data (default false: stacks stay in the server log). */
+  exposeStack?: boolean;
+  /** Answer -32003 when an async handler takes longer (default: no limit). */
+  handlerTimeoutMs?: number;
+  /** Most messages in one batch (default 100); a larger batch is refused whole. */
+  maxBatch?: number;
+  /** The info block of the rpc.discover document. */
+  openRpcInfo?: OpenRpcInfo;
+  /**
+   * Routes every valid request here instead of to hosted services (a forwarding bridge): params
+   * arrive as wire data, unrevived; the result is replied as returned; a thrown ServiceError keeps
+   * its code, anything else becomes -32000. Validation, batches and notifications work as usual.
+   */
+  forward?: (method: string, params: unknown, isNotification: boolean) => Promise<unknown>;
+}
+
+const defaults = { maxBatch: 100 } as const;
+
+/** The rejection a handler that ran past handlerTimeoutMs is replaced with. */
+const handlerTimedOut: unique symbol = Symbol('handler timed out');
+
+interface WireRequest {
+  method: string;
+  params?: unknown;
+  id?: JsonRpcId;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function checkPositiveInteger(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)) {
+    throw new UsageError('GAW_ERR_INVALID_OPTION', `${name} must be a positive integer`);
+  }
+}
+
+export class Dispatcher {
+  readonly #registry: Registry;
+  readonly #logger: Logger;
+  readonly #exposeStack: boolean;
+  readonly #handlerTimeoutMs: number | undefined;
+  readonly #maxBatch: number;
+  readonly #openRpcInfo: OpenRpcInfo | undefined;
+  readonly #forward: DispatcherOptions['forward'];
+  readonly #services = new Map<string, HostedService>();
+  /** "service.method" and the built-ins -> target. */
+  readonly #targets = new Map<string, Target>();
+  /** Bare method names, set only while exactly one service is hosted. */
+  #single: ReadonlyMap<string, Target> | undefined;
+  #servicesList: readonly ServiceDescription[] = [];
+  #discoverDocument: object | undefined;
+
+  constructor(options: DispatcherOptions = {}) {
+    checkPositiveInteger('maxBatch', options.maxBatch);
+    const timeoutMs = options.handlerTimeoutMs;
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > 2 ** 31 - 1)) {
+      throw new UsageError('GAW_ERR_INVALID_OPTION', 'handlerTimeoutMs must be a number of milliseconds from 0 (no limit) to 2^31 - 1');
+    }
+    this.#registry = options.registry ?? defaultRegistry;
+    this.#logger = options.logger ?? silentLogger;
+    this.#exposeStack = options.exposeStack === true;
+    this.#handlerTimeoutMs = timeoutMs === 0 ? undefined : timeoutMs;
+    this.#maxBatch = options.maxBatch ?? defaults.maxBatch;
+    this.#openRpcInfo = options.openRpcInfo;
+    this.#forward = options.forward;
+    this.#targets.set('rpc.discover', Target.builtin('rpc.discover', function (this: Dispatcher) { return this.discover(); }));
+    this.#targets.set('rpc.ping', Target.builtin('rpc.ping', () => 'pong'));
+  }
+
+  /** Hosts a service. Shared services are constructed here with `constructorArgs`; others once per call. */
+  add(cls: new (...args: any[]) => any, ...constructorArgs: unknown[]): this {
+    const description = describeService(cls);
+    if (this.#services.has(description.name)) {
+      throw new UsageError('GAW_ERR_DUPLICATE_SERVICE', `a service named ${quote(description.name)} was already added`);
+    }
+    const instance = description.isShared ? (Reflect.construct(cls, constructorArgs) as object) : undefined;
+    const hosted: HostedService = { description, cls, constructorArgs, instance };
+    const own = new Map<string, Target>();
+    for (const method of description.methods.values()) own.set(method.name, Target.method(hosted, method));
+    this.#services.set(description.name, hosted);
+    for (const target of own.values()) this.#targets.set(target.fullName, target);
+    hosted.targets = own;
+    this.#single = this.#services.size === 1 ? own : undefined;
+    this.#servicesList = Object.freeze([...this.#services.values()].map((s) => s.description));
+    this.#discoverDocument = undefined;
+    return this;
+  }
+
+  get services(): readonly ServiceDescription[] {
+    return this.#servicesList;
+  }
+
+  /** The OpenRPC document of every hosted method (also the result of `rpc.discover`). */
+  discover(): object {
+    this.#discoverDocument ??= buildOpenRpcDocument(this.#servicesList, this.#openRpcInfo);
+    return this.#discoverDocument;
+  }
+
+  /**
+   * One decoded message: a request, a notification or a batch array. Resolves to the reply to send
+   * (an object, or an array for a batch) or undefined when nothing must be sent. Never rejects.
+   */
+  handle(message: unknown): Promise<unknown> {
+    try {
+      if (Array.isArray(message)) return this.#handleBatch(message);
+      const reply = this.#handleOne(message);
+      return reply instanceof Promise ? reply : Promise.resolve(reply);
+    } catch (err) {
+      return Promise.resolve(this.#internalError(message, err));
+    }
+  }
+
+  /** The reply for bytes that did not decode: -32700 with id null and a short, safe message. */
+  parseErrorReply(err: unknown): object {
+    return parseErrorResponse(err);
+  }
+
+  /**
+   * The reply refusing `message` without running it (e.g. -32001 shutting down, -32002 overloaded):
+   * an error per request id, nothing for notifications (undefined when nothing must be sent).
+   */
+  refuse(message: unknown, code: number, reason: string): unknown {
+    if (!Array.isArray(message)) return isNotificationShape(message) ? undefined : errorResponse(readId(message), code, reason);
+    if (message.length === 0) return errorResponse(null, code, reason);
+    const replies: object[] = [];
+    for (const element of message) if (!isNotificationShape(element)) replies.push(errorResponse(readId(element), code, reason));
+    return replies.length === 0 ? undefined : replies;
+  }
+
+  #lookup(method: string): Target | undefined {
+    const target = this.#targets.get(method);
+    if (target !== undefined || this.#single === undefined || method.startsWith('rpc.')) return target;
+    return this.#single.get(method);
+  }
+
+  #isDebug(): boolean {
+    return this.#logger.isLevelEnabled?.('debug') !== false;
+  }
+
+  /** A reply, undefined, or a promise of either (for async handlers). Throws only on internal faults. */
+  #handleOne(message: unknown): unknown {
+    const problem = requestProblem(message);
+    if (problem !== undefined) return errorResponse(readId(message), rpcErrorCodes.INVALID_REQUEST, `Invalid Request: ${problem}`);
+    const { method, params, id } = message as WireRequest;
+    if (this.#forward !== undefined) return this.#forwardOne(method, params, id);
+    const target = this.#lookup(method);
+    const startMs = this.#isDebug() ? performance.now() : -1;
+    if (target === undefined) {
+      if (startMs >= 0) this.#logCall(quote(method), startMs, 'method not found');
+      return id === undefined ? undefined : errorResponse(id, rpcErrorCodes.METHOD_NOT_FOUND, `Method not found: ${quote(method)}`);
+    }
+    let args: unknown[] | string;
+    try {
+      args = target.bind(params, this.#registry);
+    } catch (err) {
+      if (!(err instanceof SerializationError)) throw err;
+      args = `Invalid params: ${err.message}`;
+    }
+    if (typeof args === 'string') {
+      if (startMs >= 0) this.#logCall(target.fullName, startMs, 'invalid params');
+      return id === undefined ? undefined : errorResponse(id, rpcErrorCodes.INVALID_PARAMS, args);
+    }
+    let value: unknown;
+    try {
+      value = target.invoke(args, this);
+      if (isThenable(value)) return this.#finishAsync(target, id, value, startMs);
+    } catch (err) {
+      return this.#failure(target, id, err, startMs);
+    }
+    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'ok');
+    return id === undefined ? undefined : successResponse(id, value);
+  }
+
+  async #forwardOne(method: string, params: unknown, id: JsonRpcId | undefined): Promise<unknown> {
+    try {
+      const result = await this.#forward!(method, params, id === undefined);
+      return id === undefined ? undefined : successResponse(id, result);
+    } catch (err) {
+      if (id === undefined) return undefined;
+      if (err instanceof ServiceError) return errorResponse(id, err.code, err.message, err.data);
+      this.#logger.warn({ err, method: quote(method) }, 'forwarding failed');
+      const { name, message } = describeThrown(err);
+      return errorResponse(id, rpcErrorCodes.SERVER_ERROR, message === '' ? name : message, { name, message });
+    }
+  }
+
+  async #finishAsync(target: Target, id: JsonRpcId | undefined, pending: PromiseLike<unknown>, startMs: number): Promise<unknown> {
+    let value: unknown;
+    try {
+      value = await (this.#handlerTimeoutMs === undefined ? pending : this.#withTimeout(pending, this.#handlerTimeoutMs));
+    } catch (err) {
+      try {
+        return this.#failure(target, id, err, startMs);
+      } catch (internal) {
+        return this.#internalErrorFor(id, internal);
+      }
+    }
+    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'ok');
+    return id === undefined ? undefined : successResponse(id, value);
+  }
+
+  #withTimeout(pending: PromiseLike<unknown>, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      // Not unref()ed: a pending call is work in progress, and the timer is cleared when it settles.
+      const timer = setTimeout(reject, timeoutMs, handlerTimedOut);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** The reply for a handler that threw or rejected (undefined for notifications). */
+  #failure(target: Target, id: JsonRpcId | undefined, err: unknown, startMs: number): unknown {
+    if (err === handlerTimedOut) {
+      this.#logger.warn({ method: target.fullName, timeoutMs: this.#handlerTimeoutMs }, 'handler timed out; its late result will be dropped');
+      if (startMs >= 0) this.#logCall(target.fullName, startMs, 'timeout');
+      if (id === undefined) return undefined;
+      const message = `Handler timeout: ${target.fullName} did not finish within ${this.#handlerTimeoutMs} ms`;
+      return errorResponse(id, rpcErrorCodes.HANDLER_TIMEOUT, message);
+    }
+    if (err instanceof ServiceError) {
+      if (startMs >= 0) this.#logCall(target.fullName, startMs, 'service error');
+      return id === undefined ? undefined : errorResponse(id, err.code, err.message, err.data);
+    }
+    this.#logger.warn({ err, method: target.fullName }, 'handler failed');
+    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'handler error');
+    if (id === undefined) return undefined;
+    const { name, message, stack } = describeThrown(err);
+    const data = this.#exposeStack && stack !== undefined ? { name, message, stack } : { name, message };
+    return errorResponse(id, rpcErrorCodes.SERVER_ERROR, message === '' ? name : message, data);
+  }
+
+  #logCall(method: string, startMs: number, outcome: string): void {
+    const durationMs = Math.round((performance.now() - startMs) * 1000) / 1000;
+    this.#logger.debug({ method, durationMs, outcome }, 'rpc call');
+  }
+
+  async #handleBatch(batch: unknown[]): Promise<unknown> {
+    if (batch.length === 0) return errorResponse(null, rpcErrorCodes.INVALID_REQUEST, 'Invalid Request: the batch is empty');
+    if (batch.length > this.#maxBatch) {
+      const reason = `Invalid Request: a batch of ${batch.length} messages exceeds the limit of ${this.#maxBatch}; nothing was run`;
+      return errorResponse(null, rpcErrorCodes.INVALID_REQUEST, reason);
+    }
+    const pending = new Array<unknown>(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        pending[i] = this.#handleOne(batch[i]);
+      } catch (err) {
+        pending[i] = this.#internalError(batch[i], err);
+      }
+    }
+    const settled = await Promise.all(pending);
+    const replies: unknown[] = [];
+    for (const reply of settled) if (reply !== undefined) replies.push(reply);
+    return replies.length === 0 ? undefined : replies;
+  }
+
+  /** A fault in gaw itself, not in a handler: logged, answered with -32603 (nothing for notifications). */
+  #internalError(message: unknown, err: unknown): unknown {
+    return this.#internalErrorFor(isNotificationShape(message) ? undefined : readId(message), err);
+  }
+
+  #internalErrorFor(id: JsonRpcId | undefined, err: unknown): unknown {
+    try {
+      this.#logger.error({ err }, 'dispatch failed');
+    } catch {
+      // a logger that throws must not turn an answer into a rejection
+    }
+    return id === undefined ? undefined : errorResponse(id, rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
+  }
+}
+
+/** A request-shaped object without an id: never answered. */
+function isNotificationShape(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && !Array.isArray(message) && (message as { id?: unknown }).id === undefined &&
+    typeof (message as { method?: unknown }).method === 'string';
+}

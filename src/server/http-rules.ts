@@ -1,0 +1,45 @@
+// The small HTTP rules of the /api bridge, free of sockets: the JSON content-type check, the
+// bearer-token comparison (constant time, on SHA-256 digests so lengths leak nothing), and the
+// -32603 replies for a dispatch function that failed. http-bridge.ts applies them.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { errorResponse, isPlainObject, readId, rpcErrorCodes } from '../jsonrpc/index.js';
+
+const maxAuthorizationChars = 4096;
+const bearerPattern = /^Bearer +([\x21-\x7e]+) *$/i;
+
+/** True for `application/json`, with an optional utf-8 charset and any other parameters. */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (header === 'application/json') return true;
+  if (header === undefined || header.length > 256) return false;
+  const parts = header.split(';');
+  if (parts[0]!.trim().toLowerCase() !== 'application/json') return false;
+  for (let i = 1; i < parts.length; i++) {
+    const eq = parts[i]!.indexOf('=');
+    if (eq < 0) continue;
+    if (parts[i]!.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    const charset = parts[i]!.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    if (charset !== 'utf-8' && charset !== 'utf8') return false;
+  }
+  return true;
+}
+
+/** The SHA-256 digest a token is compared by. */
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** True when `header` is `Bearer <token>` for the token whose digest is `tokenHash`. */
+export function isBearerAuthorized(header: string | undefined, tokenHash: Buffer): boolean {
+  if (header === undefined || header.length > maxAuthorizationChars) return false;
+  const match = bearerPattern.exec(header);
+  return match !== null && timingSafeEqual(hashToken(match[1]!), tokenHash);
+}
+
+/** -32603 for every request in a message whose dispatch failed (a dispatch function should not reject). */
+export function internalErrors(message: unknown): unknown {
+  const forOne = (m: unknown): object | undefined =>
+    isPlainObject(m) && m.id === undefined ? undefined : errorResponse(readId(m), rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
+  if (!Array.isArray(message)) return forOne(message) ?? errorResponse(null, rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
+  const replies = message.map(forOne).filter((r) => r !== undefined);
+  return replies.length > 0 ? replies : errorResponse(null, rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
+}
