@@ -12,6 +12,7 @@ export const errorCodes = {
   GAW_ERR_DUPLICATE_TAG: 'two classes were registered under the same serializable tag',
   GAW_ERR_ADDRESS_IN_USE: 'the port to listen on is taken',
   GAW_ERR_CLOSED: 'the client or server was already closed',
+  GAW_ERR_MODULE_LOAD: 'the CLI could not load the module it was given: not found, or it threw while loading',
   // Protocol: the peer broke GAWP/1; the connection is destroyed.
   GAW_ERR_FRAME_TOO_LARGE: 'a frame length above maxFrameBytes plus the suite overhead',
   GAW_ERR_BAD_FRAME: 'a frame length below the suite minimum or misaligned, an unknown frame type, or bad message framing',
@@ -20,6 +21,7 @@ export const errorCodes = {
   GAW_ERR_HANDSHAKE_REJECTED: 'the server refused the handshake (version, suite, codec, key id, busy or flags)',
   GAW_ERR_SEQ_EXHAUSTED: 'a connection carried 2^53 - 1 frames in one direction and must be replaced',
   GAW_ERR_BAD_RESPONSE: 'a reply that is not a valid JSON-RPC 2.0 response',
+  GAW_ERR_LEGACY_REJECTED: 'a Python Gaw 0.7 server could not read a request (succ: false; DecodeError usually means a wrong secret or encrypt setting)',
   // Connection: the transport failed or was closed.
   GAW_ERR_CONN_CLOSED: 'the connection closed before the operation completed',
   GAW_ERR_CONN_REFUSED: 'nothing accepts connections at the endpoint',
