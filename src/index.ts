@@ -1,3 +1,16 @@
 // The public API of gaw. Everything a user imports comes from here; internal modules are reached
 // only through their own index files.
 export * from './errors.js';
+export type { Logger, LogFn } from './log.js';
+export { GawServer, Dispatcher, HttpBridge, describeService, entrypoint, isServiceClass, service } from './server/index.js';
+export type {
+  DispatcherOptions, EntrypointOptions, GawServerOptions, HttpBridgeOptions, HttpOptions, MethodDescription,
+  ServiceDescription, ServiceOptions,
+} from './server/index.js';
+export { GawClient, parseEndpoint } from './client/index.js';
+export type { BatchCall, BatchResult, CallOptions, Endpoint, GawClientOptions, Remote, ServiceProxyOptions } from './client/index.js';
+export { Registry, createCodec, defaultRegistry, register, serializable } from './serializable/index.js';
+export type { Codec, CodecName, RegisterOptions } from './serializable/index.js';
+export { KeyRing, parseSecret, postofficeDefaults, suites } from './postoffice/index.js';
+export type { PostofficeLimits, SuiteName } from './postoffice/index.js';
+export { rpcErrorCodes } from './jsonrpc/index.js';

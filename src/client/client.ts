@@ -1,0 +1,460 @@
+// GawClient: calls services over pooled, multiplexed GAWP/1 connections to one or more endpoints,
+// with a timeout on every call, AbortSignal support, typed proxies, and retries only when they
+// are safe. The pure retry policy is in retry.ts; connections in pool.ts and rpc-connection.ts.
+import { AbortError, GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
+import { rpcErrorCodes } from '../jsonrpc/index.js';
+import type { JsonRpcParams } from '../jsonrpc/index.js';
+import { KeyRing, checkInteger, isCodecName, isSuiteName, resolveLimits } from '../postoffice/index.js';
+import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
+import { createCodec, defaultRegistry } from '../serializable/index.js';
+import type { Codec, Registry } from '../serializable/index.js';
+import { EndpointPool } from './pool.js';
+import type { Endpoint } from './pool.js';
+import { createServiceProxy, createServicesProxy } from './proxy.js';
+import type { Remote, ServiceProxyOptions } from './proxy.js';
+import type { Outcome, RpcConnection } from './rpc-connection.js';
+import { backoffDelayMs, backoffDefaults, shouldRetry } from './retry.js';
+import { Deadlines } from './deadlines.js';
+import { watchAbort } from './abort-watch.js';
+import { LegacyClient } from '../legacy/index.js';
+
+export interface GawClientOptions extends Partial<PostofficeLimits> {
+  host?: string;
+  port?: number;
+  /** Several servers (`'10.0.0.1:5555'` or `{ host, port }`): calls are spread and fail over. */
+  endpoints?: readonly (string | Endpoint)[];
+  /** Base64 of 16, 24 or 32 bytes; the server's secret. */
+  secret?: string;
+  keyId?: number;
+  /** With a secret: encrypt (suite `cbc`) rather than only sign (`sign`). */
+  encrypt?: boolean;
+  suite?: SuiteName;
+  codec?: CodecName;
+  /** Offer X25519 forward secrecy (default true with a secret). */
+  forwardSecrecy?: boolean;
+  /** Connections per endpoint (default 4). */
+  poolSize?: number;
+  /** Open another pooled connection once the least busy one has this many calls in flight (default 64). */
+  busyThreshold?: number;
+  /** The default per-call timeout, retries included (default 30 s). */
+  timeoutMs?: number;
+  /** -1 forever, 0 never, N at most N retries (default 3); only ever for calls that are safe to retry. */
+  retries?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  connectTimeoutMs?: number;
+  /** Close a connection idle for this long (Python Gaw's connection_lifetime; default 30 s). */
+  connectionLifetimeMs?: number;
+  /** Methods (`service.method`) safe to run twice: retried after transport failures too. */
+  idempotent?: readonly string[];
+  maxDepth?: number;
+  registry?: Registry;
+  logger?: Logger;
+  /**
+   * `gawp` (default) or `gaw-legacy` to call a Python Gaw 0.7 server (one endpoint, `call` only;
+   * no notifications, batches or raw calls; see the README's caveats).
+   */
+  protocol?: 'gawp' | 'gaw-legacy';
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Overrides the client's `idempotent` list for this call. */
+  isIdempotent?: boolean;
+}
+
+export interface BatchCall {
+  method: string;
+  params?: JsonRpcParams;
+  /** Send as a notification: no reply, no entry in the results. */
+  isNotification?: boolean;
+}
+
+export type BatchResult = { ok: true; result: unknown } | { ok: false; error: RemoteError };
+
+export class GawClient {
+  readonly #pools: EndpointPool[];
+  readonly #codec: Codec;
+  readonly #logger: Logger;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #backoff: { baseDelayMs: number; maxDelayMs: number };
+  readonly #idempotent: ReadonlySet<string>;
+  #next = 0;
+  /** The fast path's call timeouts, on one timer (a Node timer per call costs up to ~0.5 µs). */
+  readonly #deadlines = new Deadlines();
+  #isClosed = false;
+  #closing: Promise<void> | undefined;
+  #services: ReturnType<typeof createServicesProxy> | undefined;
+  readonly #legacy: LegacyClient | undefined;
+
+  constructor(options: GawClientOptions = {}) {
+    const endpoints = parseEndpoints(options);
+    if (options.protocol !== undefined && options.protocol !== 'gawp' && options.protocol !== 'gaw-legacy') {
+      throw new UsageError('GAW_ERR_INVALID_OPTION', `protocol ${JSON.stringify(options.protocol)} is not gawp or gaw-legacy`);
+    }
+    const limits = resolveLimits(options);
+    const suite = pickSuite(options);
+    if (options.codec !== undefined && !isCodecName(options.codec)) {
+      throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(options.codec)} is not json or msgpack`);
+    }
+    const psk = options.secret === undefined ? undefined : new KeyRing(options.secret).get(0);
+    this.#logger = options.logger ?? silentLogger;
+    this.#timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? 30_000, 1);
+    this.#retries = checkInteger('retries', options.retries ?? 3, -1);
+    this.#backoff = {
+      baseDelayMs: checkInteger('baseDelayMs', options.baseDelayMs ?? backoffDefaults.baseDelayMs, 0),
+      maxDelayMs: checkInteger('maxDelayMs', options.maxDelayMs ?? backoffDefaults.maxDelayMs, 0),
+    };
+    this.#idempotent = new Set(options.idempotent ?? []);
+    this.#codec = createCodec(options.codec ?? 'json', { registry: options.registry ?? defaultRegistry, maxDepth: options.maxDepth ?? 64 });
+    const poolOptions = {
+      poolSize: checkInteger('poolSize', options.poolSize ?? 4, 1),
+      busyThreshold: checkInteger('busyThreshold', options.busyThreshold ?? 64, 1),
+      connectionLifetimeMs: checkInteger('connectionLifetimeMs', options.connectionLifetimeMs ?? 30_000, 0),
+      codec: this.#codec,
+      logger: this.#logger,
+      dial: {
+        ...limits,
+        suite,
+        psk,
+        keyId: checkInteger('keyId', options.keyId ?? 0, 0, 255),
+        codec: options.codec ?? 'json',
+        forwardSecrecy: options.forwardSecrecy ?? true,
+        connectTimeoutMs: checkInteger('connectTimeoutMs', options.connectTimeoutMs ?? 10_000, 1),
+        logger: this.#logger,
+      },
+    };
+    this.#pools = endpoints.map((endpoint) => new EndpointPool(endpoint, poolOptions));
+    if (options.protocol === 'gaw-legacy') {
+      if (endpoints.length !== 1) throw new UsageError('GAW_ERR_INVALID_OPTION', 'protocol gaw-legacy takes exactly one endpoint');
+      this.#legacy = new LegacyClient({
+        ...endpoints[0]!,
+        ...(options.secret !== undefined && { secret: options.secret }),
+        encrypt: options.encrypt === true,
+        registry: options.registry ?? defaultRegistry,
+        timeoutMs: this.#timeoutMs,
+        connectTimeoutMs: poolOptions.dial.connectTimeoutMs,
+        maxConnections: poolOptions.poolSize,
+        idleTimeoutMs: poolOptions.connectionLifetimeMs,
+        ...(options.maxPayloadBytes !== undefined && { maxFrameBytes: options.maxPayloadBytes }),
+      });
+    }
+  }
+
+  /** Calls `service.method` with positional (array) or named (object) params; resolves to the result. */
+  call<R = unknown>(method: string, params?: JsonRpcParams, options: CallOptions = {}): Promise<R> {
+    if (typeof method !== 'string' || method.length === 0) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'method must be a non-empty string'));
+    let checked: JsonRpcParams | undefined;
+    try {
+      checked = checkParams(params);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const isIdempotent = options.isIdempotent ?? this.#idempotent.has(method);
+    return this.#run(method, checked, isIdempotent, options.timeoutMs ?? this.#timeoutMs, options.signal) as Promise<R>;
+  }
+
+  /**
+   * Like call, for bridges and tools that hold wire data rather than values: `params` go out as
+   * given (class tags included, never re-tagged) and the result comes back undecoded. JSON codec only.
+   */
+  callRaw(method: string, params?: JsonRpcParams, options: CallOptions = {}): Promise<unknown> {
+    if (typeof method !== 'string' || method.length === 0) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'method must be a non-empty string'));
+    if (this.#codec.name !== 'json' || this.#legacy) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'raw calls need the json codec and the gawp protocol'));
+    const isIdempotent = options.isIdempotent ?? this.#idempotent.has(method);
+    return this.#run(method, checkParams(params), isIdempotent, options.timeoutMs ?? this.#timeoutMs, options.signal, true);
+  }
+
+  /** Sends a notification: no reply. The promise settles once it is handed to a connection. */
+  notify(method: string, params?: JsonRpcParams, options: { signal?: AbortSignal; isRaw?: boolean } = {}): Promise<void> {
+    if (this.#legacy) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'Python Gaw 0.7 has no notifications'));
+    const { signal } = options;
+    const sent = this.#connection(signal).then((rpc) => {
+      if (signal?.aborted) throw new AbortError('the notification was aborted before it was sent', { cause: signal.reason });
+      rpc.notify(method, checkParams(params), options.isRaw === true);
+    });
+    sent.catch((err: unknown) => this.#logger.debug({ err, method }, 'notification not sent'));
+    return sent;
+  }
+
+  /** Sends several calls in one JSON-RPC batch; results in the order of the non-notification calls. */
+  async batch(calls: readonly BatchCall[], options: CallOptions = {}): Promise<BatchResult[]> {
+    if (!Array.isArray(calls) || calls.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'a batch needs at least one call');
+    if (this.#legacy) throw new UsageError('GAW_ERR_INVALID_OPTION', 'Python Gaw 0.7 has no batches');
+    const checked = calls.map((c) => ({ method: c.method, params: checkParams(c.params), isNotification: c.isNotification === true }));
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.#attempt(options.timeoutMs ?? this.#timeoutMs, options.signal, (rpc) => {
+        const { ids, outcomes } = rpc.batch(checked);
+        return { ids, outcome: Promise.all(outcomes).then(rejectWholeRefusal) };
+      });
+    } catch (err) {
+      if (!(err instanceof RemoteError)) throw err;
+      // Refused whole and out of retries: every call gets the refusal.
+      const error = { code: err.rpcCode, message: err.message, data: err.data };
+      outcomes = checked.filter((c) => !c.isNotification).map(() => ({ error }));
+    }
+    return outcomes.map((outcome): BatchResult => 'error' in outcome
+      ? { ok: false, error: new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data) }
+      : { ok: true, result: this.#codec.revive(outcome.result) });
+  }
+
+  /** A typed proxy: `client.service<MathService>('math_service').plus(1, 2)`. */
+  service<T>(name: string, options: ServiceProxyOptions<T> = {}): Remote<T> {
+    return createServiceProxy<T>(name, (method, params, isIdempotent, timeoutMs) =>
+      this.#run(method, params, isIdempotent || this.#idempotent.has(method), timeoutMs ?? this.#timeoutMs, undefined), options);
+  }
+
+  /** The dynamic form for JavaScript: `client.services.math_service.plus(10, 20)`. */
+  get services(): Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>> {
+    this.#services ??= createServicesProxy((name) => this.service(name));
+    return this.#services;
+  }
+
+  /** Calls in flight across every connection. */
+  get pendingCount(): number {
+    let total = 0;
+    for (const pool of this.#pools) total += pool.pendingCount;
+    return total;
+  }
+
+  get connectionCount(): number {
+    let total = 0;
+    for (const pool of this.#pools) total += pool.connectionCount;
+    return total;
+  }
+
+  /** Graceful: new calls fail with GAW_ERR_CLOSED; calls in flight get their replies. Idempotent. */
+  close(): Promise<void> {
+    this.#isClosed = true;
+    this.#closing ??= Promise.all([...this.#pools.map((pool) => pool.close()), this.#legacy?.close()]).then(() => undefined);
+    return this.#closing;
+  }
+
+  /** Closes every connection now; calls in flight fail. */
+  destroy(): void {
+    this.#isClosed = true;
+    for (const pool of this.#pools) pool.destroy();
+    this.#legacy?.destroy();
+  }
+
+  async #run(method: string, params: JsonRpcParams | undefined, isIdempotent: boolean, timeoutMs: number, signal: AbortSignal | undefined, isRaw = false): Promise<unknown> {
+    if (this.#legacy) {
+      if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+      return this.#legacy.call(method, params, { timeoutMs, ...(signal && { signal }) });
+    }
+    let outcome: Outcome;
+    try {
+      const send = (rpc: RpcConnection) => refusalsRejected(rpc.request(method, params, isRaw));
+      const ready = signal === undefined && Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && !this.#isClosed ? this.#pick() : undefined;
+      outcome = await (ready === undefined ? this.#attempt(timeoutMs, signal, send, isIdempotent, method) : this.#fastOnce(ready, send, timeoutMs, isIdempotent, method));
+    } catch (err) {
+      // A refusal that ran out of retries: made again here, so its stack is the caller's.
+      if (err instanceof RemoteError) throw new RemoteError(err.rpcCode, err.message, err.data);
+      throw err;
+    }
+    if ('error' in outcome) throw new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
+    return isRaw ? outcome.result : this.#codec.revive(outcome.result);
+  }
+
+  /**
+   * The first try of a call with no signal on a connection that is ready: what #once does, with one
+   * promise instead of three and no Node timer. A failure goes on in #attempt's retry loop.
+   */
+  #fastOnce(rpc: RpcConnection, send: (rpc: RpcConnection) => { id: number; outcome: Promise<Outcome> }, timeoutMs: number,
+    isIdempotent: boolean, what: string): Promise<Outcome> {
+    const retry = (err: unknown, remainingMs: number) => this.#attempt(timeoutMs, undefined, send, isIdempotent, what, { err, deadline: Date.now() + remainingMs });
+    let sent: { id: number; outcome: Promise<Outcome> };
+    try {
+      sent = send(rpc);
+    } catch (err) {
+      return retry(err, timeoutMs);
+    }
+    return new Promise<Outcome>((resolve, reject) => {
+      const timer = this.#deadlines.add(timeoutMs, () => {
+        rpc.cancel(sent.id);
+        reject(new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} got no reply within ${timeoutMs} ms`));
+      });
+      sent.outcome.then((outcome) => {
+        if (this.#deadlines.remove(timer)) resolve(outcome);
+      }, (err: unknown) => {
+        if (this.#deadlines.remove(timer)) retry(err, timer.atMs - performance.now()).then(resolve, reject);
+      });
+    });
+  }
+
+  /**
+   * Runs `send` on a connection until it succeeds or the retry policy, the deadline or the signal
+   * says stop. `first` carries the failure of a first try made elsewhere (#fastOnce).
+   */
+  async #attempt<T>(timeoutMs: number, signal: AbortSignal | undefined,
+    send: (rpc: RpcConnection) => { id?: number; ids?: number[]; outcome: Promise<T> }, isIdempotent = false, what = 'batch',
+    first?: { err: unknown; deadline: number }): Promise<T> {
+    const deadline = first?.deadline ?? Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (attempt === 0 && first !== undefined) throw first.err;
+        return await this.#once(deadline, timeoutMs, signal, send, what);
+      } catch (err) {
+        if (this.#isClosed || !shouldRetry(err, attempt, this.#retries, isIdempotent)) throw err;
+        const delayMs = backoffDelayMs(attempt, this.#backoff);
+        if (Date.now() + delayMs >= deadline) throw err;
+        this.#logger.debug({ method: what, attempt: attempt + 1, delayMs, code: (err as GawError).code }, 'retrying');
+        await sleep(delayMs, signal);
+      }
+    }
+  }
+
+  #once<T>(deadline: number, timeoutMs: number, signal: AbortSignal | undefined,
+    send: (rpc: RpcConnection) => { id?: number; ids?: number[]; outcome: Promise<T> }, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let rpc: RpcConnection | undefined;
+      let ids: number[] = [];
+      let isSettled = false;
+      let unwatch: (() => void) | undefined;
+      const finish = (err: unknown, value?: T) => {
+        if (isSettled) return;
+        isSettled = true;
+        clearTimeout(timer);
+        unwatch?.();
+        if (err === undefined) {
+          resolve(value as T);
+          return;
+        }
+        if (rpc !== undefined) for (const id of ids) rpc.cancel(id);
+        reject(err);
+      };
+      const onAbort = () => finish(new AbortError(`${what} was aborted`, { cause: signal?.reason }));
+      const timer = setTimeout(() => finish(new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} got no reply within ${timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
+      if (signal !== undefined) {
+        if (signal.aborted) return onAbort();
+        unwatch = watchAbort(signal, onAbort);
+      }
+      const start = (connection: RpcConnection) => {
+        if (isSettled) return;
+        rpc = connection;
+        try {
+          const sent = send(connection);
+          ids = sent.ids ?? (sent.id === undefined ? [] : [sent.id]);
+          sent.outcome.then((value) => finish(undefined, value), finish);
+        } catch (err) {
+          finish(err);
+        }
+      };
+      const ready = this.#isClosed ? undefined : this.#pick();
+      if (ready !== undefined) start(ready);
+      else this.#connection(signal).then(start, finish);
+    });
+  }
+
+  /** A ready connection without waiting, from the next endpoint that is up. */
+  #pick(): RpcConnection | undefined {
+    const pools = this.#pools;
+    for (let i = 0; i < pools.length; i++) {
+      const pool = pools[(this.#next + i) % pools.length]!;
+      if (pool.downUntil !== 0 && pool.isDown) continue;
+      const rpc = pool.pick();
+      if (rpc !== undefined) {
+        this.#next = (this.#next + i + 1) % pools.length;
+        return rpc;
+      }
+    }
+    return undefined;
+  }
+
+  /** A connection, dialing if needed: endpoints that are up first, then the one that recovers soonest. */
+  async #connection(signal: AbortSignal | undefined): Promise<RpcConnection> {
+    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    const ready = this.#pick();
+    if (ready !== undefined) return ready;
+    const up = this.#pools.filter((pool) => !pool.isDown);
+    const pool = up.length > 0
+      ? up[this.#next++ % up.length]!
+      : this.#pools.reduce((a, b) => (a.downUntil <= b.downUntil ? a : b));
+    return pool.acquire();
+  }
+}
+
+/** True for a reply saying the server did not run the request (-32001 shutting down, -32002 overloaded). */
+function isRefusal(outcome: Outcome): boolean {
+  return 'error' in outcome && (outcome.error.code === rpcErrorCodes.SHUTTING_DOWN || outcome.error.code === rpcErrorCodes.OVERLOADED);
+}
+
+/** Turns a refusal into a rejection with a RemoteError, so the retry policy can see it and retry. */
+function refusalsRejected<S extends { outcome: Promise<Outcome> }>(sent: S): S {
+  return {
+    ...sent,
+    outcome: sent.outcome.then((outcome) => {
+      if ('error' in outcome && isRefusal(outcome)) throw new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
+      return outcome;
+    }),
+  };
+}
+
+/** A batch refused whole (every request -32001/-32002) ran nothing: rejected so it may be retried. */
+function rejectWholeRefusal(all: Outcome[]): Outcome[] {
+  const first = all[0];
+  if (first !== undefined && 'error' in first && all.every(isRefusal)) throw new RemoteError(first.error.code, first.error.message, first.error.data);
+  return all;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const aborted = () => new AbortError('the call was aborted', { cause: signal?.reason });
+    if (signal?.aborted) {
+      reject(aborted());
+      return;
+    }
+    const timer = setTimeout(() => {
+      unwatch?.();
+      resolve();
+    }, ms);
+    const unwatch = signal && watchAbort(signal, () => {
+      clearTimeout(timer);
+      reject(aborted());
+    });
+  });
+}
+
+function checkParams(params: unknown): JsonRpcParams | undefined {
+  if (params === undefined || Array.isArray(params) || (typeof params === 'object' && params !== null)) return params as JsonRpcParams | undefined;
+  throw new UsageError('GAW_ERR_INVALID_OPTION', 'params must be an array (positional) or an object (named)');
+}
+
+function pickSuite(options: GawClientOptions): SuiteName {
+  const hasSecret = options.secret !== undefined;
+  if (options.suite !== undefined) {
+    if (!isSuiteName(options.suite)) throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(options.suite)} is not none, sign, cbc or secretbox`);
+    if ((options.suite === 'none') === hasSecret) {
+      throw new UsageError('GAW_ERR_INVALID_OPTION', hasSecret ? 'suite none cannot use a secret' : `suite ${options.suite} needs a secret`);
+    }
+    return options.suite;
+  }
+  if (!hasSecret) {
+    if (options.encrypt) throw new UsageError('GAW_ERR_BAD_SECRET', 'encrypt: true needs a secret');
+    return 'none';
+  }
+  return options.encrypt ? 'cbc' : 'sign';
+}
+
+/** `host:port`, `[v6]:port` or `{ host, port }`, validated. */
+export function parseEndpoint(value: string | Endpoint): Endpoint {
+  if (typeof value === 'object' && value !== null) {
+    return { host: String(value.host), port: checkInteger('port', value.port, 1, 65_535) };
+  }
+  const match = typeof value === 'string' ? /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value) : null;
+  if (!match) throw new UsageError('GAW_ERR_INVALID_OPTION', `endpoint ${JSON.stringify(value)} is not host:port`);
+  return { host: match[1] ?? match[2]!, port: checkInteger('port', Number(match[3]), 1, 65_535) };
+}
+
+function parseEndpoints(options: GawClientOptions): Endpoint[] {
+  if (options.endpoints !== undefined) {
+    if (options.endpoints.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'endpoints must list at least one host:port');
+    return options.endpoints.map(parseEndpoint);
+  }
+  return [parseEndpoint({ host: options.host ?? '127.0.0.1', port: options.port ?? 5555 })];
+}

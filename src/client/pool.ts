@@ -1,0 +1,166 @@
+// The connections to one endpoint: opened on demand up to poolSize, the least busy one chosen,
+// and a down endpoint backed off rather than hammered. Knows nothing of calls or retries beyond
+// "give me a usable connection".
+import { GawError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { dial } from '../postoffice/index.js';
+import type { DialOptions } from '../postoffice/index.js';
+import type { Codec } from '../serializable/index.js';
+import { RpcConnection } from './rpc-connection.js';
+import { backoffDelayMs } from './retry.js';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface PoolOptions {
+  poolSize: number;
+  /** Open another connection (up to poolSize) once the least busy one has this many calls in flight. */
+  busyThreshold: number;
+  connectionLifetimeMs: number;
+  dial: Omit<DialOptions, 'host' | 'port' | 'signal'>;
+  codec: Codec;
+  logger: Logger;
+}
+
+interface Dialing {
+  readonly promise: Promise<RpcConnection>;
+  /** Callers waiting for this connection; past busyThreshold another dial starts (up to poolSize). */
+  waiters: number;
+}
+
+export class EndpointPool {
+  readonly endpoint: Endpoint;
+  readonly #options: PoolOptions;
+  readonly #connections: RpcConnection[] = [];
+  readonly #dials = new Set<Dialing>();
+  /** Aborts dials still in progress when the pool is destroyed; never a caller's signal. */
+  readonly #abort = new AbortController();
+  #failures = 0;
+  #downUntil = 0;
+  #isClosed = false;
+
+  constructor(endpoint: Endpoint, options: PoolOptions) {
+    this.endpoint = endpoint;
+    this.#options = options;
+  }
+
+  get label(): string {
+    return `${this.endpoint.host}:${this.endpoint.port}`;
+  }
+
+  /** True while a recent connection failure has the endpoint backing off. */
+  get isDown(): boolean {
+    return this.#downUntil > Date.now();
+  }
+
+  get downUntil(): number {
+    return this.#downUntil;
+  }
+
+  /** Open connections, draining ones included. */
+  get connectionCount(): number {
+    return this.#connections.length;
+  }
+
+  get pendingCount(): number {
+    let total = 0;
+    for (const c of this.#connections) total += c.pendingCount;
+    return total;
+  }
+
+  /** A usable connection now, when one is open and not too busy; never waits. */
+  pick(): RpcConnection | undefined {
+    let best: RpcConnection | undefined;
+    for (const c of this.#connections) {
+      if (c.isUsable && (best === undefined || c.pendingCount < best.pendingCount)) best = c;
+    }
+    const canGrow = this.#canGrow();
+    if (best !== undefined && (!canGrow || best.pendingCount < this.#options.busyThreshold)) return best;
+    if (canGrow && this.#dials.size === 0) this.#dial().promise.catch(() => {});
+    return best;
+  }
+
+  /**
+   * A usable connection, dialing when none is open. Callers share a dial in progress until
+   * busyThreshold of them wait on it; then another starts, up to poolSize, so a burst of calls
+   * made before any connection is open is spread over the pool rather than piled on the first one.
+   */
+  async acquire(): Promise<RpcConnection> {
+    const ready = this.pick();
+    if (ready !== undefined) return ready;
+    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    let chosen: Dialing | undefined;
+    for (const d of this.#dials) {
+      if (d.waiters < this.#options.busyThreshold && (chosen === undefined || d.waiters < chosen.waiters)) chosen = d;
+    }
+    if (chosen === undefined && (this.#canGrow() || this.#dials.size === 0)) chosen = this.#dial();
+    if (chosen === undefined) {
+      for (const d of this.#dials) if (chosen === undefined || d.waiters < chosen.waiters) chosen = d;
+    }
+    chosen!.waiters++;
+    return chosen!.promise;
+  }
+
+  /** Usable connections plus dials in progress stay under poolSize (draining ones do not count). */
+  #canGrow(): boolean {
+    if (this.#isClosed) return false;
+    let used = this.#dials.size;
+    for (const c of this.#connections) if (c.isUsable) used++;
+    return used < this.#options.poolSize;
+  }
+
+  #dial(): Dialing {
+    const promise = dial({ ...this.#options.dial, ...this.endpoint, signal: this.#abort.signal }).then(
+      (connection) => {
+        this.#failures = 0;
+        this.#downUntil = 0;
+        const rpc = new RpcConnection(connection, this.#options.codec, this.#options.logger, this.#options.connectionLifetimeMs);
+        if (this.#isClosed) {
+          rpc.drain();
+          throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+        }
+        rpc.onClose = (closed) => {
+          const index = this.#connections.indexOf(closed);
+          if (index >= 0) this.#connections.splice(index, 1);
+        };
+        this.#connections.push(rpc);
+        return rpc;
+      },
+      (err: unknown) => {
+        if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed', { cause: err });
+        this.#failures++;
+        this.#downUntil = Date.now() + backoffDelayMs(this.#failures, { baseDelayMs: 100, maxDelayMs: 5_000 }, () => 0.5 + Math.random() / 2);
+        this.#options.logger.debug({ endpoint: this.label, err }, 'connecting failed');
+        throw err;
+      },
+    ).finally(() => {
+      this.#dials.delete(dialing);
+    });
+    const dialing: Dialing = { promise, waiters: 0 };
+    this.#dials.add(dialing);
+    return dialing;
+  }
+
+  /** Graceful: no new calls; each connection closes once its calls are answered. */
+  close(): Promise<void> {
+    this.#isClosed = true;
+    const closing = this.#connections.map((c) => new Promise<void>((resolve) => {
+      if (c.connection.isClosed) resolve();
+      else {
+        c.connection.once('close', () => resolve());
+        c.drain();
+      }
+    }));
+    // A dial still in progress ends as soon as it connects (then drains) or fails.
+    const dialing = [...this.#dials].map((d) => d.promise.then((rpc) => rpc.connection.close(), () => {}));
+    return Promise.all([...closing, ...dialing]).then(() => undefined);
+  }
+
+  destroy(): void {
+    this.#isClosed = true;
+    this.#abort.abort();
+    for (const c of [...this.#connections]) c.connection.destroy();
+  }
+}

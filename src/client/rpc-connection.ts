@@ -1,0 +1,187 @@
+// One client connection: JSON-RPC requests out, responses matched back to their callers by id,
+// many in flight at once. Owns the id space and the pending map of one Connection; knows
+// nothing of endpoints, retries or timeouts (the client's), only how to cancel a pending id.
+import { ConnectionError, GawError, ProtocolError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parseResponse } from '../jsonrpc/index.js';
+import type { JsonRpcErrorObject, JsonRpcParams, ParsedResponse } from '../jsonrpc/index.js';
+import type { Connection } from '../postoffice/index.js';
+import type { Codec } from '../serializable/index.js';
+
+export type Outcome = { result: unknown } | { error: JsonRpcErrorObject };
+
+interface Pending {
+  resolve(outcome: Outcome): void;
+  reject(err: Error): void;
+  /** Set for the elements of a batch, so an id-null batch-level error can find them. */
+  batch?: number[] | undefined;
+}
+
+export class RpcConnection {
+  readonly connection: Connection;
+  readonly #codec: Codec;
+  readonly #logger: Logger;
+  readonly #pending = new Map<number, Pending>();
+  readonly #batches: number[][] = [];
+  readonly #lifetimeMs: number;
+  #nextId = 1;
+  #idleSince = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #isDraining = false;
+  /** Called once when the connection closes (the pool forgets it). */
+  onClose: ((rpc: RpcConnection) => void) | undefined;
+
+  constructor(connection: Connection, codec: Codec, logger: Logger, lifetimeMs: number) {
+    this.connection = connection;
+    this.#codec = codec;
+    this.#logger = logger;
+    this.#lifetimeMs = lifetimeMs;
+    connection.on('message', (bytes) => this.#receive(bytes));
+    connection.on('goaway', () => {
+      // The server takes no new requests here; in-flight ones still get their replies.
+      this.#isDraining = true;
+      if (this.#pending.size === 0) connection.end();
+    });
+    connection.once('close', (err) => this.#fail(err));
+    this.#becameIdle();
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** False once the server said CLOSE, or the connection is closing. */
+  get isUsable(): boolean {
+    return !this.#isDraining && !this.connection.isDraining;
+  }
+
+  /** Sends a request; the promise settles with the raw outcome (the result is not yet revived). */
+  request(method: string, params: JsonRpcParams | undefined, isRaw = false): { id: number; outcome: Promise<Outcome> } {
+    const id = this.#takeId();
+    const message = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
+    // Raw params are wire data already (class tags included) and pass through untouched.
+    const bytes = isRaw ? Buffer.from(JSON.stringify(message), 'utf8') : this.#codec.encode(message);
+    this.connection.send(bytes);
+    const outcome = new Promise<Outcome>((resolve, reject) => {
+      if (this.#pending.size === 0) this.#idleSince = 0;
+      this.#pending.set(id, { resolve, reject });
+    });
+    return { id, outcome };
+  }
+
+  notify(method: string, params: JsonRpcParams | undefined, isRaw = false): void {
+    const message = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    this.connection.send(isRaw ? Buffer.from(JSON.stringify(message), 'utf8') : this.#codec.encode(message));
+  }
+
+  /** Sends a batch; each request's outcome in order (notifications have none). */
+  batch(calls: readonly { method: string; params?: JsonRpcParams | undefined; isNotification?: boolean }[]): { ids: number[]; outcomes: Promise<Outcome>[] } {
+    const ids: number[] = [];
+    const messages = calls.map((call) => {
+      const base: Record<string, unknown> = { jsonrpc: '2.0', method: call.method };
+      if (call.params !== undefined) base.params = call.params;
+      if (!call.isNotification) {
+        const id = this.#takeId();
+        ids.push(id);
+        base.id = id;
+      }
+      return base;
+    });
+    this.connection.send(this.#codec.encode(messages));
+    if (this.#pending.size === 0) this.#idleSince = 0;
+    const outcomes = ids.map((id) => new Promise<Outcome>((resolve, reject) => this.#pending.set(id, { resolve, reject, batch: ids })));
+    if (ids.length > 0) this.#batches.push(ids);
+    return { ids, outcomes };
+  }
+
+  /** Forgets a pending id (timeout or abort); a late reply for it is dropped. */
+  cancel(id: number): void {
+    if (!this.#pending.delete(id) || this.#pending.size > 0) return;
+    // Draining (the server said CLOSE, or the pool is closing): the last call is gone, so leave now.
+    if (this.#isDraining) this.connection.end();
+    else this.#becameIdle();
+  }
+
+  /** No new requests; closes once the pending ones are answered. */
+  drain(): void {
+    this.#isDraining = true;
+    if (this.#pending.size === 0) this.connection.end();
+    else this.connection.sendClose();
+  }
+
+  #takeId(): number {
+    if (this.#nextId >= Number.MAX_SAFE_INTEGER) this.#nextId = 1;
+    return this.#nextId++;
+  }
+
+  #receive(bytes: Buffer): void {
+    let data: unknown;
+    try {
+      data = this.#codec.decode(bytes);
+      if (Array.isArray(data)) {
+        for (const element of data) this.#settle(parseResponse(element));
+      } else {
+        this.#settle(parseResponse(data));
+      }
+    } catch (err) {
+      const problem = err instanceof GawError ? err : new ProtocolError('GAW_ERR_BAD_RESPONSE', 'the server sent a reply that cannot be read', { cause: err });
+      this.#logger.warn({ peer: this.connection.remoteAddress, code: problem.code }, 'bad reply from server; closing the connection');
+      this.connection.destroy(new ProtocolError('GAW_ERR_BAD_RESPONSE', `the server sent a reply that cannot be read: ${problem.message}`, { cause: problem }));
+    }
+  }
+
+  #settle(response: ParsedResponse): void {
+    const outcome: Outcome = 'error' in response ? { error: response.error } : { result: response.result };
+    if (typeof response.id !== 'number') {
+      // A batch-level error (id null): it answers the oldest batch still waiting.
+      if (response.id === null && 'error' in response) {
+        const ids = this.#batches.find((batch) => batch.some((id) => this.#pending.has(id)));
+        for (const id of ids ?? []) this.#take(id)?.resolve(outcome);
+      }
+      return;
+    }
+    this.#take(response.id)?.resolve(outcome);
+  }
+
+  #take(id: number): Pending | undefined {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return undefined;
+    this.#pending.delete(id);
+    if (pending.batch !== undefined && !pending.batch.some((other) => this.#pending.has(other))) {
+      const index = this.#batches.indexOf(pending.batch);
+      if (index >= 0) this.#batches.splice(index, 1);
+    }
+    if (this.#pending.size === 0) {
+      if (this.#isDraining) this.connection.end();
+      else this.#becameIdle();
+    }
+    return pending;
+  }
+
+  #becameIdle(): void {
+    this.#idleSince = Date.now();
+    if (this.#idleTimer === undefined && this.#lifetimeMs > 0) this.#armIdleTimer(this.#lifetimeMs);
+  }
+
+  #armIdleTimer(ms: number): void {
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#pending.size > 0 || this.#idleSince === 0) return;
+      const idleMs = Date.now() - this.#idleSince;
+      if (idleMs >= this.#lifetimeMs) this.drain();
+      else this.#armIdleTimer(this.#lifetimeMs - idleMs);
+    }, ms).unref();
+  }
+
+  #fail(err: GawError | undefined): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    const reason = new ConnectionError('GAW_ERR_CONN_CLOSED',
+      `the connection to ${this.connection.remoteAddress}:${this.connection.remotePort} closed with the call in flight${err ? `: ${err.message}` : ''}`,
+      { cause: err, mayHaveReachedServer: true });
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const call of pending) call.reject(reason);
+    this.onClose?.(this);
+  }
+}

@@ -1,0 +1,10 @@
+// The server side: services, dispatch, the TCP server and the HTTP bridge. Reached only through
+// this file.
+export { GawServer } from './server.js';
+export type { GawServerOptions, HttpOptions, LegacyOptions } from './server.js';
+export { Dispatcher } from './dispatch.js';
+export type { DispatcherOptions } from './dispatch.js';
+export { describeService, entrypoint, isServiceClass, service } from './service.js';
+export type { EntrypointOptions, MethodDescription, ServiceDescription, ServiceOptions } from './service.js';
+export { HttpBridge } from './http-bridge.js';
+export type { HttpBridgeOptions } from './http-bridge.js';

@@ -1,0 +1,195 @@
+// One authenticated GAWP/1 connection as GawServer serves it: decodes each message, runs it through
+// the Dispatcher, sends the reply as soon as it is ready, holds calls in flight under a cap (past
+// it reading pauses and messages already read wait their turn, in order), and drains on CLOSE.
+// Knows nothing of listening, services or the server's close deadline (server.ts owns those).
+import type { Logger } from '../log.js';
+import { repairReply, rpcErrorCodes } from '../jsonrpc/index.js';
+import type { Connection } from '../postoffice/index.js';
+import type { Codec } from '../serializable/index.js';
+import type { Dispatcher } from './dispatch.js';
+
+export interface ServedConnectionOptions {
+  dispatcher: Dispatcher;
+  codec: Codec;
+  /** Messages (a request, a notification or a whole batch) running at once on this connection. */
+  maxInFlight: number;
+  logger: Logger;
+}
+
+const shuttingDown = 'the server is shutting down; the request was not run';
+const overloaded = 'too many requests are waiting on this connection; the request was not run';
+
+/**
+ * Messages that may wait for a slot. Reading stops at the cap, so only what one read or one frame
+ * already brought can wait; this bounds that too (a 16 MiB frame of tiny messages would otherwise
+ * be millions of waiting copies). Past it requests are refused with -32002, safe to retry.
+ */
+export const maxWaitingMessages = 65_536;
+
+export class ServedConnection {
+  readonly connection: Connection;
+  readonly #dispatcher: Dispatcher;
+  readonly #codec: Codec;
+  readonly #maxInFlight: number;
+  readonly #logger: Logger;
+  #running = 0;
+  /**
+   * Messages read while `#running` was at the cap, oldest at `#waitingHead`. Reading is paused
+   * meanwhile, so this holds at most what had already arrived: the rest of one frame and one read.
+   */
+  #waiting: Buffer[] = [];
+  #waitingHead = 0;
+  #isReadingPaused = false;
+  #hasPeerClosed = false;
+  #isServerClosing = false;
+
+  constructor(connection: Connection, options: ServedConnectionOptions) {
+    this.connection = connection;
+    this.#dispatcher = options.dispatcher;
+    this.#codec = options.codec;
+    this.#maxInFlight = options.maxInFlight;
+    this.#logger = options.logger;
+    connection.on('message', (bytes) => this.#receive(bytes));
+    connection.on('goaway', () => {
+      // The client sends no more requests: finish what it sent, then end.
+      this.#hasPeerClosed = true;
+      this.#maybeEnd();
+    });
+    connection.on('close', () => {
+      this.#waiting = [];
+      this.#waitingHead = 0;
+    });
+  }
+
+  /** Messages running or waiting for a slot. */
+  get inFlight(): number {
+    return this.#running + this.#waiting.length - this.#waitingHead;
+  }
+
+  /**
+   * The server is closing: sends CLOSE, refuses (-32001, not run) what has not started yet and
+   * whatever arrives later, and ends once nothing runs and the client has said CLOSE or FIN.
+   */
+  beginClose(): void {
+    if (this.#isServerClosing) return;
+    this.#isServerClosing = true;
+    this.connection.sendClose();
+    while (this.#waitingHead < this.#waiting.length) this.#refuseBytes(this.#takeWaiting());
+    this.#resumeIfRoom();
+    this.#maybeEnd();
+  }
+
+  #receive(bytes: Buffer): void {
+    if (this.#isServerClosing || this.#hasPeerClosed) {
+      // After CLOSE either way: refused unrun, so the client may safely retry elsewhere.
+      this.#refuseBytes(bytes);
+      return;
+    }
+    if (this.#running >= this.#maxInFlight || this.#waitingHead < this.#waiting.length) {
+      if (this.#waiting.length - this.#waitingHead >= maxWaitingMessages) {
+        this.#refuseBytes(bytes, rpcErrorCodes.OVERLOADED, overloaded);
+        return;
+      }
+      // The message is a view into the frame, valid only during this event: keep a copy.
+      this.#waiting.push(Buffer.from(bytes));
+      this.#pause();
+      return;
+    }
+    this.#start(bytes);
+  }
+
+  #start(bytes: Buffer): void {
+    let message: unknown;
+    try {
+      message = this.#codec.decode(bytes);
+    } catch (err) {
+      this.#reply(this.#dispatcher.parseErrorReply(err));
+      return;
+    }
+    this.#running++;
+    if (this.#running >= this.#maxInFlight) this.#pause();
+    this.#dispatcher.handle(message).then((reply) => this.#finish(reply));
+  }
+
+  #finish(reply: unknown): void {
+    this.#running--;
+    if (this.connection.isClosed) return;
+    if (reply !== undefined) this.#reply(reply);
+    while (this.#running < this.#maxInFlight && this.#waitingHead < this.#waiting.length && !this.connection.isClosed) {
+      this.#start(this.#takeWaiting());
+    }
+    this.#resumeIfRoom();
+    this.#maybeEnd();
+  }
+
+  #takeWaiting(): Buffer {
+    const bytes = this.#waiting[this.#waitingHead]!;
+    this.#waiting[this.#waitingHead++] = undefined as unknown as Buffer;
+    if (this.#waitingHead === this.#waiting.length) {
+      this.#waiting = [];
+      this.#waitingHead = 0;
+    }
+    return bytes;
+  }
+
+  #pause(): void {
+    if (this.#isReadingPaused) return;
+    this.#isReadingPaused = true;
+    this.connection.pauseReading();
+  }
+
+  #resumeIfRoom(): void {
+    if (!this.#isReadingPaused || this.#running >= this.#maxInFlight || this.#waitingHead < this.#waiting.length) return;
+    this.#isReadingPaused = false;
+    this.connection.resumeReading();
+  }
+
+  #refuseBytes(bytes: Buffer, code: number = rpcErrorCodes.SHUTTING_DOWN, reason = shuttingDown): void {
+    let message: unknown;
+    try {
+      message = this.#codec.decode(bytes);
+    } catch (err) {
+      this.#reply(this.#dispatcher.parseErrorReply(err));
+      return;
+    }
+    const refusal = this.#dispatcher.refuse(message, code, reason);
+    if (refusal !== undefined) this.#reply(refusal);
+  }
+
+  /**
+   * Ends the connection once nothing runs or waits and the client has said CLOSE. After the
+   * server's own CLOSE it waits for the client, so a request already on the wire is refused with
+   * -32001 (safe to retry) rather than lost; the server's closeTimeoutMs bounds that wait.
+   */
+  #maybeEnd(): void {
+    if (this.#hasPeerClosed && this.inFlight === 0) this.connection.end();
+  }
+
+  #reply(reply: unknown): void {
+    const { connection } = this;
+    if (connection.isClosed) return;
+    const codec = this.#codec;
+    let bytes: Buffer;
+    try {
+      bytes = codec.encode(reply);
+    } catch (err) {
+      this.#logger.warn({ err }, 'a reply could not be encoded');
+      bytes = codec.encode(repairReply(reply, (value) => codec.encode(value)));
+    }
+    const maxBytes = connection.maxMessageBytes;
+    if (bytes.length > maxBytes) {
+      // Only the responses that are too large become errors; if the batch still is, all of it does.
+      const tooLarge = (): never => {
+        throw new Error(`the reply is ${size} bytes, over the ${maxBytes}-byte frame cap`);
+      };
+      const size = bytes.length;
+      bytes = codec.encode(repairReply(reply, (value) => codec.encode(value).length > maxBytes && tooLarge()));
+      if (bytes.length > maxBytes) bytes = codec.encode(repairReply(reply, tooLarge));
+    }
+    try {
+      connection.send(bytes);
+    } catch (err) {
+      this.#logger.warn({ err, peer: connection.remoteAddress }, 'a reply could not be sent');
+    }
+  }
+}

@@ -1,0 +1,297 @@
+// GawServer: hosts named services on one GAWP/1 port (and optionally the HTTP bridge and the legacy
+// Python Gaw listener), hands each authenticated connection to a ServedConnection (dispatch, the
+// in-flight cap, per-connection drain) and runs the lifecycle: listen(), and close() with its
+// deadline. JSON-RPC rules live in dispatch.ts; bytes and crypto in src/postoffice.
+import type { AddressInfo } from 'node:net';
+import { UsageError } from '../errors.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
+import { KeyRing, Listener, checkInteger, isCodecName, isSuiteName } from '../postoffice/index.js';
+import type { CodecName, Connection, PostofficeLimits, SuiteName } from '../postoffice/index.js';
+import { createCodec, defaultRegistry } from '../serializable/index.js';
+import type { Codec, Registry } from '../serializable/index.js';
+import { Dispatcher } from './dispatch.js';
+import { ServedConnection } from './served-connection.js';
+import type { ServiceDescription } from './service.js';
+import { HttpBridge } from './http-bridge.js';
+import { LegacyListener } from '../legacy/index.js';
+
+export interface HttpOptions {
+  port?: number;
+  /** Default 127.0.0.1: the bridge is not encrypted (see the README). */
+  host?: string;
+  /** Required as `Authorization: Bearer <token>` when set. */
+  token?: string;
+  /** Serve the bridge without a token even though the server has a secret. */
+  isOpen?: boolean;
+  maxBodyBytes?: number;
+  bodyTimeoutMs?: number;
+}
+
+export interface LegacyOptions {
+  /** The port for Python Gaw 0.7 clients; never the GAWP port. */
+  port?: number;
+  host?: string;
+  /** Python Gaw's key; default the server's secret (key id 0). */
+  secret?: string;
+  /** Default: true when the server encrypts. */
+  encrypt?: boolean;
+}
+
+export interface GawServerOptions extends Partial<PostofficeLimits> {
+  host?: string;
+  /** Default 5555, Python Gaw's habit; 0 picks a free port. */
+  port?: number;
+  /** Base64 of 16, 24 or 32 bytes, or secrets by key id for rotation. Absent: suite `none`. */
+  secret?: string | Readonly<Record<number, string>>;
+  /** With a secret: encrypt (suite `cbc`) rather than only sign (suite `sign`). */
+  encrypt?: boolean;
+  /** Choose the suite outright (e.g. `secretbox`); must agree with `secret`. */
+  suite?: SuiteName;
+  /** Codecs accepted (default both). */
+  codecs?: readonly CodecName[];
+  requireForwardSecrecy?: boolean;
+  maxUnauthenticated?: number;
+  maxConnections?: number;
+  /**
+   * Messages (a request, a notification or a whole batch) running at once per connection (default
+   * 256). Past it the server stops reading that connection and messages already read wait, in order.
+   */
+  maxInFlight?: number;
+  maxBatch?: number;
+  /** A handler still running after this gets -32003 (default: no limit). */
+  handlerTimeoutMs?: number;
+  /** Send stacks of thrown errors to clients (default false: never in production). */
+  exposeStack?: boolean;
+  /** close() waits this long for in-flight calls before closing connections (default 10 s). */
+  closeTimeoutMs?: number;
+  /** Nesting depth limit for decoded values (default 64). */
+  maxDepth?: number;
+  registry?: Registry;
+  logger?: Logger;
+  http?: HttpOptions;
+  /** Also serve Python Gaw 0.7's wire protocol on its own port (off unless set; see the README's caveats). */
+  legacy?: LegacyOptions;
+}
+
+export class GawServer {
+  readonly #options: GawServerOptions;
+  readonly #logger: Logger;
+  readonly #dispatcher: Dispatcher;
+  readonly #suite: SuiteName;
+  readonly #keyRing: KeyRing | undefined;
+  readonly #codecs: Record<CodecName, Codec>;
+  readonly #maxInFlight: number;
+  readonly #connections = new Set<ServedConnection>();
+  #listener: Listener | undefined;
+  #bridge: HttpBridge | undefined;
+  #legacy: LegacyListener | undefined;
+  #closing: Promise<void> | undefined;
+  #isClosing = false;
+  #onDrained: (() => void) | undefined;
+
+  constructor(options: GawServerOptions = {}) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.#keyRing = options.secret === undefined ? undefined : new KeyRing(options.secret);
+    this.#suite = pickSuite(options, this.#keyRing !== undefined);
+    this.#maxInFlight = checkInteger('maxInFlight', options.maxInFlight ?? 256, 1);
+    for (const codec of options.codecs ?? []) {
+      if (!isCodecName(codec)) throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(codec)} is not json or msgpack`);
+    }
+    const registry = options.registry ?? defaultRegistry;
+    const maxDepth = options.maxDepth ?? 64;
+    this.#codecs = { json: createCodec('json', { registry, maxDepth }), msgpack: createCodec('msgpack', { registry, maxDepth }) };
+    this.#dispatcher = new Dispatcher({
+      registry, logger: this.#logger,
+      ...(options.exposeStack !== undefined && { exposeStack: options.exposeStack }),
+      ...(options.handlerTimeoutMs !== undefined && { handlerTimeoutMs: options.handlerTimeoutMs }),
+      ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
+    });
+    if (options.http && this.#keyRing && options.http.token === undefined && !options.http.isOpen) {
+      throw new UsageError('GAW_ERR_INVALID_OPTION',
+        'the HTTP bridge needs http.token when the server has a secret (or http.isOpen: true to serve it without one)');
+    }
+  }
+
+  /** Hosts a service: `add(MathService, 'hello!')` constructs it with those arguments. Chainable. */
+  add(service: new (...args: any[]) => unknown, ...constructorArgs: unknown[]): this {
+    if (this.#listener) throw new UsageError('GAW_ERR_INVALID_OPTION', 'add services before listen()');
+    this.#dispatcher.add(service, ...constructorArgs);
+    return this;
+  }
+
+  get services(): readonly ServiceDescription[] {
+    return this.#dispatcher.services;
+  }
+
+  get suite(): SuiteName {
+    return this.#suite;
+  }
+
+  /** The dispatcher behind every transport: hand it to another bridge, or call it in tests. */
+  get dispatcher(): Dispatcher {
+    return this.#dispatcher;
+  }
+
+  /** The bound TCP address (after listen()). */
+  get address(): AddressInfo {
+    if (!this.#listener) throw new UsageError('GAW_ERR_CLOSED', 'the server is not listening');
+    return this.#listener.address;
+  }
+
+  /** The legacy Python Gaw listener's address, when it is on. */
+  get legacyAddress(): AddressInfo | undefined {
+    return this.#legacy?.address;
+  }
+
+  /** The HTTP bridge's address, when it is on. */
+  get httpAddress(): AddressInfo | undefined {
+    return this.#bridge?.address;
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Resolves when every transport is listening. */
+  async listen(): Promise<void> {
+    if (this.#isClosing) throw new UsageError('GAW_ERR_CLOSED', 'the server was closed');
+    if (this.#listener) throw new UsageError('GAW_ERR_INVALID_OPTION', 'listen() was already called');
+    if (this.#dispatcher.services.length === 0) throw new UsageError('GAW_ERR_NOT_A_SERVICE', 'add at least one service before listen()');
+    const o = this.#options;
+    const listener = new Listener({
+      ...o,
+      host: o.host ?? '127.0.0.1',
+      port: o.port ?? 5555,
+      suites: [this.#suite],
+      keyRing: this.#keyRing,
+      codecs: o.codecs ?? ['json', 'msgpack'],
+      logger: this.#logger,
+    });
+    this.#listener = listener;
+    listener.on('connection', (connection) => this.#attach(connection));
+    await listener.listen();
+    if (o.http) {
+      const { http } = o;
+      this.#bridge = new HttpBridge({
+        dispatch: (message) => this.#dispatcher.handle(message),
+        host: http.host ?? '127.0.0.1',
+        port: http.port ?? 0,
+        registry: o.registry ?? defaultRegistry,
+        logger: this.#logger,
+        ...(http.token !== undefined && { token: http.token }),
+        ...(http.maxBodyBytes !== undefined && { maxBodyBytes: http.maxBodyBytes }),
+        ...(http.bodyTimeoutMs !== undefined && { bodyTimeoutMs: http.bodyTimeoutMs }),
+        ...(o.maxDepth !== undefined && { maxDepth: o.maxDepth }),
+      });
+      try {
+        await this.#bridge.listen();
+      } catch (err) {
+        await listener.close();
+        throw err;
+      }
+    }
+    if (o.legacy) {
+      const secret = o.legacy.secret ?? (typeof o.secret === 'string' ? o.secret : o.secret?.[0]);
+      this.#legacy = new LegacyListener({
+        dispatch: (message) => this.#dispatcher.handle(message),
+        host: o.legacy.host ?? '127.0.0.1',
+        port: o.legacy.port ?? 0,
+        ...(secret !== undefined && { secret }),
+        encrypt: o.legacy.encrypt ?? (secret !== undefined && this.#suite !== 'sign'),
+        registry: o.registry ?? defaultRegistry,
+        logger: this.#logger,
+        ...(o.maxPayloadBytes !== undefined && { maxFrameBytes: o.maxPayloadBytes }),
+        ...(o.closeTimeoutMs !== undefined && { closeTimeoutMs: o.closeTimeoutMs }),
+      });
+      try {
+        await this.#legacy.listen();
+      } catch (err) {
+        await Promise.all([listener.close(), this.#bridge?.close()]);
+        throw err;
+      }
+    }
+    const { address, port } = listener.address;
+    this.#logger.info({
+      address: `${address}:${port}`,
+      suite: this.#suite,
+      codecs: o.codecs ?? ['json', 'msgpack'],
+      services: Object.fromEntries(this.#dispatcher.services.map((s) => [s.name, [...s.methods.keys()]])),
+      ...(this.#bridge && { http: `${this.#bridge.address.address}:${this.#bridge.address.port}` }),
+      ...(this.#legacy && { legacy: `${this.#legacy.address.address}:${this.#legacy.address.port}` }),
+    }, 'gaw server listening');
+  }
+
+  /**
+   * Stops accepting, sends CLOSE on every connection, lets in-flight calls finish within
+   * `closeTimeoutMs`, then closes what is left. Idempotent: later calls get the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#isClosing = true;
+    const deadlineMs = this.#options.closeTimeoutMs ?? 10_000;
+    // Both stop accepting at once, but the listener's promise settles only once its last socket is
+    // gone (net.Server.close): awaiting it before sending CLOSE would wait for clients forever.
+    const stopped = Promise.all([this.#listener?.close(), this.#bridge?.close(), this.#legacy?.close()]);
+    const drained = new Promise<void>((resolve) => {
+      this.#onDrained = resolve;
+    });
+    for (const served of this.#connections) served.beginClose();
+    this.#checkDrained();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), deadlineMs).unref();
+    });
+    const outcome = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.#logger.warn({ connections: this.#connections.size }, 'close deadline passed; closing connections with calls in flight');
+      for (const served of this.#connections) served.connection.destroy();
+    }
+    await stopped;
+    this.#logger.info('gaw server closed');
+  }
+
+  #attach(connection: Connection): void {
+    if (this.#isClosing) {
+      connection.destroy();
+      return;
+    }
+    const served = new ServedConnection(connection, {
+      dispatcher: this.#dispatcher,
+      codec: this.#codecs[connection.codec],
+      maxInFlight: this.#maxInFlight,
+      logger: this.#logger,
+    });
+    this.#connections.add(served);
+    connection.on('close', (err) => {
+      this.#connections.delete(served);
+      if (err) this.#logger.debug({ peer: connection.remoteAddress, code: err.code }, 'connection closed');
+      this.#checkDrained();
+    });
+  }
+
+  #checkDrained(): void {
+    if (this.#isClosing && this.#connections.size === 0) this.#onDrained?.();
+  }
+}
+
+function pickSuite(options: GawServerOptions, hasSecret: boolean): SuiteName {
+  if (options.suite !== undefined) {
+    if (!isSuiteName(options.suite)) throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(options.suite)} is not none, sign, cbc or secretbox`);
+    if ((options.suite === 'none') === hasSecret) {
+      throw new UsageError('GAW_ERR_INVALID_OPTION', hasSecret ? 'suite none cannot use a secret' : `suite ${options.suite} needs a secret`);
+    }
+    return options.suite;
+  }
+  if (!hasSecret) {
+    if (options.encrypt) throw new UsageError('GAW_ERR_BAD_SECRET', 'encrypt: true needs a secret');
+    return 'none';
+  }
+  return options.encrypt ? 'cbc' : 'sign';
+}
