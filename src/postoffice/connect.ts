@@ -12,11 +12,11 @@ import {
   CONFIRM_BYTES, REJECT_BYTES, agree, clientConfirm, decodeHello, decodeReject, deriveKeys, encodeHello,
   generateEphemeral, hasMagic, isReject, isSameTag, serverConfirm, serverHelloBytes, transcriptHash, VERSION,
 } from './handshake.js';
-import { resolveLimits } from './options.js';
+import { checkInteger, resolveLimits } from './options.js';
 import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
-import { FLAG_FS, codecBytes, codecNames, rejectReasons, suiteNames, suites } from './suite.js';
+import { FLAG_FS, codecBytes, codecNames, isCodecName, isSuiteName, rejectReasons, suiteNames, suites } from './suite.js';
 import type { CodecName, RejectReason, SuiteName } from './suite.js';
 
 export interface DialOptions extends Partial<PostofficeLimits> {
@@ -38,9 +38,9 @@ export interface DialOptions extends Partial<PostofficeLimits> {
 /** Connects and handshakes; rejects with a GawError that says what went wrong. */
 export async function dial(options: DialOptions): Promise<Connection> {
   const limits = resolveLimits(options);
+  checkDialOptions(options);
   const suite = suites[options.suite];
-  if (suite !== suites.none && options.psk === undefined) throw new UsageError('GAW_ERR_BAD_SECRET', `suite ${options.suite} needs a secret`);
-  options.signal?.throwIfAborted();
+  if (options.signal?.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
   const socket = await openSocket(options);
   const timer = setTimeout(() => {
     socket.destroy(new TimeoutError('GAW_ERR_HANDSHAKE_TIMEOUT', `the handshake with ${options.host}:${options.port} did not finish within ${limits.handshakeTimeoutMs} ms`));
@@ -59,6 +59,28 @@ export async function dial(options: DialOptions): Promise<Connection> {
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Refuses bad dial options before any socket is opened; each error names the option. */
+function checkDialOptions(options: DialOptions): void {
+  if (typeof options.host !== 'string' || options.host.length === 0) {
+    throw new UsageError('GAW_ERR_INVALID_OPTION', `host must be a non-empty string, not ${JSON.stringify(options.host)}`);
+  }
+  checkInteger('port', options.port, 1, 65_535);
+  if (!isSuiteName(options.suite)) {
+    throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(options.suite)} is not none, sign, cbc or secretbox`);
+  }
+  if (options.codec !== undefined && !isCodecName(options.codec)) {
+    throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(options.codec)} is not json or msgpack`);
+  }
+  if (options.keyId !== undefined) checkInteger('keyId', options.keyId, 0, 255);
+  if (options.connectTimeoutMs !== undefined) checkInteger('connectTimeoutMs', options.connectTimeoutMs, 1);
+  if (options.suite === 'none') return;
+  if (options.psk === undefined) throw new UsageError('GAW_ERR_BAD_SECRET', `suite ${options.suite} needs a secret`);
+  if (!Buffer.isBuffer(options.psk) || ![16, 24, 32].includes(options.psk.length)) {
+    const size = Buffer.isBuffer(options.psk) ? `${options.psk.length} bytes` : typeof options.psk;
+    throw new UsageError('GAW_ERR_BAD_SECRET', `the decoded secret must be 16, 24 or 32 bytes, not ${size} (use parseSecret)`);
   }
 }
 

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { ConnectionError, GawError, ProtocolError, TimeoutError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
-import { FrameDecoder, LEN_BYTES, packMessages, unpackMessages } from './frame.js';
+import { FrameDecoder, LEN_BYTES, MAX_MESSAGES_PER_FRAME, packMessages, unpackMessages } from './frame.js';
 import type { PostofficeLimits } from './options.js';
 import type { Opener, Sealer } from './seal.js';
 import { codecNames, frameTypes, suiteNames } from './suite.js';
@@ -21,6 +21,9 @@ export interface Session {
   sealer: Sealer;
   opener: Opener;
 }
+
+/** Frames with a payload this large are written as pieces (writev) rather than joined first. */
+const WRITEV_MIN_BYTES = 16 * 1024;
 
 export interface ConnectionEvents {
   /** One message (a view valid until the listener returns; copy it to keep it). */
@@ -48,10 +51,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #isEnding = false;
   #isPausedByBackpressure = false;
   #isPausedByOwner = false;
+  #hasPeerEnded = false;
+  #isBusy = false;
+  /** Frames accepted so far: a change tells a new frame has started since the timer was set. */
+  #framesReceived = 0;
   #frameTimer: NodeJS.Timeout | undefined;
   readonly #flush = () => this.#flushQueue();
   readonly #onFrame = (frame: Buffer) => this.#handleFrame(frame);
-  readonly #onMessage = (message: Buffer) => this.emit('message', message);
+  readonly #onMessage = (message: Buffer) => {
+    // The owner may destroy the connection while handling one message of a frame: stop there.
+    if (!this.#isClosed) this.emit('message', message);
+  };
   readonly remoteAddress: string;
   readonly remotePort: number;
 
@@ -68,6 +78,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     socket.on('drain', () => this.#onDrain());
     socket.on('error', (err) => this.#fail(new ConnectionError('GAW_ERR_CONN_CLOSED', `connection failed: ${err.message}`, { cause: err })));
     socket.on('close', () => this.#onSocketClose());
+    socket.on('end', () => this.#onPeerEnd());
     if (limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs, () => {
         this.#fail(new TimeoutError('GAW_ERR_IDLE_TIMEOUT', `no traffic for ${limits.idleTimeoutMs} ms`));
@@ -78,6 +89,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       process.nextTick(() => this.#receive(initialBytes));
     }
     socket.resume();
+    // A socket that died while the handshake finished still reports its close, once.
+    if (socket.destroyed) process.nextTick(() => this.#onSocketClose());
   }
 
   get suite(): SuiteName {
@@ -102,7 +115,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** True once either side sent CLOSE or the connection is ending: no new requests belong here. */
   get isDraining(): boolean {
-    return this.#hasSentClose || this.#hasReceivedClose || this.#isEnding || this.#isClosed;
+    return this.#hasSentClose || this.#hasReceivedClose || this.#isEnding || this.#hasPeerEnded || this.#isClosed;
+  }
+
+  /** True while reading from the peer is paused (by the owner, or because the peer stopped reading). */
+  get isReadingPaused(): boolean {
+    return this.#isPausedByOwner || this.#isPausedByBackpressure;
   }
 
   /** Bytes written to the socket but not yet sent, plus messages queued for this tick. */
@@ -120,15 +138,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * the payload cap). Throws ConnectionError when closed, ProtocolError when the message is too big.
    */
   send(message: Buffer): void {
-    if (this.#isClosed || this.#isEnding) {
-      throw new ConnectionError('GAW_ERR_CONN_CLOSED', 'the connection is closed', { mayHaveReachedServer: false });
+    if (this.#isClosed || this.#isEnding || this.#hasPeerEnded) {
+      throw new ConnectionError('GAW_ERR_CONN_CLOSED', this.#hasPeerEnded && !this.#isClosed ? 'the peer closed the connection' : 'the connection is closed', { mayHaveReachedServer: false });
     }
     if (message.length === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message cannot be empty');
     const size = LEN_BYTES + message.length;
     if (size > this.#limits.maxPayloadBytes) {
       throw new ProtocolError('GAW_ERR_FRAME_TOO_LARGE', `a message of ${message.length} bytes exceeds the ${this.#limits.maxPayloadBytes}-byte frame cap`);
     }
-    if (this.#queueBytes + size > this.#limits.maxPayloadBytes) this.#flushQueue();
+    if (this.#queueBytes + size > this.#limits.maxPayloadBytes || this.#queue.length >= MAX_MESSAGES_PER_FRAME) this.#flushQueue();
     this.#queue.push(message);
     this.#queueBytes += size;
     if (!this.#isFlushScheduled) {
@@ -139,7 +157,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Sends CLOSE once (after any queued messages): graceful drain. */
   sendClose(): void {
-    if (this.#hasSentClose || this.#isClosed || this.#isEnding) return;
+    if (this.#hasSentClose || this.#isClosed || this.#isEnding || this.#hasPeerEnded) return;
     this.#hasSentClose = true;
     this.#flushQueue();
     this.#writeFrame(frameTypes.close, Buffer.alloc(0));
@@ -148,20 +166,38 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Stops reading from the peer (the owner's flow control, e.g. an in-flight cap). */
   pauseReading(): void {
     this.#isPausedByOwner = true;
-    this.#socket.pause();
+    this.#pause();
   }
 
   resumeReading(): void {
     this.#isPausedByOwner = false;
-    if (!this.#isPausedByBackpressure && !this.#isClosed) this.#socket.resume();
+    this.#resumeIfAllowed();
   }
 
-  /** Flushes queued messages, then closes gracefully. Idempotent. */
+  /**
+   * While busy (the owner has calls in flight) the idle timeout is suspended: a long call is not
+   * idleness. Setting it back to false starts a fresh idle period.
+   */
+  setBusy(isBusy: boolean): void {
+    if (this.#isBusy === isBusy || this.#isClosed) return;
+    this.#isBusy = isBusy;
+    if (this.#limits.idleTimeoutMs > 0) this.#socket.setTimeout(isBusy ? 0 : this.#limits.idleTimeoutMs);
+  }
+
+  /** Flushes queued messages, then closes gracefully (FIN). Idempotent. */
   end(): void {
     if (this.#isEnding || this.#isClosed) return;
     this.#flushQueue();
     this.#isEnding = true;
     this.#socket.end();
+  }
+
+  /** Like end(), and resolves once the connection has closed (at once if it already has). */
+  close(): Promise<void> {
+    if (this.#isClosed) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
+    this.end();
+    return closed;
   }
 
   /** Closes now, dropping anything unsent. Idempotent. */
@@ -173,7 +209,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   #flushQueue(): void {
     this.#isFlushScheduled = false;
-    if (this.#queue.length === 0 || this.#isClosed) return;
+    if (this.#queue.length === 0 || this.#isClosed || this.#hasPeerEnded) return;
     const payload = packMessages(this.#queue, this.#queueBytes);
     this.#queue = [];
     this.#queueBytes = 0;
@@ -181,51 +217,89 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #writeFrame(type: number, payload: Buffer): void {
-    let frame: Buffer;
+    let parts: Buffer[];
     try {
-      frame = this.#session.sealer.seal(type, payload);
+      parts = this.#session.sealer.sealParts(type, payload);
     } catch (err) {
       this.#fail(err instanceof GawError ? err : new ProtocolError('GAW_ERR_BAD_FRAME', 'sealing a frame failed', { cause: err }));
       return;
     }
-    this.#socket.write(frame);
+    if (payload.length < WRITEV_MIN_BYTES) {
+      this.#socket.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    } else {
+      // A large frame leaves as one writev of its pieces: the payload is not copied again.
+      this.#socket.cork();
+      for (const part of parts) this.#socket.write(part);
+      this.#socket.uncork();
+    }
     const pending = this.#socket.writableLength;
     if (pending > this.#limits.maxPendingWriteBytes) {
       this.#fail(new ConnectionError('GAW_ERR_BACKPRESSURE', `the peer stopped reading and ${pending} bytes are waiting to be sent`));
     } else if (pending > this.#limits.highWaterBytes && !this.#isPausedByBackpressure) {
       this.#isPausedByBackpressure = true;
-      this.#socket.pause();
+      this.#pause();
     }
   }
 
   #onDrain(): void {
     if (!this.#isPausedByBackpressure) return;
     this.#isPausedByBackpressure = false;
-    if (!this.#isPausedByOwner && !this.#isClosed) this.#socket.resume();
+    this.#resumeIfAllowed();
     this.emit('drain');
+  }
+
+  /** While we are not reading, a stalled frame is our doing, not the peer's: its clock stops. */
+  #pause(): void {
+    this.#socket.pause();
+    this.#stopFrameTimer();
+  }
+
+  #resumeIfAllowed(): void {
+    if (this.#isPausedByOwner || this.#isPausedByBackpressure || this.#isClosed) return;
+    this.#socket.resume();
+    if (this.#decoder.hasPartialFrame) this.#startFrameTimer();
+  }
+
+  #startFrameTimer(): void {
+    this.#stopFrameTimer();
+    this.#frameTimer = setTimeout(() => {
+      this.#fail(new TimeoutError('GAW_ERR_FRAME_TIMEOUT', `a frame did not complete within ${this.#limits.frameTimeoutMs} ms`));
+    }, this.#limits.frameTimeoutMs).unref();
+  }
+
+  #stopFrameTimer(): void {
+    if (this.#frameTimer !== undefined) clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+  }
+
+  #onPeerEnd(): void {
+    // Without half-open sockets Node ends our side too: nothing queued can be sent any more.
+    this.#hasPeerEnded = true;
+    this.#queue = [];
+    this.#queueBytes = 0;
   }
 
   #receive(chunk: Buffer): void {
     if (this.#isClosed) return;
+    const framesBefore = this.#framesReceived;
     try {
       this.#decoder.push(chunk, this.#onFrame);
     } catch (err) {
       this.#fail(err instanceof GawError ? err : new ProtocolError('GAW_ERR_BAD_FRAME', 'receiving a frame failed', { cause: err }));
       return;
     }
-    if (this.#decoder.hasPartialFrame) {
-      this.#frameTimer ??= setTimeout(() => {
-        this.#fail(new TimeoutError('GAW_ERR_FRAME_TIMEOUT', `a frame did not complete within ${this.#limits.frameTimeoutMs} ms`));
-      }, this.#limits.frameTimeoutMs).unref();
-    } else if (this.#frameTimer !== undefined) {
-      clearTimeout(this.#frameTimer);
-      this.#frameTimer = undefined;
+    if (this.#isClosed) return;
+    if (!this.#decoder.hasPartialFrame) this.#stopFrameTimer();
+    else if (this.#frameTimer === undefined || this.#framesReceived !== framesBefore) {
+      // Each frame gets its own deadline from the chunk that started it.
+      if (!this.isReadingPaused) this.#startFrameTimer();
     }
   }
 
   #handleFrame(frame: Buffer): void {
     if (this.#isClosed) return;
     const { type, payload } = this.#session.opener.open(frame);
+    this.#framesReceived++;
     if (type === frameTypes.data) {
       unpackMessages(payload, this.#onMessage);
     } else if (type === frameTypes.close) {
@@ -256,8 +330,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#isClosed = true;
     this.#queue = [];
     this.#queueBytes = 0;
-    if (this.#frameTimer !== undefined) clearTimeout(this.#frameTimer);
-    this.#frameTimer = undefined;
+    this.#stopFrameTimer();
     this.#socket.setTimeout(0);
     this.emit('close', err);
   }

@@ -15,6 +15,12 @@ import { checkFrameLength } from './seal.js';
 
 export const LEN_BYTES = 4;
 
+/**
+ * The most messages one DATA frame may carry. Each is handled synchronously when its frame
+ * arrives, so this bounds how long one frame can hold the event loop; senders split past it.
+ */
+export const MAX_MESSAGES_PER_FRAME = 4096;
+
 export interface FrameDecoderOptions {
   suite: number;
   maxPayloadBytes: number;
@@ -126,7 +132,9 @@ export function packMessages(messages: readonly Buffer[], totalBytes?: number): 
 export function unpackMessages(payload: Buffer, onMessage: (message: Buffer) => void): void {
   if (payload.length === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'empty DATA payload');
   let offset = 0;
+  let count = 0;
   while (offset < payload.length) {
+    if (++count > MAX_MESSAGES_PER_FRAME) throw new ProtocolError('GAW_ERR_BAD_FRAME', `more than ${MAX_MESSAGES_PER_FRAME} messages in one frame`);
     if (payload.length - offset < LEN_BYTES) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message length runs past the payload');
     const size = payload.readUInt32BE(offset);
     offset += LEN_BYTES;

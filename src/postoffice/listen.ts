@@ -15,11 +15,11 @@ import {
 } from './handshake.js';
 import type { Hello } from './handshake.js';
 import type { KeyRing } from './secret.js';
-import { resolveLimits } from './options.js';
+import { checkInteger, resolveLimits } from './options.js';
 import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
-import { FLAG_FS, codecBytes, rejectReasons, suites } from './suite.js';
+import { FLAG_FS, codecBytes, isCodecName, isSuiteName, rejectReasons, suites } from './suite.js';
 import type { CodecName, SuiteName } from './suite.js';
 
 export interface ListenerOptions extends Partial<PostofficeLimits> {
@@ -58,8 +58,15 @@ export class Listener extends EventEmitter<ListenerEvents> {
   readonly #logger: Logger;
   readonly #suiteIds: number[];
   readonly #codecIds: number[];
+  readonly #maxUnauthenticated: number;
+  readonly #maxConnections: number;
   readonly #unauthenticated = new Set<Socket>();
   readonly #connections = new Set<Connection>();
+  readonly #rejected = new WeakSet<Socket>();
+  /** Sockets this listener closed itself (a failure, the cap, close()): their end is not the peer's doing. */
+  readonly #dropped = new WeakSet<Socket>();
+  /** Peer addresses taken at accept: a closed socket no longer knows its own. */
+  readonly #peers = new WeakMap<Socket, string>();
   #isClosed = false;
 
   constructor(options: ListenerOptions) {
@@ -67,10 +74,20 @@ export class Listener extends EventEmitter<ListenerEvents> {
     this.#options = options;
     this.#limits = resolveLimits(options);
     this.#logger = options.logger ?? silentLogger;
-    if (options.suites.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one suite must be accepted');
+    if (!Array.isArray(options.suites as unknown) || options.suites.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one suite must be accepted');
+    for (const name of options.suites) {
+      if (!isSuiteName(name)) throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(name)} is not none, sign, cbc or secretbox`);
+    }
     this.#suiteIds = options.suites.map((name) => suites[name]);
-    this.#codecIds = (options.codecs ?? ['json', 'msgpack']).map((name) => codecBytes[name]);
-    if (this.#codecIds.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one codec must be accepted');
+    const codecs = options.codecs ?? ['json', 'msgpack'];
+    if (!Array.isArray(codecs as unknown) || codecs.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one codec must be accepted');
+    for (const name of codecs) {
+      if (!isCodecName(name)) throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(name)} is not json or msgpack`);
+    }
+    this.#codecIds = codecs.map((name) => codecBytes[name]);
+    if (options.port !== undefined) checkInteger('port', options.port, 0, 65_535);
+    this.#maxUnauthenticated = checkInteger('maxUnauthenticated', options.maxUnauthenticated ?? 128, 1);
+    this.#maxConnections = checkInteger('maxConnections', options.maxConnections ?? 65_536, 1);
     if (this.#suiteIds.some((id) => id !== suites.none) && options.keyRing === undefined) {
       throw new UsageError('GAW_ERR_BAD_SECRET', `suite ${options.suites.join('/')} needs a secret`);
     }
@@ -113,13 +130,18 @@ export class Listener extends EventEmitter<ListenerEvents> {
     return this.#unauthenticated.size;
   }
 
-  /** Stops accepting and drops sockets still in the handshake; authenticated connections are the owner's. */
+  /**
+   * Stops accepting and drops sockets still in the handshake; authenticated connections are the
+   * owner's and stay open. Resolves once the port is released, without waiting for them.
+   */
   close(): Promise<void> {
     if (this.#isClosed) return Promise.resolve();
     this.#isClosed = true;
-    for (const socket of this.#unauthenticated) socket.destroy();
+    for (const socket of this.#unauthenticated) this.#drop(socket);
     this.#unauthenticated.clear();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    // net.Server's close callback would wait for every connection, including the owner's.
+    this.#server.close();
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   #accept(socket: Socket): void {
@@ -127,25 +149,30 @@ export class Listener extends EventEmitter<ListenerEvents> {
       socket.destroy();
       return;
     }
-    const cap = this.#options.maxUnauthenticated ?? 128;
-    if (this.#unauthenticated.size >= cap) {
+    if (this.#unauthenticated.size >= this.#maxUnauthenticated) {
       // Drop the oldest, so a flood of idle sockets cannot lock honest clients out.
       const oldest = this.#unauthenticated.values().next().value!;
       this.#unauthenticated.delete(oldest);
-      oldest.destroy();
+      this.#drop(oldest);
     }
     this.#unauthenticated.add(socket);
+    this.#peers.set(socket, `${socket.remoteAddress}:${socket.remotePort}`);
     socket.on('error', () => {});
-    const timer = setTimeout(() => this.#fail(socket, 'handshake timeout'), this.#limits.handshakeTimeoutMs).unref();
+    const timer = setTimeout(() => {
+      // A rejected peer that never closes is dropped quietly at the same deadline.
+      if (this.#rejected.has(socket)) this.#drop(socket);
+      else this.#fail(socket, 'handshake timeout');
+    }, this.#limits.handshakeTimeoutMs).unref();
     socket.once('close', () => {
       clearTimeout(timer);
       this.#unauthenticated.delete(socket);
     });
     this.#handshake(socket).then(
       (connection) => {
+        // Rejected or failed: the socket stays counted (and under the deadline) until it closes.
+        if (connection === undefined) return;
         clearTimeout(timer);
         this.#unauthenticated.delete(socket);
-        if (connection === undefined) return;
         this.#connections.add(connection);
         connection.once('close', () => this.#connections.delete(connection));
         this.emit('connection', connection);
@@ -157,15 +184,22 @@ export class Listener extends EventEmitter<ListenerEvents> {
     );
   }
 
-  #fail(socket: Socket, reason: string): void {
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.#logger.warn({ peer, reason }, 'handshake failed');
-    this.emit('authFailure', { peer, reason });
+  #drop(socket: Socket): void {
+    this.#dropped.add(socket);
     socket.destroy();
   }
 
+  #fail(socket: Socket, reason: string): void {
+    if (this.#dropped.has(socket)) return;
+    const peer = this.#peers.get(socket) ?? `${socket.remoteAddress}:${socket.remotePort}`;
+    this.#logger.warn({ peer, reason }, 'handshake failed');
+    this.emit('authFailure', { peer, reason });
+    this.#drop(socket);
+  }
+
   #reject(socket: Socket, reason: keyof typeof rejectReasons, detail: number): undefined {
-    this.#logger.info({ peer: `${socket.remoteAddress}:${socket.remotePort}`, reason }, 'handshake rejected');
+    this.#logger.info({ peer: this.#peers.get(socket), reason }, 'handshake rejected');
+    this.#rejected.add(socket);
     socket.end(encodeReject(rejectReasons[reason], detail));
     return undefined;
   }
@@ -196,7 +230,13 @@ export class Listener extends EventEmitter<ListenerEvents> {
     const th = transcriptHash(clientHello, serverHello);
     const keys = deriveKeys({ psk: this.#options.keyRing!.get(hello.keyId)!, shared, clientRandom: hello.random, serverRandom: serverHello.subarray(9, 41), th });
     socket.write(Buffer.concat([serverHello, serverConfirm(keys, th)]));
-    const finish = await reader.read(CONFIRM_BYTES);
+    let finish: Buffer;
+    try {
+      finish = await reader.read(CONFIRM_BYTES);
+    } catch {
+      // Leaving right after the ServerHello is what a client does when our confirm fails for it.
+      return void this.#fail(socket, 'the client left after the ServerHello (its secret is probably wrong)');
+    }
     if (!isSameTag(finish, clientConfirm(keys, th))) return void this.#fail(socket, 'wrong client confirm (wrong secret or tampering)');
     const session = {
       suite: hello.suite, codec: hello.codec, keyId: hello.keyId, hasForwardSecrecy,
@@ -215,7 +255,10 @@ export class Listener extends EventEmitter<ListenerEvents> {
     if (hello.suite !== suites.none && this.#options.requireForwardSecrecy && !hasFs(hello.flags)) return ['flags', FLAG_FS];
     if (!this.#codecIds.includes(hello.codec)) return ['codec', this.#codecIds[0]!];
     if (hello.suite === suites.none ? hello.keyId !== 0 : this.#options.keyRing!.get(hello.keyId) === undefined) return ['keyId', 0];
-    if (this.#connections.size >= (this.#options.maxConnections ?? 65_536)) return ['busy', 0];
+    // Authenticated connections only: a hello needs no secret, so counting handshakes in progress
+    // would let strangers make honest clients busy. Handshakes finishing together may pass the cap
+    // by at most maxUnauthenticated.
+    if (this.#connections.size >= this.#maxConnections) return ['busy', 0];
     return undefined;
   }
 }

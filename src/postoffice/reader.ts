@@ -31,12 +31,13 @@ export class HandshakeReader {
 
   /** Resolves with exactly `n` bytes (n is small: at most a hello). */
   read(n: number): Promise<Buffer> {
-    if (this.#error) return Promise.reject(this.#error);
     return new Promise((resolve, reject) => {
       this.#want = n;
       this.#resolve = resolve;
       this.#reject = reject;
+      // Bytes that arrived before the peer closed are still served (a reject followed by FIN).
       this.#settle();
+      if (this.#resolve !== undefined && this.#error) this.#stop(this.#error);
     });
   }
 

@@ -38,6 +38,11 @@ export interface OpenedFrame {
 export interface Sealer {
   /** The whole frame, its 4-byte length included. Advances the send counter. */
   seal(type: number, payload: Buffer): Buffer;
+  /**
+   * The same frame as pieces to write in order (one writev), so a large payload is never copied
+   * into a second buffer; the pieces may include `payload` itself. Advances the send counter.
+   */
+  sealParts(type: number, payload: Buffer): Buffer[];
   readonly seq: number;
 }
 
@@ -83,85 +88,78 @@ export function createIvPool(ivsPerRefill = 256): () => Buffer {
 export function createSealer(suite: number, encKey: Buffer | undefined, macKey: Buffer | undefined, options: SealOptions = {}): Sealer {
   let seq = 0;
   const seqBytes = Buffer.alloc(8);
+  /** The 5 bytes every frame starts with: len and type. */
+  const header = (type: number, len: number, extraBytes = 0): Buffer => {
+    const head = Buffer.allocUnsafe(5 + extraBytes);
+    head.writeUInt32BE(len, 0);
+    head[4] = type;
+    return head;
+  };
+  let sealParts: (type: number, payload: Buffer) => Buffer[];
   switch (suite) {
     case suites.none:
-      return {
-        get seq() { return seq; },
-        seal(type, payload) {
-          checkSeq(seq);
-          const frame = Buffer.allocUnsafe(5 + payload.length);
-          frame.writeUInt32BE(1 + payload.length, 0);
-          frame[4] = type;
-          payload.copy(frame, 5);
-          seq++;
-          return frame;
-        },
-      };
+      sealParts = (type, payload) => [header(type, 1 + payload.length), payload];
+      break;
     case suites.sign:
-      return {
-        get seq() { return seq; },
-        seal(type, payload) {
-          checkSeq(seq);
-          const end = 5 + payload.length;
-          const frame = Buffer.allocUnsafe(end + TAG_BYTES);
-          frame.writeUInt32BE(1 + payload.length + TAG_BYTES, 0);
-          frame[4] = type;
-          payload.copy(frame, 5);
-          writeSeq(seqBytes, 0, seq);
-          const tag = createHmac('sha256', macKey!).update(seqBytes).update(frame.subarray(0, end)).digest();
-          tag.copy(frame, end);
-          seq++;
-          return frame;
-        },
+      sealParts = (type, payload) => {
+        const head = header(type, 1 + payload.length + TAG_BYTES);
+        writeSeq(seqBytes, 0, seq);
+        return [head, payload, createHmac('sha256', macKey!).update(seqBytes).update(head).update(payload).digest()];
       };
+      break;
     case suites.cbc: {
       const nextIv = options.nextIv ?? createIvPool();
-      return {
-        get seq() { return seq; },
-        seal(type, payload) {
-          checkSeq(seq);
-          const ctBytes = (Math.floor(payload.length / 16) + 1) * 16;
-          const frame = Buffer.allocUnsafe(4 + 1 + IV_BYTES + ctBytes + TAG_BYTES);
-          frame.writeUInt32BE(1 + IV_BYTES + ctBytes + TAG_BYTES, 0);
-          frame[4] = type;
-          const iv = nextIv();
-          iv.copy(frame, 5);
-          const cipher = createCipheriv('aes-256-cbc', encKey!, iv);
-          const head = cipher.update(payload);
-          head.copy(frame, 5 + IV_BYTES);
-          cipher.final().copy(frame, 5 + IV_BYTES + head.length);
-          const end = 5 + IV_BYTES + ctBytes;
-          writeSeq(seqBytes, 0, seq);
-          createHmac('sha256', macKey!).update(seqBytes).update(frame.subarray(0, end)).digest().copy(frame, end);
-          seq++;
-          return frame;
-        },
+      sealParts = (type, payload) => {
+        const ctBytes = (Math.floor(payload.length / 16) + 1) * 16;
+        const head = header(type, 1 + IV_BYTES + ctBytes + TAG_BYTES, IV_BYTES);
+        const iv = nextIv();
+        iv.copy(head, 5);
+        const cipher = createCipheriv('aes-256-cbc', encKey!, iv);
+        const body = cipher.update(payload);
+        const last = cipher.final();
+        writeSeq(seqBytes, 0, seq);
+        const tag = createHmac('sha256', macKey!).update(seqBytes).update(head).update(body).update(last).digest();
+        return [head, body, last, tag];
       };
+      break;
     }
     case suites.secretbox: {
       const key = new Uint8Array(encKey!);
       const nonce = new Uint8Array(24);
-      return {
-        get seq() { return seq; },
-        seal(type, payload) {
-          checkSeq(seq);
-          const inner = new Uint8Array(1 + payload.length);
-          inner[0] = type;
-          inner.set(payload, 1);
-          writeSeq(Buffer.from(nonce.buffer, nonce.byteOffset, 24), 16, seq);
-          const box = nacl.secretbox(inner, nonce, key);
-          const frame = Buffer.allocUnsafe(5 + box.length);
-          frame.writeUInt32BE(1 + box.length, 0);
-          frame[4] = type;
-          frame.set(box, 5);
-          seq++;
-          return frame;
-        },
+      const nonceView = Buffer.from(nonce.buffer, nonce.byteOffset, 24);
+      sealParts = (type, payload) => {
+        const inner = new Uint8Array(1 + payload.length);
+        inner[0] = type;
+        inner.set(payload, 1);
+        writeSeq(nonceView, 16, seq);
+        const box = nacl.secretbox(inner, nonce, key);
+        return [header(type, 1 + box.length), Buffer.from(box.buffer, box.byteOffset, box.length)];
       };
+      break;
     }
     default:
       throw new RangeError(`unknown suite ${suite}`);
   }
+  return {
+    get seq() { return seq; },
+    sealParts(type, payload) {
+      checkSeq(seq);
+      const parts = sealParts(type, payload);
+      seq++;
+      return parts;
+    },
+    seal(type, payload) {
+      return Buffer.concat(this.sealParts(type, payload));
+    },
+  };
+}
+
+/** The PKCS#7 pad length at the end of `plain`; throws when the padding is malformed. */
+function pkcs7PadBytes(plain: Buffer): number {
+  const pad = plain.length === 0 ? 0 : plain[plain.length - 1]!;
+  if (pad < 1 || pad > 16 || pad > plain.length) throw new RangeError('bad PKCS#7 padding');
+  for (let i = plain.length - pad; i < plain.length; i++) if (plain[i] !== pad) throw new RangeError('bad PKCS#7 padding');
+  return pad;
 }
 
 export function createOpener(suite: number, encKey: Buffer | undefined, macKey: Buffer | undefined): Opener {
@@ -206,10 +204,11 @@ export function createOpener(suite: number, encKey: Buffer | undefined, macKey: 
           if (!timingSafeEqual(expected, frame.subarray(end))) throw authFailed();
           let payload: Buffer;
           try {
-            const decipher = createDecipheriv('aes-256-cbc', encKey!, frame.subarray(5, 5 + IV_BYTES));
-            const head = decipher.update(frame.subarray(5 + IV_BYTES, end));
-            const tail = decipher.final();
-            payload = tail.length === 0 ? head : Buffer.concat([head, tail]);
+            // Padding is checked here rather than by OpenSSL, so the plaintext is not copied again.
+            const decipher = createDecipheriv('aes-256-cbc', encKey!, frame.subarray(5, 5 + IV_BYTES)).setAutoPadding(false);
+            const plain = decipher.update(frame.subarray(5 + IV_BYTES, end));
+            decipher.final();
+            payload = plain.subarray(0, plain.length - pkcs7PadBytes(plain));
           } catch (err) {
             throw new ProtocolError('GAW_ERR_AUTH_FAILED', 'frame decryption failed after a good tag (peer bug)', { cause: err });
           }
