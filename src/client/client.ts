@@ -276,7 +276,7 @@ export class GawClient {
     }
     return new Promise<Outcome>((resolve, reject) => {
       const timer = this.#deadlines.add(timeoutMs, () => {
-        rpc.cancel(sent.id);
+        rpc.cancel(sent.id, timeoutMs);
         reject(new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} got no reply within ${timeoutMs} ms`));
       });
       sent.outcome.then((outcome) => {
@@ -325,7 +325,8 @@ export class GawClient {
           resolve(value as T);
           return;
         }
-        if (rpc !== undefined) for (const id of ids) rpc.cancel(id);
+        const timedOutAfterMs = err instanceof TimeoutError && err.code === 'GAW_ERR_CALL_TIMEOUT' ? timeoutMs : undefined;
+        if (rpc !== undefined) for (const id of ids) rpc.cancel(id, timedOutAfterMs);
         reject(err);
       };
       const onAbort = () => finish(new AbortError(`${what} was aborted`, { cause: signal?.reason }));

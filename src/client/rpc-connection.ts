@@ -28,6 +28,9 @@ export class RpcConnection {
   #idleSince = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #isDraining = false;
+  /** A call timed out with nothing received since: probing with rpc.ping, no new calls meanwhile. */
+  #isSuspect = false;
+  #lastReceivedAt = Date.now();
   /** Called once when the connection closes (the pool forgets it). */
   onClose: ((rpc: RpcConnection) => void) | undefined;
 
@@ -52,7 +55,7 @@ export class RpcConnection {
 
   /** False once the server said CLOSE, or the connection is closing. */
   get isUsable(): boolean {
-    return !this.#isDraining && !this.connection.isDraining;
+    return !this.#isDraining && !this.#isSuspect && !this.connection.isDraining;
   }
 
   /** Sends a request; the promise settles with the raw outcome (the result is not yet revived). */
@@ -62,10 +65,8 @@ export class RpcConnection {
     // Raw params are wire data already (class tags included) and pass through untouched.
     const bytes = isRaw ? Buffer.from(JSON.stringify(message), 'utf8') : this.#codec.encode(message);
     this.connection.send(bytes);
-    const outcome = new Promise<Outcome>((resolve, reject) => {
-      if (this.#pending.size === 0) this.#idleSince = 0;
-      this.#pending.set(id, { resolve, reject });
-    });
+    if (this.#pending.size === 0) this.#becameBusy();
+    const outcome = new Promise<Outcome>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
     return { id, outcome };
   }
 
@@ -88,18 +89,45 @@ export class RpcConnection {
       return base;
     });
     this.connection.send(this.#codec.encode(messages));
-    if (this.#pending.size === 0) this.#idleSince = 0;
+    if (this.#pending.size === 0 && ids.length > 0) this.#becameBusy();
     const outcomes = ids.map((id) => new Promise<Outcome>((resolve, reject) => this.#pending.set(id, { resolve, reject, batch: ids })));
     if (ids.length > 0) this.#batches.push(ids);
     return { ids, outcomes };
   }
 
   /** Forgets a pending id (timeout or abort); a late reply for it is dropped. */
-  cancel(id: number): void {
+  cancel(id: number, timedOutAfterMs?: number): void {
+    if (timedOutAfterMs !== undefined) this.#suspect(timedOutAfterMs);
     if (!this.#pending.delete(id) || this.#pending.size > 0) return;
     // Draining (the server said CLOSE, or the pool is closing): the last call is gone, so leave now.
     if (this.#isDraining) this.connection.end();
     else this.#becameIdle();
+  }
+
+  /**
+   * A call timed out. If nothing at all arrived since then, the peer may be gone without a FIN or
+   * RST (a dead host, a partition): stop giving this connection new calls and send `rpc.ping`;
+   * no answer within the call's own timeout (100 ms to 5 s) and the connection is destroyed, so
+   * later calls redial or fail over instead of timing out one by one.
+   */
+  #suspect(timeoutMs: number): void {
+    if (this.#isSuspect || this.connection.isClosed || Date.now() - this.#lastReceivedAt < timeoutMs) return;
+    this.#isSuspect = true;
+    let probe: { id: number; outcome: Promise<Outcome> };
+    try {
+      probe = this.request('rpc.ping', undefined);
+    } catch {
+      return;
+    }
+    const probeMs = Math.min(5_000, Math.max(100, timeoutMs));
+    const timer = setTimeout(() => {
+      this.#pending.delete(probe.id);
+      this.connection.destroy(new ConnectionError('GAW_ERR_CONN_CLOSED', `the server stopped answering: no reply to rpc.ping within ${probeMs} ms`));
+    }, probeMs).unref();
+    probe.outcome.then(() => {
+      clearTimeout(timer);
+      this.#isSuspect = false;
+    }, () => clearTimeout(timer));
   }
 
   /** No new requests; closes once the pending ones are answered. */
@@ -115,6 +143,7 @@ export class RpcConnection {
   }
 
   #receive(bytes: Buffer): void {
+    this.#lastReceivedAt = Date.now();
     let data: unknown;
     try {
       data = this.#codec.decode(bytes);
@@ -158,7 +187,14 @@ export class RpcConnection {
     return pending;
   }
 
+  /** Calls in flight: the connection's idle timeout must not cut a call that is merely slow. */
+  #becameBusy(): void {
+    this.#idleSince = 0;
+    this.connection.setBusy(true);
+  }
+
   #becameIdle(): void {
+    this.connection.setBusy(false);
     this.#idleSince = Date.now();
     if (this.#idleTimer === undefined && this.#lifetimeMs > 0) this.#armIdleTimer(this.#lifetimeMs);
   }

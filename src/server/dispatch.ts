@@ -252,10 +252,15 @@ export class Dispatcher {
       if (startMs >= 0) this.#logCall(target.fullName, startMs, 'service error');
       return id === undefined ? undefined : errorResponse(id, err.code, err.message, err.data);
     }
-    this.#logger.warn({ err, method: target.fullName }, 'handler failed');
+    const { name, message, stack } = describeThrown(err);
+    try {
+      this.#logger.warn({ err, method: target.fullName }, 'handler failed');
+    } catch {
+      // A thrown value the logger cannot serialize must not change the caller's answer.
+      this.#logger.warn({ method: target.fullName, thrown: { name, message } }, 'handler failed');
+    }
     if (startMs >= 0) this.#logCall(target.fullName, startMs, 'handler error');
     if (id === undefined) return undefined;
-    const { name, message, stack } = describeThrown(err);
     const data = this.#exposeStack && stack !== undefined ? { name, message, stack } : { name, message };
     return errorResponse(id, rpcErrorCodes.SERVER_ERROR, message === '' ? name : message, data);
   }

@@ -2,6 +2,7 @@
 // the Dispatcher, sends the reply as soon as it is ready, holds calls in flight under a cap (past
 // it reading pauses and messages already read wait their turn, in order), and drains on CLOSE.
 // Knows nothing of listening, services or the server's close deadline (server.ts owns those).
+import { ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { repairReply, rpcErrorCodes } from '../jsonrpc/index.js';
 import type { Connection } from '../postoffice/index.js';
@@ -26,6 +27,9 @@ const overloaded = 'too many requests are waiting on this connection; the reques
  */
 export const maxWaitingMessages = 65_536;
 
+/** Undecodable messages answered with -32700 before the connection is closed instead. */
+export const maxParseErrors = 64;
+
 export class ServedConnection {
   readonly connection: Connection;
   readonly #dispatcher: Dispatcher;
@@ -42,6 +46,7 @@ export class ServedConnection {
   #isReadingPaused = false;
   #hasPeerClosed = false;
   #isServerClosing = false;
+  #parseErrors = 0;
 
   constructor(connection: Connection, options: ServedConnectionOptions) {
     this.connection = connection;
@@ -103,9 +108,10 @@ export class ServedConnection {
     try {
       message = this.#codec.decode(bytes);
     } catch (err) {
-      this.#reply(this.#dispatcher.parseErrorReply(err));
+      this.#parseError(err);
       return;
     }
+    if (this.#running === 0) this.connection.setBusy(true);
     this.#running++;
     if (this.#running >= this.#maxInFlight) this.#pause();
     this.#dispatcher.handle(message).then((reply) => this.#finish(reply));
@@ -114,6 +120,7 @@ export class ServedConnection {
   #finish(reply: unknown): void {
     this.#running--;
     if (this.connection.isClosed) return;
+    if (this.#running === 0) this.connection.setBusy(false);
     if (reply !== undefined) this.#reply(reply);
     while (this.#running < this.#maxInFlight && this.#waitingHead < this.#waiting.length && !this.connection.isClosed) {
       this.#start(this.#takeWaiting());
@@ -149,11 +156,26 @@ export class ServedConnection {
     try {
       message = this.#codec.decode(bytes);
     } catch (err) {
-      this.#reply(this.#dispatcher.parseErrorReply(err));
+      this.#parseError(err);
       return;
     }
     const refusal = this.#dispatcher.refuse(message, code, reason);
     if (refusal !== undefined) this.#reply(refusal);
+  }
+
+  /**
+   * Answers bytes that did not decode with -32700. Our own codecs never produce such bytes, so a
+   * peer that keeps sending them is broken or hostile: past maxParseErrors it is disconnected
+   * rather than answered message by message.
+   */
+  #parseError(err: unknown): void {
+    this.#parseErrors++;
+    if (this.#parseErrors > maxParseErrors) {
+      this.#logger.warn({ peer: this.connection.remoteAddress, parseErrors: this.#parseErrors }, 'closing a connection that sends undecodable messages');
+      this.connection.destroy(new ProtocolError('GAW_ERR_DECODE', `more than ${maxParseErrors} undecodable messages`));
+      return;
+    }
+    this.#reply(this.#dispatcher.parseErrorReply(err));
   }
 
   /**

@@ -6,6 +6,9 @@ import type { Registry } from '../serializable/index.js';
 import type { MethodDescription, ServiceDescription } from './service.js';
 
 /** A service added to a dispatcher. */
+
+/** The most positional params any method takes, rest parameters included (well under V8's argument limit). */
+export const maxPositionalParams = 65_535;
 export interface HostedService {
   readonly description: ServiceDescription;
   readonly cls: Function;
@@ -74,6 +77,10 @@ export class Target {
       const count = params.length;
       if (count > this.#params.length && !this.#hasRest) {
         return `Invalid params: ${this.fullName} takes at most ${this.#params.length} positional params, got ${count}`;
+      }
+      if (count > maxPositionalParams) {
+        // A rest parameter takes any number, but V8 cannot apply a function to millions of arguments.
+        return `Invalid params: ${this.fullName} takes at most ${maxPositionalParams} positional params, got ${count}`;
       }
       if (count <= this.#lastRequired) {
         for (const i of this.#requiredIndexes) if (i >= count) return this.#missing(i);

@@ -103,8 +103,9 @@ async function restartMidLoad(name: string, closeTimeoutMs: number): Promise<voi
       if (kind === 'record') assert.ok(runs <= 1, `the non-idempotent ${key} ran ${runs} times`);
     }
     const cutOff = outcomes.filter((o) => o.status === 'rejected').length + [...executions.values()].filter((n) => n > 1).length;
-    if (closeTimeoutMs < 10) assert.ok(cutOff > 0, 'the close deadline cut calls off (failed, or run again when idempotent)');
-    else assert.equal(cutOff, 0, 'a graceful close loses nothing and runs nothing again');
+    // With a 1 ms deadline how many calls get cut off depends on scheduling; the per-call checks
+    // above are the property. A graceful close must lose nothing.
+    if (closeTimeoutMs >= 10) assert.equal(cutOff, 0, 'a graceful close loses nothing and runs nothing again');
     assert.ok(servedBy.first > 0 && servedBy.second > 0, `both servers served calls: ${JSON.stringify(servedBy)}`);
     assert.equal(client.pendingCount, 0);
   } finally {

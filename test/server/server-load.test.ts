@@ -161,28 +161,26 @@ test('a reply larger than the frame cap becomes a -32603 error and the connectio
   }
 });
 
-test('past 65,536 messages waiting on one connection, further requests are refused with -32002 unrun', async () => {
+test('a flood of pipelined requests past the in-flight cap waits in order: reading pauses, nothing is refused or lost', async () => {
   reset(64);
   const server = await startServer({ maxInFlight: 64 }, LoadService);
   const client = await RawClient.open(server.address.port, { codec: 'msgpack' });
   try {
-    const admitted = 64 + maxWaitingMessages;
-    for (let id = 0; id < admitted + 100; id++) client.send({ jsonrpc: '2.0', id, method: 'load.counted', params: [id] });
+    // 20,000 requests queued in one tick leave in several frames (at most 4,096 messages each).
+    const total = 20_000;
+    for (let id = 0; id < total; id++) client.send({ jsonrpc: '2.0', id, method: 'load.counted', params: [id] });
     await within(arrivals.all, 10_000, 'the first 64 requests starting');
-    for (let i = 0; i < 100; i++) {
-      const refusal = await client.next() as { id: number; error: { code: number } };
-      assert.ok(refusal.id >= admitted, `request ${refusal.id} was refused, not one that could wait`);
-      assert.equal(refusal.error.code, rpcErrorCodes.OVERLOADED);
-    }
+    assert.ok(server.connectionCount === 1);
     gate.open();
     const answered = new Set<number>();
-    for (let i = 0; i < admitted; i++) {
+    for (let i = 0; i < total; i++) {
       const reply = await client.next() as { id: number; result: number };
       assert.equal(reply.result, reply.id);
       answered.add(reply.id);
     }
-    assert.equal(answered.size, admitted);
+    assert.equal(answered.size, total);
     assert.equal(maxRunning, 64);
+    assert.ok(maxWaitingMessages >= 4096, 'the waiting bound holds at least one full frame');
   } finally {
     gate.open();
     client.connection.destroy();
