@@ -1,0 +1,54 @@
+// The layer picture in the README, enforced: every import of another area goes through that
+// area's index.ts, and dependencies point down only (server and client never import each other).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../helpers/fixtures.js';
+
+/** What each area may import besides itself, errors.ts and log.ts. */
+const allowed: Record<string, readonly string[]> = {
+  postoffice: [],
+  serializable: [],
+  jsonrpc: [],
+  legacy: ['jsonrpc', 'postoffice', 'serializable'],
+  server: ['jsonrpc', 'legacy', 'postoffice', 'serializable'],
+  client: ['jsonrpc', 'legacy', 'postoffice', 'serializable'],
+  cli: ['client', 'jsonrpc', 'legacy', 'postoffice', 'serializable', 'server'],
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? sourceFiles(full) : entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+test('each area imports only the layers below it, and only through their index.ts', () => {
+  const src = path.join(projectRoot, 'src');
+  const problems: string[] = [];
+  for (const area of Object.keys(allowed)) {
+    for (const file of sourceFiles(path.join(src, area))) {
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/^(?:import|export)\b[^;]*?from '(\.\.\/[^']+)'/gms)) {
+        const spec = match[1]!;
+        const other = /^\.\.\/([a-z-]+)(\/|\.js$)/.exec(spec)?.[1];
+        if (other === undefined || other === 'errors' || other === 'log') continue;
+        const where = path.relative(projectRoot, file);
+        if (!allowed[area]!.includes(other)) problems.push(`${where} imports ${spec}: ${area} must not depend on ${other}`);
+        else if (!spec.endsWith(`/${other}/index.js`)) problems.push(`${where} imports ${spec}: go through ${other}/index.js`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('only the serializable layer imports msgpackr, and only the seal file imports tweetnacl', () => {
+  const src = path.join(projectRoot, 'src');
+  for (const file of sourceFiles(src)) {
+    const text = readFileSync(file, 'utf8');
+    const where = path.relative(src, file);
+    if (/from 'msgpackr'/.test(text)) assert.match(where, /^serializable\//, `${where} imports msgpackr`);
+    if (/from 'tweetnacl'/.test(text)) assert.equal(where, path.join('postoffice', 'seal.ts'), `${where} imports tweetnacl`);
+  }
+});
