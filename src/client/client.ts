@@ -6,7 +6,7 @@ import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { rpcErrorCodes } from '../jsonrpc/index.js';
 import type { JsonRpcParams } from '../jsonrpc/index.js';
-import { KeyRing, checkInteger, isCodecName, isSuiteName, resolveLimits } from '../postoffice/index.js';
+import { KeyRing, checkInteger, chooseSuite, isCodecName, resolveLimits } from '../postoffice/index.js';
 import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
 import type { Codec, Registry } from '../serializable/index.js';
@@ -97,7 +97,7 @@ export class GawClient {
       throw new UsageError('GAW_ERR_INVALID_OPTION', `protocol ${JSON.stringify(options.protocol)} is not gawp or gaw-legacy`);
     }
     const limits = resolveLimits(options);
-    const suite = pickSuite(options);
+    const suite = chooseSuite(options, options.secret !== undefined);
     if (options.codec !== undefined && !isCodecName(options.codec)) {
       throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(options.codec)} is not json or msgpack`);
     }
@@ -424,22 +424,6 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 function checkParams(params: unknown): JsonRpcParams | undefined {
   if (params === undefined || Array.isArray(params) || (typeof params === 'object' && params !== null)) return params as JsonRpcParams | undefined;
   throw new UsageError('GAW_ERR_INVALID_OPTION', 'params must be an array (positional) or an object (named)');
-}
-
-function pickSuite(options: GawClientOptions): SuiteName {
-  const hasSecret = options.secret !== undefined;
-  if (options.suite !== undefined) {
-    if (!isSuiteName(options.suite)) throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(options.suite)} is not none, sign, cbc or secretbox`);
-    if ((options.suite === 'none') === hasSecret) {
-      throw new UsageError('GAW_ERR_INVALID_OPTION', hasSecret ? 'suite none cannot use a secret' : `suite ${options.suite} needs a secret`);
-    }
-    return options.suite;
-  }
-  if (!hasSecret) {
-    if (options.encrypt) throw new UsageError('GAW_ERR_BAD_SECRET', 'encrypt: true needs a secret');
-    return 'none';
-  }
-  return options.encrypt ? 'cbc' : 'sign';
 }
 
 /** `host:port`, `[v6]:port` or `{ host, port }`, validated. */

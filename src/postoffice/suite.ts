@@ -1,5 +1,7 @@
 // The GAWP/1 constants: suites, codec bytes, frame types and reject reasons, each with the byte
-// the wire carries. Only names and numbers live here; what a suite does to a frame is in seal.ts.
+// the wire carries, and which suite a configuration means. What a suite does to a frame is in
+// seal.ts.
+import { UsageError } from '../errors.js';
 
 export const suites = { none: 0, sign: 1, cbc: 2, secretbox: 3 } as const;
 export type SuiteName = keyof typeof suites;
@@ -19,6 +21,31 @@ export const FLAG_FS = 0x01;
 
 export const suiteNames: readonly SuiteName[] = ['none', 'sign', 'cbc', 'secretbox'];
 export const codecNames: readonly CodecName[] = ['json', 'msgpack'];
+
+export interface SuiteChoice {
+  suite?: SuiteName | undefined;
+  encrypt?: boolean | undefined;
+}
+
+/**
+ * The suite a server or client configuration means: no secret -> none; a secret -> sign, or cbc
+ * with `encrypt`; an explicit `suite` must agree with whether there is a secret. Throws a
+ * UsageError naming the conflict.
+ */
+export function chooseSuite(options: SuiteChoice, hasSecret: boolean): SuiteName {
+  if (options.suite !== undefined) {
+    if (!isSuiteName(options.suite)) throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(options.suite)} is not none, sign, cbc or secretbox`);
+    if ((options.suite === 'none') === hasSecret) {
+      throw new UsageError('GAW_ERR_INVALID_OPTION', hasSecret ? 'suite none cannot use a secret' : `suite ${options.suite} needs a secret`);
+    }
+    return options.suite;
+  }
+  if (!hasSecret) {
+    if (options.encrypt) throw new UsageError('GAW_ERR_BAD_SECRET', 'encrypt: true needs a secret');
+    return 'none';
+  }
+  return options.encrypt ? 'cbc' : 'sign';
+}
 
 export function isSuiteName(value: unknown): value is SuiteName {
   return typeof value === 'string' && Object.hasOwn(suites, value);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
-import { KeyRing, Listener, checkInteger, isCodecName, isSuiteName } from '../postoffice/index.js';
+import { KeyRing, Listener, checkInteger, chooseSuite, isCodecName } from '../postoffice/index.js';
 import type { CodecName, Connection, PostofficeLimits, SuiteName } from '../postoffice/index.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
 import type { Codec, Registry } from '../serializable/index.js';
@@ -94,7 +94,7 @@ export class GawServer {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.#keyRing = options.secret === undefined ? undefined : new KeyRing(options.secret);
-    this.#suite = pickSuite(options, this.#keyRing !== undefined);
+    this.#suite = chooseSuite(options, this.#keyRing !== undefined);
     this.#maxInFlight = checkInteger('maxInFlight', options.maxInFlight ?? 256, 1);
     for (const codec of options.codecs ?? []) {
       if (!isCodecName(codec)) throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(codec)} is not json or msgpack`);
@@ -279,19 +279,4 @@ export class GawServer {
   #checkDrained(): void {
     if (this.#isClosing && this.#connections.size === 0) this.#onDrained?.();
   }
-}
-
-function pickSuite(options: GawServerOptions, hasSecret: boolean): SuiteName {
-  if (options.suite !== undefined) {
-    if (!isSuiteName(options.suite)) throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(options.suite)} is not none, sign, cbc or secretbox`);
-    if ((options.suite === 'none') === hasSecret) {
-      throw new UsageError('GAW_ERR_INVALID_OPTION', hasSecret ? 'suite none cannot use a secret' : `suite ${options.suite} needs a secret`);
-    }
-    return options.suite;
-  }
-  if (!hasSecret) {
-    if (options.encrypt) throw new UsageError('GAW_ERR_BAD_SECRET', 'encrypt: true needs a secret');
-    return 'none';
-  }
-  return options.encrypt ? 'cbc' : 'sign';
 }
