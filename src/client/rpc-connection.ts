@@ -28,7 +28,7 @@ export class RpcConnection {
   #idleSince = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #isDraining = false;
-  /** A call timed out with nothing received since: probing with rpc.ping, no new calls meanwhile. */
+  /** A call timed out with nothing received since: probing with rpc.ping. */
   #isSuspect = false;
   #lastReceivedAt = Date.now();
   /** Called once when the connection closes (the pool forgets it). */
@@ -55,7 +55,7 @@ export class RpcConnection {
 
   /** False once the server said CLOSE, or the connection is closing. */
   get isUsable(): boolean {
-    return !this.#isDraining && !this.#isSuspect && !this.connection.isDraining;
+    return !this.#isDraining && !this.connection.isDraining;
   }
 
   /** Sends a request; the promise settles with the raw outcome (the result is not yet revived). */
@@ -106,8 +106,8 @@ export class RpcConnection {
 
   /**
    * A call timed out. If nothing at all arrived since then, the peer may be gone without a FIN or
-   * RST (a dead host, a partition): stop giving this connection new calls and send `rpc.ping`;
-   * no answer within the call's own timeout (100 ms to 5 s) and the connection is destroyed, so
+   * RST (a dead host, a partition): send `rpc.ping` (the server answers it outside its in-flight
+   * cap); no answer within the call's own timeout (250 ms to 5 s) and the connection is destroyed, so
    * later calls redial or fail over instead of timing out one by one.
    */
   #suspect(timeoutMs: number): void {
@@ -119,7 +119,7 @@ export class RpcConnection {
     } catch {
       return;
     }
-    const probeMs = Math.min(5_000, Math.max(100, timeoutMs));
+    const probeMs = Math.min(5_000, Math.max(250, timeoutMs));
     const timer = setTimeout(() => {
       this.#pending.delete(probe.id);
       this.connection.destroy(new ConnectionError('GAW_ERR_CONN_CLOSED', `the server stopped answering: no reply to rpc.ping within ${probeMs} ms`));

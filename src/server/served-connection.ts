@@ -30,6 +30,8 @@ export const maxWaitingMessages = 65_536;
 /** Undecodable messages answered with -32700 before the connection is closed instead. */
 export const maxParseErrors = 64;
 
+const pingMethod = Buffer.from('rpc.ping');
+
 export class ServedConnection {
   readonly connection: Connection;
   readonly #dispatcher: Dispatcher;
@@ -95,12 +97,30 @@ export class ServedConnection {
         this.#refuseBytes(bytes, rpcErrorCodes.OVERLOADED, overloaded);
         return;
       }
+      // rpc.ping is a liveness probe (a client checking a silent connection): it answers at once,
+      // outside the cap, or slow handlers would make a live server look dead.
+      if (bytes.length <= 96 && bytes.includes(pingMethod) && this.#answerPing(bytes)) return;
       // The message is a view into the frame, valid only during this event: keep a copy.
       this.#waiting.push(Buffer.from(bytes));
       this.#pause();
       return;
     }
     this.#start(bytes);
+  }
+
+  /** Answers a lone rpc.ping request now; false when `bytes` is anything else. */
+  #answerPing(bytes: Buffer): boolean {
+    let message: unknown;
+    try {
+      message = this.#codec.decode(bytes);
+    } catch {
+      return false;
+    }
+    if (typeof message !== 'object' || message === null || (message as { method?: unknown }).method !== 'rpc.ping') return false;
+    this.#dispatcher.handle(message).then((reply) => {
+      if (reply !== undefined) this.#reply(reply);
+    });
+    return true;
   }
 
   #start(bytes: Buffer): void {
