@@ -1,0 +1,131 @@
+// `gaw call <target> <service.method> [params...]`: turns command-line words into JSON-RPC params
+// (key=value named, bare values positional, each parsed as JSON when it parses), sends one request
+// and prints the result as JSON on stdout, or the error and its JSON-RPC code on stderr.
+// The transport is one-shot.ts; printing and exit codes are here.
+import { RemoteError } from '../errors.js';
+import { sendOnce } from './one-shot.js';
+import type { OneShotOptions } from './one-shot.js';
+import { exitCodes, parseTarget, readBoolean, readHttpToken, readInteger, readJson, readSecret, readString, securityOptions, usage } from './options.js';
+import type { Argv, Env } from './options.js';
+
+export interface Output {
+  /** Writes to stdout; resolves once the text is handed to the OS. */
+  out(text: string): Promise<void>;
+  err(text: string): Promise<void>;
+}
+
+export const clientOptions = {
+  ...securityOptions,
+  codec: { type: 'string', group: 'Security:', choices: ['json', 'msgpack'], defaultDescription: 'json', describe: 'the payload codec to ask for' },
+  'http-token': { type: 'string', group: 'HTTP:', describe: 'bearer token for an http:// target (visible in the process list: prefer --http-token-file or GAW_HTTP_TOKEN)' },
+  'http-token-file': { type: 'string', group: 'HTTP:', describe: 'read the bearer token from this file' },
+  'timeout-ms': { type: 'string', defaultDescription: '30000', describe: 'give up when connecting, the handshake and the reply take longer than this in all' },
+} as const;
+
+export const callOptions = {
+  params: { type: 'string', describe: 'the params as one JSON document: an array (positional) or an object (named)' },
+  timing: { type: 'boolean', describe: 'print the connect+handshake and call times to stderr' },
+  ...clientOptions,
+} as const;
+
+const namedParam = /^([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)=([\s\S]*)$/u;
+
+/** A word as JSON when it parses (10, true, null, "x", [1,2], {"a":1}), otherwise the word as a string. */
+export function parseValue(word: string): unknown {
+  try {
+    return JSON.parse(word);
+  } catch {
+    return word;
+  }
+}
+
+/** Command-line words to params: all `key=value` (an object) or all bare values (an array). */
+export function parseParams(words: readonly string[]): unknown[] | Record<string, unknown> | undefined {
+  if (words.length === 0) return undefined;
+  const named: Record<string, unknown> = {};
+  const positional: unknown[] = [];
+  for (const word of words) {
+    const match = namedParam.exec(word);
+    if (match === null) {
+      positional.push(parseValue(word));
+      continue;
+    }
+    const key = match[1]!;
+    if (Object.hasOwn(named, key)) throw usage(`the param ${JSON.stringify(key)} is given twice`);
+    Object.defineProperty(named, key, { value: parseValue(match[2]!), enumerable: true, writable: true, configurable: true });
+  }
+  if (positional.length > 0 && Object.keys(named).length > 0) {
+    throw usage('params must be all key=value (named) or all bare values (positional), not a mix; or pass --params with a JSON document');
+  }
+  return positional.length > 0 ? positional : named;
+}
+
+/** Reads the options every client command shares. */
+export function readClientOptions(argv: Argv, env: Env): OneShotOptions {
+  const options: OneShotOptions = { timeoutMs: readInteger(argv, 'timeout-ms', 1, 2 ** 31 - 1) ?? 30_000 };
+  options.secret = readSecret(argv, env);
+  options.encrypt = readBoolean(argv, 'encrypt');
+  const suite = readString(argv, 'suite');
+  if (suite !== undefined) options.suite = suite as OneShotOptions['suite'];
+  const codec = readString(argv, 'codec');
+  if (codec !== undefined) options.codec = codec as OneShotOptions['codec'];
+  options.httpToken = readHttpToken(argv, env);
+  return options;
+}
+
+/** JSON for printing: bytes (msgpack bin) shown as the json codec's {"_t": "bytes"} form. */
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const raw = this[key];
+    return raw instanceof Uint8Array ? { _t: 'bytes', _v: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') } : v;
+  }, indent) ?? 'null';
+}
+
+function formatMs(ms: number): string {
+  return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+}
+
+/** A reply's error object as a RemoteError, or undefined when the reply is a result. */
+export function replyError(reply: unknown): RemoteError | undefined {
+  if (typeof reply !== 'object' || reply === null) return new RemoteError(-32603, 'the reply is not a JSON-RPC response');
+  const error = (reply as { error?: unknown }).error;
+  if (error === undefined) {
+    if (!('result' in reply)) return new RemoteError(-32603, 'the reply has neither result nor error');
+    return undefined;
+  }
+  const { code, message, data } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown; data?: unknown };
+  return new RemoteError(typeof code === 'number' ? code : -32603, typeof message === 'string' ? message : 'no message', data);
+}
+
+/** Prints a remote error as `error <code>: <message>` and its data. */
+export async function printRemoteError(io: Output, err: RemoteError): Promise<void> {
+  const data = err.data === undefined ? '' : `\ndata: ${toJson(err.data)}`;
+  await io.err(`error ${err.rpcCode}: ${err.message}${data}\n`);
+}
+
+/** Runs `gaw call`; resolves to the exit code. Usage errors and transport failures throw. */
+export async function runCall(argv: Argv, env: Env, io: Output): Promise<number> {
+  const target = parseTarget(readString(argv, 'target') ?? '');
+  const method = readString(argv, 'method') ?? '';
+  if (method.trim() === '') throw usage('the method is empty; give service.method, e.g. math_service.plus');
+  const words = ((argv.param as unknown[] | undefined) ?? []).map(String);
+  const document = readJson(argv, 'params', 'array or object');
+  if (document !== undefined && words.length > 0) throw usage('give params as words or with --params, not both');
+  const params = document ?? parseParams(words);
+  const options = readClientOptions(argv, env);
+  const message = params === undefined ? { jsonrpc: '2.0', id: 1, method } : { jsonrpc: '2.0', id: 1, method, params };
+  const { reply, connectMs, callMs } = await sendOnce(target, message, options);
+  if (readBoolean(argv, 'timing')) {
+    const lines = connectMs === undefined
+      ? [`call (HTTP, connect included): ${formatMs(callMs)}`]
+      : [`connect+handshake: ${formatMs(connectMs)}`, `call: ${formatMs(callMs)}`, `total: ${formatMs(connectMs + callMs)}`];
+    await io.err(`${lines.join('\n')}\n`);
+  }
+  const error = replyError(reply);
+  if (error !== undefined) {
+    await printRemoteError(io, error);
+    return exitCodes.failure;
+  }
+  await io.out(`${toJson((reply as { result: unknown }).result)}\n`);
+  return exitCodes.ok;
+}

@@ -1,0 +1,52 @@
+// `gaw list <target>`: asks the server's rpc.discover for its OpenRPC document and prints each
+// service with its methods and parameter names (or the document itself with --json).
+// The transport is one-shot.ts; the document is built by src/server/discover.ts.
+import { printRemoteError, readClientOptions, replyError, toJson } from './call.js';
+import type { Output } from './call.js';
+import { sendOnce } from './one-shot.js';
+import { exitCodes, parseTarget, readBoolean, readString } from './options.js';
+import type { Argv, Env } from './options.js';
+
+interface ParamDescriptor {
+  name?: unknown;
+  required?: unknown;
+  'x-gaw-rest'?: unknown;
+}
+
+/** `service` -> lines like `plus(a, b?, ...rest)`, in the document's order. */
+export function formatDiscovery(document: unknown): string {
+  const methods = (document as { methods?: unknown } | null)?.methods;
+  if (!Array.isArray(methods)) return 'the server sent no method list\n';
+  const byService = new Map<string, string[]>();
+  for (const method of methods as { name?: unknown; params?: unknown }[]) {
+    if (typeof method?.name !== 'string') continue;
+    const dot = method.name.indexOf('.');
+    const service = dot < 0 ? '' : method.name.slice(0, dot);
+    const name = dot < 0 ? method.name : method.name.slice(dot + 1);
+    const params = (Array.isArray(method.params) ? method.params as ParamDescriptor[] : []).map((p) => {
+      const label = typeof p?.name === 'string' ? p.name : '?';
+      if (p?.['x-gaw-rest'] === true) return `...${label}`;
+      return p?.required === false ? `${label}?` : label;
+    });
+    const lines = byService.get(service) ?? [];
+    lines.push(`  ${name}(${params.join(', ')})`);
+    byService.set(service, lines);
+  }
+  if (byService.size === 0) return 'the server hosts no services\n';
+  return [...byService].map(([service, lines]) => `${service === '' ? '(no service)' : service}\n${lines.join('\n')}\n`).join('');
+}
+
+/** Runs `gaw list`; resolves to the exit code. */
+export async function runList(argv: Argv, env: Env, io: Output): Promise<number> {
+  const target = parseTarget(readString(argv, 'target') ?? '');
+  const options = readClientOptions(argv, env);
+  const { reply } = await sendOnce(target, { jsonrpc: '2.0', id: 1, method: 'rpc.discover' }, options);
+  const error = replyError(reply);
+  if (error !== undefined) {
+    await printRemoteError(io, error);
+    return exitCodes.failure;
+  }
+  const document = (reply as { result: unknown }).result;
+  await io.out(readBoolean(argv, 'json') ? `${toJson(document, 2)}\n` : formatDiscovery(document));
+  return exitCodes.ok;
+}

@@ -1,0 +1,73 @@
+// The CLI's pino logger: JSON lines on stdout (so they can be shipped), or a small readable
+// format when stdout is a terminal. Secrets and tokens are redacted even if a caller logs them.
+// Library code never creates a logger; it gets this one. Not a general formatter: one line per record.
+import { pino } from 'pino';
+import type { Logger } from '../log.js';
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+export interface CliLoggerOptions {
+  level?: string;
+  format?: LogFormat;
+  /** The file descriptor to write to (default 1, stdout). */
+  fd?: number;
+}
+
+const levelNames: Readonly<Record<string, string>> = {
+  trace: 'TRACE', debug: 'DEBUG', info: 'INFO ', warn: 'WARN ', error: 'ERROR', fatal: 'FATAL',
+};
+const levelColors: Readonly<Record<string, string>> = {
+  trace: '\x1b[90m', debug: '\x1b[36m', info: '\x1b[32m', warn: '\x1b[33m', error: '\x1b[31m', fatal: '\x1b[35m',
+};
+const skippedKeys = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
+const maxValueChars = 2000;
+
+/** Turns one pino JSON line into `12:00:01.234 INFO  message key=value ...`. Unparsable lines pass through. */
+export function formatPretty(line: string, hasColor: boolean): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  if (typeof record !== 'object' || record === null) return line;
+  const level = typeof record.level === 'string' ? record.level : 'info';
+  const time = typeof record.time === 'string' ? record.time.slice(11, 23) : new Date().toISOString().slice(11, 23);
+  const label = levelNames[level] ?? level.toUpperCase();
+  const coloured = hasColor ? `${levelColors[level] ?? ''}${label}\x1b[0m` : label;
+  const parts = [`${time} ${coloured} ${typeof record.msg === 'string' ? record.msg : ''}`];
+  for (const [key, value] of Object.entries(record)) {
+    if (skippedKeys.has(key)) continue;
+    let text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (key === 'err' && typeof value === 'object' && value !== null) {
+      const err = value as { type?: unknown; message?: unknown; stack?: unknown };
+      text = typeof err.stack === 'string' ? `\n    ${err.stack.replace(/\n/g, '\n    ')}` : `${String(err.type)}: ${String(err.message)}`;
+    }
+    if (text.length > maxValueChars) text = `${text.slice(0, maxValueChars)}…`;
+    parts.push(`${key}=${text}`);
+  }
+  return `${parts.join(' ')}\n`;
+}
+
+/** A pino logger for the CLI, writing synchronously so nothing is lost when the process exits. */
+export function createCliLogger(options: CliLoggerOptions = {}): Logger {
+  const fd = options.fd ?? 1;
+  const format = options.format ?? 'auto';
+  const destination = pino.destination({ dest: fd, sync: true });
+  const isPretty = format === 'pretty' || (format === 'auto' && fd === 1 && process.stdout.isTTY === true);
+  const hasColor = isPretty && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+  const stream = isPretty ? { write: (line: string) => destination.write(formatPretty(line, hasColor)) } : destination;
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label: string) => ({ level: label }) },
+      redact: {
+        paths: ['secret', 'token', 'psk', '*.secret', '*.token', '*.psk', 'headers.authorization'],
+        censor: '[redacted]',
+      },
+    },
+    stream,
+  );
+}

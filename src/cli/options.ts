@@ -1,0 +1,161 @@
+// The CLI's shared option definitions (connection security, limits, logging) and the readers that
+// validate what yargs parsed: integers, JSON documents, secrets from a flag, a file or the
+// environment, and call targets. The only place besides main.ts that looks at argv or env.
+// Knows nothing of serving or calling; each command file uses these.
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { parseSecret } from '../postoffice/index.js';
+
+export type Argv = Readonly<Record<string, unknown>>;
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Exit codes of every command. */
+export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
+
+const maxSecretFileBytes = 4096;
+
+export function usage(message: string): UsageError {
+  return new UsageError('GAW_ERR_INVALID_OPTION', message);
+}
+
+/** Options that choose the GAWP/1 suite and codec, shared by every command that dials or listens. */
+export const securityOptions = {
+  secret: {
+    type: 'string',
+    group: 'Security:',
+    describe: 'base64 secret (16, 24 or 32 bytes; see `gaw keygen`). Visible to other local users in the process list: prefer --secret-file or GAW_SECRET',
+  },
+  'secret-file': { type: 'string', group: 'Security:', describe: 'read the secret from this file (surrounding whitespace is ignored)' },
+  encrypt: { type: 'boolean', group: 'Security:', describe: 'encrypt (suite cbc) rather than only sign (suite sign); needs a secret' },
+  suite: { type: 'string', group: 'Security:', choices: ['none', 'sign', 'cbc', 'secretbox'], describe: 'choose the suite outright (must agree with the secret)' },
+} as const;
+
+export const logOptions = {
+  'log-level': {
+    type: 'string',
+    group: 'Logging:',
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    defaultDescription: 'info',
+    describe: 'debug shows each call',
+  },
+  'log-format': {
+    type: 'string',
+    group: 'Logging:',
+    choices: ['auto', 'json', 'pretty'],
+    defaultDescription: 'auto',
+    describe: 'auto: JSON lines, readable when stdout is a terminal',
+  },
+} as const;
+
+export function readString(argv: Argv, name: string): string | undefined {
+  const value = argv[name];
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw usage(`--${name} was given more than once`);
+  if (typeof value !== 'string') return String(value);
+  return value;
+}
+
+export function readBoolean(argv: Argv, name: string): boolean {
+  const value = argv[name];
+  if (Array.isArray(value)) throw usage(`--${name} was given more than once`);
+  return value === true;
+}
+
+/** An integer option given as text, checked against [min, max]; the message names the option. */
+export function readInteger(argv: Argv, name: string, min: number, max: number): number | undefined {
+  const text = readString(argv, name);
+  if (text === undefined) return undefined;
+  const value = /^-?\d{1,16}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw usage(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(text.slice(0, 40))}`);
+  }
+  return value;
+}
+
+/** Parses a JSON option; `kind` says which top-level shape it must have. */
+export function readJson(argv: Argv, name: string, kind: 'array' | 'object' | 'array or object'): unknown {
+  const text = readString(argv, name);
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw usage(`--${name} is not valid JSON: ${(err as Error).message}`);
+  }
+  const isArray = Array.isArray(value);
+  const isObject = typeof value === 'object' && value !== null && !isArray;
+  const ok = kind === 'array' ? isArray : kind === 'object' ? isObject : isArray || isObject;
+  if (!ok) throw usage(`--${name} must be a JSON ${kind}, e.g. ${kind === 'object' ? `'{"hello": "hi"}'` : `'[10, 20]'`}`);
+  return value;
+}
+
+function readSmallFile(path: string, option: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    throw usage(`cannot read --${option} ${JSON.stringify(path)}: ${why}`);
+  }
+  if (bytes.length > maxSecretFileBytes) throw usage(`--${option} ${JSON.stringify(path)} is larger than ${maxSecretFileBytes} bytes; it should hold one value`);
+  return bytes.toString('utf8').trim();
+}
+
+/**
+ * A value from `--<flag>`, `--<flag>-file` or the environment variable, in that order; giving both
+ * flags is an error. The value itself never appears in a message.
+ */
+function readSecretLike(argv: Argv, env: Env, flag: string, envName: string): { value: string; source: string } | undefined {
+  const direct = readString(argv, flag);
+  const file = readString(argv, `${flag}-file`);
+  if (direct !== undefined && file !== undefined) throw usage(`give --${flag} or --${flag}-file, not both`);
+  if (direct !== undefined) return { value: direct.trim(), source: `--${flag}` };
+  if (file !== undefined) return { value: readSmallFile(file, `${flag}-file`), source: `--${flag}-file` };
+  const fromEnv = env[envName];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv.trim(), source: envName };
+  return undefined;
+}
+
+/** The secret from --secret, --secret-file or GAW_SECRET, validated (the message never shows it). */
+export function readSecret(argv: Argv, env: Env): string | undefined {
+  const found = readSecretLike(argv, env, 'secret', 'GAW_SECRET');
+  if (found === undefined) return undefined;
+  parseSecret(found.value, `the secret from ${found.source}`);
+  return found.value;
+}
+
+/** The HTTP bearer token from --http-token, --http-token-file or GAW_HTTP_TOKEN. */
+export function readHttpToken(argv: Argv, env: Env): string | undefined {
+  const found = readSecretLike(argv, env, 'http-token', 'GAW_HTTP_TOKEN');
+  if (found === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,1024}$/.test(found.value)) {
+    throw usage(`the HTTP token from ${found.source} must be 1 to 1024 visible ASCII characters (its value is not shown)`);
+  }
+  return found.value;
+}
+
+/** Where a call goes: a GAWP/1 endpoint, or an HTTP bridge's /api URL. */
+export type Target = { kind: 'tcp'; host: string; port: number } | { kind: 'http'; url: URL };
+
+/** Parses `host:port`, `[v6]:port`, a bare `:port` (127.0.0.1) or `http(s)://host:port/api`. */
+export function parseTarget(text: string, what = 'target'): Target {
+  if (/^https?:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw usage(`${what} ${JSON.stringify(text.slice(0, 200))} is not a valid URL`);
+    }
+    if (url.username !== '' || url.password !== '') throw usage(`${what}: put no credentials in the URL; use --http-token or GAW_HTTP_TOKEN`);
+    return { kind: 'http', url };
+  }
+  const match = /^(?:\[([^\]]+)\]|([^:/\s]*)):(\d{1,5})$/.exec(text);
+  if (match === null) {
+    throw usage(`${what} ${JSON.stringify(text.slice(0, 200))} is not host:port or an http://host:port/api URL`);
+  }
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) throw usage(`${what} ${JSON.stringify(text)} has a port outside 1-65535`);
+  const host = match[1] ?? match[2]!;
+  return { kind: 'tcp', host: host === '' ? '127.0.0.1' : host, port };
+}
