@@ -54,6 +54,8 @@ export const serveOptions = {
   'http-token-file': { type: 'string', group: 'HTTP bridge:', describe: 'read the bearer token from this file' },
   'http-open': { type: 'boolean', group: 'HTTP bridge:', describe: 'serve the bridge without a token even though the server has a secret' },
   'http-max-body-bytes': { type: 'string', group: 'HTTP bridge:', describe: 'largest request body (default 1 MiB)' },
+  'legacy-port': { type: 'string', group: 'Python Gaw 0.7:', describe: 'also serve Python Gaw 0.7 clients on this port (no replay protection: see the README)' },
+  'legacy-host': { type: 'string', group: 'Python Gaw 0.7:', defaultDescription: '127.0.0.1', describe: 'the legacy listener address' },
   ...Object.fromEntries(Object.entries(limitOptions).map(([name, o]) => [name, { type: 'string', group: 'Limits:', describe: o.describe }])),
   ...logOptions,
 } as const;
@@ -82,6 +84,9 @@ export function readServeOptions(argv: Argv, env: Env): GawServerOptions {
   }
   const http = readHttpOptions(argv, env, secret !== undefined);
   if (http !== undefined) options.http = http;
+  const legacyPort = readInteger(argv, 'legacy-port', 0, 65535);
+  if (legacyPort !== undefined) options.legacy = { port: legacyPort, host: readString(argv, 'legacy-host') ?? '127.0.0.1' };
+  else if (argv['legacy-host'] !== undefined) throw usage('--legacy-host needs --legacy-port (the legacy listener is off without it)');
   return options;
 }
 
@@ -132,6 +137,7 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
       address: `${address.address}:${address.port}`,
       port: address.port,
       ...(httpAddress !== undefined && { http: `http://${httpAddress.address}:${httpAddress.port}/api`, httpPort: httpAddress.port }),
+      ...(server.legacyAddress !== undefined && { legacy: `${server.legacyAddress.address}:${server.legacyAddress.port}`, legacyPort: server.legacyAddress.port }),
       suite: server.suite,
       codecs: options.codecs ?? ['json', 'msgpack'],
       services,
