@@ -2,6 +2,7 @@
 // bind a JSON object to them by name (never by eval), and builds the constructor's argument list.
 // src/server/params.ts reads methods, whose source starts at the parameter list; a class's source
 // starts at `class`, so this file first finds the constructor inside the class body.
+import { parseParameterPieces } from '../server/index.js';
 import { usage } from './options.js';
 
 /** A constructor's parameters: names in order, which have defaults, and the rest parameter. */
@@ -11,7 +12,6 @@ export interface ConstructorParams {
   readonly restParam?: string;
 }
 
-const identifier = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
 const identifierChar = /[\p{ID_Continue}$\u200c\u200d]/u;
 const maxInheritance = 64;
 
@@ -129,30 +129,6 @@ function splitParams(source: string, open: number): string[] | undefined {
   return pieces.map((p) => p.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ').trim());
 }
 
-function parsePieces(pieces: readonly string[]): ConstructorParams | string {
-  const params: string[] = [];
-  const isOptional: boolean[] = [];
-  let restParam: string | undefined;
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i]!;
-    if (piece === '' && i === pieces.length - 1) break; // `()` or a trailing comma
-    if (restParam !== undefined) return 'a parameter follows its rest parameter';
-    if (piece.startsWith('...')) {
-      const name = piece.slice(3).trim();
-      if (!identifier.test(name)) return `its rest parameter (parameter ${i + 1}) is destructured`;
-      restParam = name;
-      continue;
-    }
-    if (piece.startsWith('{') || piece.startsWith('[')) return `parameter ${i + 1} is destructured`;
-    const eq = piece.indexOf('=');
-    const name = (eq < 0 ? piece : piece.slice(0, eq)).trim();
-    if (!identifier.test(name)) return `parameter ${i + 1} could not be read from its source`;
-    params.push(name);
-    isOptional.push(eq >= 0);
-  }
-  return restParam === undefined ? { params, isOptional } : { params, isOptional, restParam };
-}
-
 /**
  * The parameters of `cls`'s constructor (inherited when the class declares none), or a string
  * saying why they cannot be read. The count is checked against the declaring class's `length`.
@@ -165,13 +141,13 @@ export function readConstructorParams(cls: Function): ConstructorParams | string
       if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) return 'it is a native or bound class, so its source does not show parameter names';
       const open = source.indexOf('(');
       const pieces = open < 0 ? undefined : splitParams(source, open);
-      return pieces === undefined ? 'its parameter list could not be found' : checkLength(current, parsePieces(pieces));
+      return pieces === undefined ? 'its parameter list could not be found' : checkLength(current, parseParameterPieces(pieces));
     }
     const open = findConstructor(source);
     if (open === undefined) return 'its constructor could not be found in its source';
     if (open >= 0) {
       const pieces = splitParams(source, open);
-      return pieces === undefined ? 'its constructor parameter list could not be read' : checkLength(current, parsePieces(pieces));
+      return pieces === undefined ? 'its constructor parameter list could not be read' : checkLength(current, parseParameterPieces(pieces));
     }
     const parent: unknown = Object.getPrototypeOf(current);
     if (typeof parent !== 'function' || parent === Function.prototype) return checkLength(current, { params: [], isOptional: [] });

@@ -162,6 +162,19 @@ function pkcs7PadBytes(plain: Buffer): number {
   return pad;
 }
 
+/**
+ * Checks a sign or cbc frame's tag against seq64 | everything before the tag, in constant time,
+ * before anything else reads the frame; returns where the tag starts. Throws on a mismatch.
+ */
+function checkTag(frame: Buffer, macKey: Buffer, seqBytes: Buffer, seq: number): number {
+  checkSeq(seq);
+  const end = frame.length - TAG_BYTES;
+  writeSeq(seqBytes, 0, seq);
+  const expected = createHmac('sha256', macKey).update(seqBytes).update(frame.subarray(0, end)).digest();
+  if (!timingSafeEqual(expected, frame.subarray(end))) throw authFailed();
+  return end;
+}
+
 export function createOpener(suite: number, encKey: Buffer | undefined, macKey: Buffer | undefined): Opener {
   let seq = 0;
   const seqBytes = Buffer.alloc(8);
@@ -183,11 +196,7 @@ export function createOpener(suite: number, encKey: Buffer | undefined, macKey: 
       return {
         get seq() { return seq; },
         open(frame) {
-          checkSeq(seq);
-          const end = frame.length - TAG_BYTES;
-          writeSeq(seqBytes, 0, seq);
-          const expected = createHmac('sha256', macKey!).update(seqBytes).update(frame.subarray(0, end)).digest();
-          if (!timingSafeEqual(expected, frame.subarray(end))) throw authFailed();
+          const end = checkTag(frame, macKey!, seqBytes, seq);
           const opened = { type: frame[4]!, payload: frame.subarray(5, end) };
           advance();
           return opened;
@@ -197,11 +206,7 @@ export function createOpener(suite: number, encKey: Buffer | undefined, macKey: 
       return {
         get seq() { return seq; },
         open(frame) {
-          checkSeq(seq);
-          const end = frame.length - TAG_BYTES;
-          writeSeq(seqBytes, 0, seq);
-          const expected = createHmac('sha256', macKey!).update(seqBytes).update(frame.subarray(0, end)).digest();
-          if (!timingSafeEqual(expected, frame.subarray(end))) throw authFailed();
+          const end = checkTag(frame, macKey!, seqBytes, seq);
           let payload: Buffer;
           try {
             // Padding is checked here rather than by OpenSSL, so the plaintext is not copied again.

@@ -7,4 +7,5 @@ export type { DispatcherOptions } from './dispatch.js';
 export { describeService, entrypoint, isServiceClass, service } from './service.js';
 export type { EntrypointOptions, MethodDescription, ServiceDescription, ServiceOptions } from './service.js';
 export { HttpBridge } from './http-bridge.js';
+export { parseParameterPieces } from './params.js';
 export type { HttpBridgeOptions } from './http-bridge.js';

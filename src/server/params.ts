@@ -29,6 +29,15 @@ export function readParameterNames(fn: Function): ParameterList | string {
   if (open < 0) return 'its parameter list could not be found in its source';
   const pieces = splitParams(source, open + 1);
   if (pieces === undefined) return 'its parameter list could not be read from its source';
+  const list = parseParameterPieces(pieces);
+  return typeof list === 'string' ? list : checkLength(fn, list);
+}
+
+/**
+ * Reads the pieces of a parameter list (the source text between its commas) into names, or a
+ * string saying why they cannot be used: destructured or unreadable parameters.
+ */
+export function parseParameterPieces(pieces: readonly string[]): ParameterList | string {
   const params: string[] = [];
   const isOptional: boolean[] = [];
   let restParam: string | undefined;
@@ -49,8 +58,7 @@ export function readParameterNames(fn: Function): ParameterList | string {
     params.push(name);
     isOptional.push(eq >= 0);
   }
-  const list: ParameterList = restParam === undefined ? { params, isOptional } : { params, isOptional, restParam };
-  return checkLength(fn, list);
+  return restParam === undefined ? { params, isOptional } : { params, isOptional, restParam };
 }
 
 /** fn.length counts the parameters before the first default or rest one: a cheap check of the parse. */

@@ -31,6 +31,7 @@ export const maxWaitingMessages = 65_536;
 export const maxParseErrors = 64;
 
 const pingMethod = Buffer.from('rpc.ping');
+const undecodable: unique symbol = Symbol('undecodable');
 
 export class ServedConnection {
   readonly connection: Connection;
@@ -124,13 +125,8 @@ export class ServedConnection {
   }
 
   #start(bytes: Buffer): void {
-    let message: unknown;
-    try {
-      message = this.#codec.decode(bytes);
-    } catch (err) {
-      this.#parseError(err);
-      return;
-    }
+    const message = this.#decode(bytes);
+    if (message === undecodable) return;
     if (this.#running === 0) this.connection.setBusy(true);
     this.#running++;
     if (this.#running >= this.#maxInFlight) this.#pause();
@@ -172,15 +168,20 @@ export class ServedConnection {
   }
 
   #refuseBytes(bytes: Buffer, code: number = rpcErrorCodes.SHUTTING_DOWN, reason = shuttingDown): void {
-    let message: unknown;
-    try {
-      message = this.#codec.decode(bytes);
-    } catch (err) {
-      this.#parseError(err);
-      return;
-    }
+    const message = this.#decode(bytes);
+    if (message === undecodable) return;
     const refusal = this.#dispatcher.refuse(message, code, reason);
     if (refusal !== undefined) this.#reply(refusal);
+  }
+
+  /** The decoded message, or `undecodable` once the -32700 (or the disconnect) is dealt with. */
+  #decode(bytes: Buffer): unknown {
+    try {
+      return this.#codec.decode(bytes);
+    } catch (err) {
+      this.#parseError(err);
+      return undecodable;
+    }
   }
 
   /**
