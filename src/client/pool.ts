@@ -79,6 +79,16 @@ export class EndpointPool {
     const canGrow = this.#canGrow();
     if (best !== undefined && (!canGrow || best.pendingCount < this.#options.busyThreshold)) return best;
     if (canGrow && this.#dials.size === 0) this.#dial().promise.catch(() => {});
+    // Nothing usable and no room for a replacement: a connection under suspicion is still better
+    // than none (its probe decides its fate within a few seconds).
+    return best ?? (canGrow || this.#dials.size > 0 ? undefined : this.#leastBusySuspect());
+  }
+
+  #leastBusySuspect(): RpcConnection | undefined {
+    let best: RpcConnection | undefined;
+    for (const c of this.#connections) {
+      if (c.isSuspect && !c.connection.isDraining && (best === undefined || c.pendingCount < best.pendingCount)) best = c;
+    }
     return best;
   }
 
@@ -103,12 +113,20 @@ export class EndpointPool {
     return chosen!.promise;
   }
 
-  /** Usable connections plus dials in progress stay under poolSize (draining ones do not count). */
+  /**
+   * Usable connections plus dials in progress stay under poolSize (draining ones do not count).
+   * Connections under suspicion (a call timed out, an rpc.ping probe is out) do not count as
+   * usable, so a replacement can be dialed at once, but at most poolSize of them are open besides.
+   */
   #canGrow(): boolean {
     if (this.#isClosed) return false;
     let used = this.#dials.size;
-    for (const c of this.#connections) if (c.isUsable) used++;
-    return used < this.#options.poolSize;
+    let suspects = 0;
+    for (const c of this.#connections) {
+      if (c.isUsable) used++;
+      else if (c.isSuspect) suspects++;
+    }
+    return used < this.#options.poolSize && suspects + used < 2 * this.#options.poolSize;
   }
 
   #dial(): Dialing {

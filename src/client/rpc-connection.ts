@@ -15,6 +15,8 @@ interface Pending {
   reject(err: Error): void;
   /** Set for the elements of a batch, so an id-null batch-level error can find them. */
   batch?: number[] | undefined;
+  /** How many messages had been received when it was sent. */
+  receivedAtSend: number;
 }
 
 export class RpcConnection {
@@ -30,7 +32,9 @@ export class RpcConnection {
   #isDraining = false;
   /** A call timed out with nothing received since: probing with rpc.ping. */
   #isSuspect = false;
-  #lastReceivedAt = Date.now();
+  #probeId: number | undefined;
+  /** Messages received so far; a pending call remembers the count when it was sent. */
+  #received = 0;
   /** Called once when the connection closes (the pool forgets it). */
   onClose: ((rpc: RpcConnection) => void) | undefined;
 
@@ -49,13 +53,19 @@ export class RpcConnection {
     this.#becameIdle();
   }
 
+  /** Calls in flight (an internal rpc.ping probe is not counted). */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#pending.size - (this.#probeId === undefined ? 0 : 1);
+  }
+
+  /** A call timed out with nothing received since; an rpc.ping probe decides whether it is dead. */
+  get isSuspect(): boolean {
+    return this.#isSuspect;
   }
 
   /** False once the server said CLOSE, or the connection is closing. */
   get isUsable(): boolean {
-    return !this.#isDraining && !this.connection.isDraining;
+    return !this.#isDraining && !this.#isSuspect && !this.connection.isDraining;
   }
 
   /** Sends a request; the promise settles with the raw outcome (the result is not yet revived). */
@@ -66,7 +76,7 @@ export class RpcConnection {
     const bytes = isRaw ? Buffer.from(JSON.stringify(message), 'utf8') : this.#codec.encode(message);
     this.connection.send(bytes);
     if (this.#pending.size === 0) this.#becameBusy();
-    const outcome = new Promise<Outcome>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    const outcome = new Promise<Outcome>((resolve, reject) => this.#pending.set(id, { resolve, reject, receivedAtSend: this.#received }));
     return { id, outcome };
   }
 
@@ -90,15 +100,19 @@ export class RpcConnection {
     });
     this.connection.send(this.#codec.encode(messages));
     if (this.#pending.size === 0 && ids.length > 0) this.#becameBusy();
-    const outcomes = ids.map((id) => new Promise<Outcome>((resolve, reject) => this.#pending.set(id, { resolve, reject, batch: ids })));
+    const outcomes = ids.map((id) => new Promise<Outcome>((resolve, reject) => this.#pending.set(id, { resolve, reject, batch: ids, receivedAtSend: this.#received })));
     if (ids.length > 0) this.#batches.push(ids);
     return { ids, outcomes };
   }
 
   /** Forgets a pending id (timeout or abort); a late reply for it is dropped. */
   cancel(id: number, timedOutAfterMs?: number): void {
-    if (timedOutAfterMs !== undefined) this.#suspect(timedOutAfterMs);
-    if (!this.#pending.delete(id) || this.#pending.size > 0) return;
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return;
+    this.#pending.delete(id);
+    // Nothing at all arrived since this call was sent: the peer may be gone.
+    if (timedOutAfterMs !== undefined && pending.receivedAtSend === this.#received) this.#suspect(timedOutAfterMs);
+    if (this.#pending.size > 0) return;
     // Draining (the server said CLOSE, or the pool is closing): the last call is gone, so leave now.
     if (this.#isDraining) this.connection.end();
     else this.#becameIdle();
@@ -107,27 +121,31 @@ export class RpcConnection {
   /**
    * A call timed out. If nothing at all arrived since then, the peer may be gone without a FIN or
    * RST (a dead host, a partition): send `rpc.ping` (the server answers it outside its in-flight
-   * cap); no answer within the call's own timeout (250 ms to 5 s) and the connection is destroyed, so
+   * cap); no answer within the call's own timeout (1 s to 5 s) and the connection is destroyed, so
    * later calls redial or fail over instead of timing out one by one.
    */
   #suspect(timeoutMs: number): void {
-    if (this.#isSuspect || this.connection.isClosed || Date.now() - this.#lastReceivedAt < timeoutMs) return;
-    this.#isSuspect = true;
+    if (this.#isSuspect || this.connection.isClosed) return;
     let probe: { id: number; outcome: Promise<Outcome> };
     try {
       probe = this.request('rpc.ping', undefined);
     } catch {
       return;
     }
-    const probeMs = Math.min(5_000, Math.max(250, timeoutMs));
+    this.#isSuspect = true;
+    this.#probeId = probe.id;
+    const probeMs = Math.min(5_000, Math.max(1_000, timeoutMs));
     const timer = setTimeout(() => {
       this.#pending.delete(probe.id);
+      this.#probeId = undefined;
       this.connection.destroy(new ConnectionError('GAW_ERR_CONN_CLOSED', `the server stopped answering: no reply to rpc.ping within ${probeMs} ms`));
     }, probeMs).unref();
-    probe.outcome.then(() => {
+    const settle = () => {
       clearTimeout(timer);
+      this.#probeId = undefined;
       this.#isSuspect = false;
-    }, () => clearTimeout(timer));
+    };
+    probe.outcome.then(settle, settle);
   }
 
   /** No new requests; closes once the pending ones are answered. */
@@ -143,7 +161,7 @@ export class RpcConnection {
   }
 
   #receive(bytes: Buffer): void {
-    this.#lastReceivedAt = Date.now();
+    this.#received++;
     let data: unknown;
     try {
       data = this.#codec.decode(bytes);
