@@ -124,12 +124,21 @@ export class Dispatcher {
    * (an object, or an array for a batch) or undefined when nothing must be sent. Never rejects.
    */
   handle(message: unknown): Promise<unknown> {
+    const reply = this.dispatch(message);
+    return reply instanceof Promise ? reply : Promise.resolve(reply);
+  }
+
+  /**
+   * Like handle(), without a promise when nothing is asynchronous: a synchronous handler's reply
+   * (or undefined) comes back at once, anything else as a promise. Never throws or rejects. The
+   * server's hot path: most calls are answered in the same tick, with no promise per request.
+   */
+  dispatch(message: unknown): unknown {
     try {
       if (Array.isArray(message)) return this.#handleBatch(message);
-      const reply = this.#handleOne(message);
-      return reply instanceof Promise ? reply : Promise.resolve(reply);
+      return this.#handleOne(message);
     } catch (err) {
-      return Promise.resolve(this.#internalError(message, err));
+      return this.#internalError(message, err);
     }
   }
 

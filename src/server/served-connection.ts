@@ -127,10 +127,16 @@ export class ServedConnection {
   #start(bytes: Buffer): void {
     const message = this.#decode(bytes);
     if (message === undecodable) return;
+    const reply = this.#dispatcher.dispatch(message);
+    if (!(reply instanceof Promise)) {
+      // Answered synchronously: nothing stays in flight.
+      if (reply !== undefined) this.#reply(reply);
+      return;
+    }
     if (this.#running === 0) this.connection.setBusy(true);
     this.#running++;
     if (this.#running >= this.#maxInFlight) this.#pause();
-    this.#dispatcher.handle(message).then((reply) => this.#finish(reply));
+    reply.then((settled) => this.#finish(settled));
   }
 
   #finish(reply: unknown): void {
