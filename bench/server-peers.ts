@@ -1,0 +1,86 @@
+// Child process: one of the servers gaw is compared with, serving the same `bench.plus` and
+// `bench.echo`: the framework-free limit (length-prefixed JSON-RPC on net), a minimal node:http
+// JSON-RPC handler, jayson (TCP or HTTP) and @grpc/grpc-js (unary, JSON serializers, no protobuf).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import jayson from 'jayson';
+import { childArgs, listenToParent, tell } from './child.js';
+import { grpcService } from './grpc-service.js';
+import { createLimitServer } from './limit-wire.js';
+import { answer } from './workload.js';
+
+export type PeerServerKind = 'limit' | 'node-http' | 'jayson-tcp' | 'jayson-http' | 'grpc';
+
+const { kind } = childArgs<{ kind: PeerServerKind }>();
+
+function listenOn(server: { listen(port: number, host: string, cb: () => void): unknown; address(): unknown }): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+/** The minimal node:http JSON-RPC handler the HTTP bridge is compared with: POST /api, one JSON object. */
+function createNodeHttpServer() {
+  return createServer((req, res) => {
+    if (req.method !== 'POST' || req.url !== '/api') {
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let body: string;
+      try {
+        body = JSON.stringify(answer(JSON.parse(Buffer.concat(chunks).toString('utf8')) as object));
+      } catch {
+        body = '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}';
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+}
+
+function jaysonMethods() {
+  return {
+    'bench.plus': (params: number[], done: (err: null, result: number) => void) => done(null, params[0]! + params[1]!),
+    'bench.echo': (params: string[], done: (err: null, result: string) => void) => done(null, params[0]!),
+  };
+}
+
+async function start(): Promise<{ port: number; close(): void }> {
+  switch (kind) {
+    case 'limit': {
+      const server = createLimitServer();
+      return { port: await listenOn(server), close: () => server.close() };
+    }
+    case 'node-http': {
+      const server = createNodeHttpServer();
+      return { port: await listenOn(server), close: () => server.close() };
+    }
+    case 'jayson-tcp': {
+      const server = new jayson.Server(jaysonMethods()).tcp();
+      return { port: await listenOn(server), close: () => server.close() };
+    }
+    case 'jayson-http': {
+      const server = new jayson.Server(jaysonMethods()).http();
+      return { port: await listenOn(server), close: () => server.close() };
+    }
+    case 'grpc': {
+      const server = new grpc.Server();
+      server.addService(grpcService, {
+        plus: (call: grpc.ServerUnaryCall<number[], number>, done: grpc.sendUnaryData<number>) => done(null, call.request[0]! + call.request[1]!),
+        echo: (call: grpc.ServerUnaryCall<string[], string>, done: grpc.sendUnaryData<string>) => done(null, call.request[0]!),
+      });
+      const port = await new Promise<number>((resolve, reject) => {
+        server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      });
+      return { port, close: () => server.forceShutdown() };
+    }
+    default:
+      throw new Error(`unknown peer server ${String(kind)}`);
+  }
+}
+
+const server = await start();
+listenToParent({ cpu: () => tell({ type: 'cpu', ...process.cpuUsage() }) }, () => server.close());
+tell({ type: 'ready', port: server.port });
