@@ -121,7 +121,10 @@ test('a peer that stops reading while 100,000 requests are pipelined is cut at m
     await until(() => victim.server.connectionCount === 2, 'the server attaching the peer');
     peer.raw.pause();
     const before = memoryNow();
-    for (const frame of padFrames(peer, 100_000, 2_000, 1_024)) peer.raw.socket.write(frame);
+    // 8 KiB replies: one frame's worth of replies (2,000 x 8 KiB) is more than the kernel's socket
+    // buffers absorb, so the output piles up in the process and passes the cap. (With small replies
+    // the server just stops reading at highWaterBytes and the peer stays stuck until idleTimeoutMs.)
+    for (const frame of padFrames(peer, 100_000, 2_000, 8_192)) peer.raw.socket.write(frame);
     await until(() => victim.server.connectionCount === 1, 'the server cutting the peer that stopped reading', 15_000);
     assert.ok((executions.get('pad') ?? 0) < 100_000, `${executions.get('pad')} of 100,000 requests ran before the cut`);
     assert.ok(victim.logs.some((line) => line.obj.code === 'GAW_ERR_BACKPRESSURE'), 'the server logged the backpressure cut');
