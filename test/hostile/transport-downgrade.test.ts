@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { GawClient } from '../../src/client/index.js';
 import { GawError } from '../../src/errors.js';
 import { dial } from '../../src/postoffice/index.js';
-import { encodeHello, encodeReject, generateEphemeral } from '../../src/postoffice/handshake.js';
+import { encodeReject, generateEphemeral } from '../../src/postoffice/handshake.js';
 import { GawpClient } from '../helpers/gawp-peer.js';
 import { RawSocket } from '../helpers/raw-socket.js';
 import { startEchoListener, honestOptions } from '../helpers/echo-listener.js';
@@ -16,26 +16,7 @@ import { within } from '../helpers/server-fixtures.js';
 import { TcpProxy, rewrites, setByte, setBytes } from './helpers/proxy.js';
 import type { ProxyOptions } from './helpers/proxy.js';
 import { assertNoLeak, attackExecutions, checkServes, logText, startVictim } from './helpers/victim.js';
-import type { Victim } from './helpers/victim.js';
-
-/** A 73-byte hello with chosen fields (a fresh random, a real X25519-sized key of random bytes). */
-function hello(fields: { version?: number; suite?: number; flags?: number; codec?: number; keyId?: number }): Buffer {
-  return encodeHello({
-    version: fields.version ?? 1, suite: fields.suite ?? 1, flags: fields.flags ?? 0, codec: fields.codec ?? 0,
-    keyId: fields.keyId ?? 0, random: randomBytes(32), eph: randomBytes(32),
-  });
-}
-
-/** Sends `bytes` on a new TCP connection and returns everything the server wrote before it closed. */
-async function answerTo(victim: Victim, bytes: Buffer, options: { fin?: boolean } = {}): Promise<Buffer> {
-  const raw = await RawSocket.connect(victim.port);
-  const received: Buffer[] = [];
-  raw.socket.on('data', (chunk: Buffer) => received.push(chunk));
-  await raw.write(bytes).catch(() => {});
-  if (options.fin) raw.end();
-  await within(raw.closed, 3_000, 'the server closing the connection');
-  return Buffer.concat(received);
-}
+import { answerTo, hello } from './helpers/hello.js';
 
 test('a downgrade offered to a server that requires cbc (sign, none, secretbox, no forward secrecy when required) is rejected, never served', async () => {
   const victim = await startVictim({ encrypt: true, requireForwardSecrecy: true });

@@ -7,31 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
-import { encodeHello, encodeReject } from '../../src/postoffice/handshake.js';
+import { encodeReject } from '../../src/postoffice/handshake.js';
 import { GawpClient, lowOrderPoints } from '../helpers/gawp-peer.js';
-import { RawSocket } from '../helpers/raw-socket.js';
 import { within, until } from '../helpers/server-fixtures.js';
 import { assertNoLeak, attackExecutions, checkServes, logText, startVictim } from './helpers/victim.js';
-import type { Victim } from './helpers/victim.js';
-
-/** A 73-byte hello with chosen fields (a fresh random, a real X25519-sized key of random bytes). */
-function hello(fields: { version?: number; suite?: number; flags?: number; codec?: number; keyId?: number }): Buffer {
-  return encodeHello({
-    version: fields.version ?? 1, suite: fields.suite ?? 1, flags: fields.flags ?? 0, codec: fields.codec ?? 0,
-    keyId: fields.keyId ?? 0, random: randomBytes(32), eph: randomBytes(32),
-  });
-}
-
-/** Sends `bytes` on a new TCP connection and returns everything the server wrote before it closed. */
-async function answerTo(victim: Victim, bytes: Buffer, options: { fin?: boolean } = {}): Promise<Buffer> {
-  const raw = await RawSocket.connect(victim.port);
-  const received: Buffer[] = [];
-  raw.socket.on('data', (chunk: Buffer) => received.push(chunk));
-  await raw.write(bytes).catch(() => {});
-  if (options.fin) raw.end();
-  await within(raw.closed, 3_000, 'the server closing the connection');
-  return Buffer.concat(received);
-}
+import { answerTo, hello } from './helpers/hello.js';
 
 test('garbage, HTTP, legacy Gaw frames, a wrong magic and truncated hellos get zero bytes back and the socket is closed', async () => {
   const victim = await startVictim({ encrypt: true, handshakeTimeoutMs: 1_000 });
