@@ -202,6 +202,20 @@ export class LabelService {
 }
 
 /** A GawServer hosting LabelService in a child process, so a test can kill it outright. */
+/**
+ * Forks `script` (a compiled test module that serves on port 0 or a given port and then sends
+ * `{ port }` over IPC) and resolves once it listens.
+ */
+export async function forkListening(script: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; exited: Promise<void> }> {
+  const child = fork(script, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], ...(env && { env }) });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await within(new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`the child server exited with ${code} before listening`)));
+  }), 10_000, 'the child server listening');
+  return { child, port, exited };
+}
+
 export class ChildServer {
   readonly child: ChildProcess;
   readonly port: number;
@@ -215,13 +229,7 @@ export class ChildServer {
 
   /** `options` must be plain JSON (no logger, no registry). */
   static async start(label: string, options: GawServerOptions = {}): Promise<ChildServer> {
-    const args = ['--child-server', label, JSON.stringify(options)];
-    const child = fork(fileURLToPath(import.meta.url), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const port = await within(new Promise<number>((resolve, reject) => {
-      child.once('message', (message) => resolve((message as { port: number }).port));
-      child.once('exit', (code) => reject(new Error(`the child server exited with ${code} before listening`)));
-    }), 10_000, 'the child server listening');
+    const { child, port, exited } = await forkListening(fileURLToPath(import.meta.url), ['--child-server', label, JSON.stringify(options)]);
     return new ChildServer(child, port, exited);
   }
 

@@ -3,12 +3,12 @@
 // survive the kill and "ran at most once" can be checked across both lives. The parent side is
 // ChildVictim; run directly without `--hostile-child` this file does nothing.
 import { appendFileSync } from 'node:fs';
-import { fork } from 'node:child_process';
+
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { GawServer, entrypoint } from '../../../src/server/index.js';
-import { within } from '../../helpers/server-fixtures.js';
+import { forkListening } from '../../helpers/server-fixtures.js';
 
 const childFlag = '--hostile-child';
 
@@ -51,15 +51,8 @@ export class ChildVictim {
 
   /** Starts a child on `port` (0: a free one) with the secret passed in its environment. */
   static async start(port: number, countFile: string, secret: string): Promise<ChildVictim> {
-    const child = fork(fileURLToPath(import.meta.url), [childFlag, String(port), countFile], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: { ...process.env, GAW_HOSTILE_SECRET: secret },
-    });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const bound = await within(new Promise<number>((resolve, reject) => {
-      child.once('message', (message) => resolve((message as { port: number }).port));
-      child.once('exit', (code) => reject(new Error(`the child server exited with ${code} before listening`)));
-    }), 10_000, 'the child server listening');
+    const { child, port: bound, exited } = await forkListening(fileURLToPath(import.meta.url), [childFlag, String(port), countFile],
+      { ...process.env, GAW_HOSTILE_SECRET: secret });
     return new ChildVictim(child, bound, exited);
   }
 
