@@ -3,7 +3,6 @@
 // survive the kill and "ran at most once" can be checked across both lives. The parent side is
 // ChildVictim; run directly without `--hostile-child` this file does nothing.
 import { appendFileSync } from 'node:fs';
-
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
