@@ -4,7 +4,7 @@ export * from './errors.js';
 export type { Logger, LogFn } from './log.js';
 export { GawServer, Dispatcher, HttpBridge, describeService, entrypoint, isServiceClass, service } from './server/index.js';
 export type {
-  DispatcherOptions, EntrypointOptions, GawServerOptions, HttpBridgeOptions, HttpOptions, MethodDescription,
+  DispatcherOptions, EntrypointOptions, GawServerOptions, HttpBridgeOptions, HttpOptions, LegacyOptions, MethodDescription,
   ServiceDescription, ServiceOptions,
 } from './server/index.js';
 export { GawClient, parseEndpoint } from './client/index.js';
@@ -14,3 +14,6 @@ export type { Codec, CodecName, RegisterOptions } from './serializable/index.js'
 export { KeyRing, parseSecret, postofficeDefaults, suites } from './postoffice/index.js';
 export type { PostofficeLimits, SuiteName } from './postoffice/index.js';
 export { rpcErrorCodes } from './jsonrpc/index.js';
+export { HandshakeRejectedError } from './postoffice/index.js';
+export { LegacyClient, LegacyListener } from './legacy/index.js';
+export type { LegacyCallOptions, LegacyClientOptions, LegacyListenerOptions } from './legacy/index.js';
