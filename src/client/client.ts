@@ -1,7 +1,7 @@
 // GawClient: calls services over pooled, multiplexed GAWP/1 connections to one or more endpoints,
 // with a timeout on every call, AbortSignal support, typed proxies, and retries only when they
 // are safe. The pure retry policy is in retry.ts; connections in pool.ts and rpc-connection.ts.
-import { AbortError, GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import { AbortError, ConnectionError, GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { rpcErrorCodes } from '../jsonrpc/index.js';
@@ -253,9 +253,7 @@ export class GawClient {
       const ready = signal === undefined && Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && !this.#isClosed ? this.#pick() : undefined;
       outcome = await (ready === undefined ? this.#attempt(timeoutMs, signal, send, isIdempotent, method) : this.#fastOnce(ready, send, timeoutMs, isIdempotent, method));
     } catch (err) {
-      // A refusal that ran out of retries: made again here, so its stack is the caller's.
-      if (err instanceof RemoteError) throw new RemoteError(err.rpcCode, err.message, err.data);
-      throw err;
+      throw withCallerStack(err);
     }
     if ('error' in outcome) throw new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
     return isRaw ? outcome.result : this.#codec.revive(outcome.result);
@@ -383,6 +381,21 @@ export class GawClient {
 /** True for a reply saying the server did not run the request (-32001 shutting down, -32002 overloaded). */
 function isRefusal(outcome: Outcome): boolean {
   return 'error' in outcome && (outcome.error.code === rpcErrorCodes.SHUTTING_DOWN || outcome.error.code === rpcErrorCodes.OVERLOADED);
+}
+
+/**
+ * The error made again here, after the call's await, so its stack shows the caller's own async
+ * frames rather than a timer's or a socket's (the original is the cause). A connection failure is
+ * one object shared by every call on that connection, so each caller gets its own copy.
+ */
+function withCallerStack(err: unknown): unknown {
+  if (err instanceof RemoteError) return new RemoteError(err.rpcCode, err.message, err.data);
+  if (err instanceof ConnectionError) {
+    return new ConnectionError(err.code, err.message, { cause: err, mayHaveReachedServer: err.mayHaveReachedServer });
+  }
+  if (err instanceof TimeoutError) return new TimeoutError(err.code, err.message, { cause: err });
+  if (err instanceof AbortError) return new AbortError(err.message, { cause: err.cause ?? err });
+  return err;
 }
 
 /** Turns a refusal into a rejection with a RemoteError, so the retry policy can see it and retry. */

@@ -12,6 +12,13 @@ import { rpcErrorCodes } from '../../src/jsonrpc/index.js';
 import { closedPort } from '../helpers/raw-socket.js';
 import { Gate, capturingLogger, makeSecret, startServer, until, within } from '../helpers/server-fixtures.js';
 
+class SlowService {
+  static serviceName = 'slow';
+  @entrypoint wait(): Promise<never> {
+    return new Promise(() => {});
+  }
+}
+
 let notified = new Gate();
 let notifiedWith: unknown[] = [];
 
@@ -75,6 +82,40 @@ test('a remote error rejects with RemoteError carrying code, message, data and t
   }
   await assert.rejects(proxyCaller(), (err: RemoteError) => /proxyCaller/.test(err.stack ?? ''));
 }));
+
+test('a timeout, a refused connection and an abort reject with the caller\'s own stack, the original kept as the cause', async () => {
+  const server = await startServer({}, SlowService);
+  const client = new GawClient({ port: server.address.port, retries: 0 });
+  try {
+    async function callerThatTimesOut(): Promise<unknown> {
+      return await client.call('slow.wait', [], { timeoutMs: 30 });
+    }
+    await assert.rejects(callerThatTimesOut(), (err: GawError) => {
+      assert.equal(err.code, 'GAW_ERR_CALL_TIMEOUT');
+      assert.match(err.stack ?? '', /callerThatTimesOut/);
+      assert.ok(err.cause instanceof Error);
+      return true;
+    });
+    async function callerThatAborts(): Promise<unknown> {
+      return await client.call('slow.wait', [], { signal: AbortSignal.timeout(20) });
+    }
+    await assert.rejects(callerThatAborts(), (err: GawError) => err.code === 'GAW_ERR_ABORTED' && /callerThatAborts/.test(err.stack ?? ''));
+  } finally {
+    client.destroy();
+    await server.close();
+  }
+  const refused = new GawClient({ port: await closedPort(), retries: 0 });
+  async function callerOfAClosedPort(): Promise<unknown> {
+    return await refused.call('slow.wait');
+  }
+  await assert.rejects(callerOfAClosedPort(), (err: ConnectionError) => {
+    assert.equal(err.code, 'GAW_ERR_CONN_REFUSED');
+    assert.equal(err.mayHaveReachedServer, false);
+    assert.match(err.stack ?? '', /callerOfAClosedPort/);
+    return true;
+  });
+  refused.destroy();
+});
 
 test('batch returns each call\'s outcome in order and skips notifications', () => withServer(async (client) => {
   notified = new Gate();
