@@ -1,10 +1,9 @@
 // GawClient: calls services over pooled, multiplexed GAWP/1 connections to one or more endpoints,
 // with a timeout on every call, AbortSignal support, typed proxies, and retries only when they
 // are safe. The pure retry policy is in retry.ts; connections in pool.ts and rpc-connection.ts.
-import { AbortError, ConnectionError, GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import { AbortError, GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
-import { rpcErrorCodes } from '../jsonrpc/index.js';
 import type { JsonRpcParams } from '../jsonrpc/index.js';
 import { KeyRing, checkInteger, chooseSuite, isCodecName, resolveLimits } from '../postoffice/index.js';
 import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
@@ -19,6 +18,8 @@ import { backoffDelayMs, backoffDefaults, shouldRetry } from './retry.js';
 import { Deadlines } from './deadlines.js';
 import { watchAbort } from './abort-watch.js';
 import { LegacyClient } from '../legacy/index.js';
+import { parseEndpoints } from './endpoints.js';
+import { checkParams, refusalsRejected, rejectWholeRefusal, sleep, withCallerStack } from './outcomes.js';
 
 export interface GawClientOptions extends Partial<PostofficeLimits> {
   host?: string;
@@ -376,83 +377,4 @@ export class GawClient {
       : this.#pools.reduce((a, b) => (a.downUntil <= b.downUntil ? a : b));
     return pool.acquire();
   }
-}
-
-/** True for a reply saying the server did not run the request (-32001 shutting down, -32002 overloaded). */
-function isRefusal(outcome: Outcome): boolean {
-  return 'error' in outcome && (outcome.error.code === rpcErrorCodes.SHUTTING_DOWN || outcome.error.code === rpcErrorCodes.OVERLOADED);
-}
-
-/**
- * The error made again here, after the call's await, so its stack shows the caller's own async
- * frames rather than a timer's or a socket's (the original is the cause). A connection failure is
- * one object shared by every call on that connection, so each caller gets its own copy.
- */
-function withCallerStack(err: unknown): unknown {
-  if (err instanceof RemoteError) return new RemoteError(err.rpcCode, err.message, err.data);
-  if (err instanceof ConnectionError) {
-    return new ConnectionError(err.code, err.message, { cause: err, mayHaveReachedServer: err.mayHaveReachedServer });
-  }
-  if (err instanceof TimeoutError) return new TimeoutError(err.code, err.message, { cause: err });
-  if (err instanceof AbortError) return new AbortError(err.message, { cause: err.cause ?? err });
-  return err;
-}
-
-/** Turns a refusal into a rejection with a RemoteError, so the retry policy can see it and retry. */
-function refusalsRejected<S extends { outcome: Promise<Outcome> }>(sent: S): S {
-  return {
-    ...sent,
-    outcome: sent.outcome.then((outcome) => {
-      if ('error' in outcome && isRefusal(outcome)) throw new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
-      return outcome;
-    }),
-  };
-}
-
-/** A batch refused whole (every request -32001/-32002) ran nothing: rejected so it may be retried. */
-function rejectWholeRefusal(all: Outcome[]): Outcome[] {
-  const first = all[0];
-  if (first !== undefined && 'error' in first && all.every(isRefusal)) throw new RemoteError(first.error.code, first.error.message, first.error.data);
-  return all;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const aborted = () => new AbortError('the call was aborted', { cause: signal?.reason });
-    if (signal?.aborted) {
-      reject(aborted());
-      return;
-    }
-    const timer = setTimeout(() => {
-      unwatch?.();
-      resolve();
-    }, ms);
-    const unwatch = signal && watchAbort(signal, () => {
-      clearTimeout(timer);
-      reject(aborted());
-    });
-  });
-}
-
-function checkParams(params: unknown): JsonRpcParams | undefined {
-  if (params === undefined || Array.isArray(params) || (typeof params === 'object' && params !== null)) return params as JsonRpcParams | undefined;
-  throw new UsageError('GAW_ERR_INVALID_OPTION', 'params must be an array (positional) or an object (named)');
-}
-
-/** `host:port`, `[v6]:port` or `{ host, port }`, validated. */
-export function parseEndpoint(value: string | Endpoint): Endpoint {
-  if (typeof value === 'object' && value !== null) {
-    return { host: String(value.host), port: checkInteger('port', value.port, 1, 65_535) };
-  }
-  const match = typeof value === 'string' ? /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value) : null;
-  if (!match) throw new UsageError('GAW_ERR_INVALID_OPTION', `endpoint ${JSON.stringify(value)} is not host:port`);
-  return { host: match[1] ?? match[2]!, port: checkInteger('port', Number(match[3]), 1, 65_535) };
-}
-
-function parseEndpoints(options: GawClientOptions): Endpoint[] {
-  if (options.endpoints !== undefined) {
-    if (options.endpoints.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'endpoints must list at least one host:port');
-    return options.endpoints.map(parseEndpoint);
-  }
-  return [parseEndpoint({ host: options.host ?? '127.0.0.1', port: options.port ?? 5555 })];
 }
