@@ -1,6 +1,6 @@
 // What a call's outcome means to the caller: refusals that ran nothing (retried like failures),
 // errors made again with the caller's stack, params checks, and the abortable wait between
-// retries. Pure helpers for client.ts; no sockets and no pool.
+// retries. Helpers for client.ts: no sockets and no pool.
 import { AbortError, ConnectionError, RemoteError, TimeoutError, UsageError } from '../errors.js';
 import { rpcErrorCodes } from '../jsonrpc/index.js';
 import type { JsonRpcParams } from '../jsonrpc/index.js';
