@@ -2,7 +2,6 @@
 // compiled script, and they talk over the IPC channel (ready + port, requests, results). Only
 // process plumbing lives here; what the children do is in server-*.ts and load.ts.
 import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** A message on the IPC channel: a type and whatever the type carries. */
@@ -12,7 +11,6 @@ export interface IpcMessage {
 }
 
 export interface Child {
-  readonly process: ChildProcess;
   /** The first `ready` message (servers send their ports in it). */
   readonly ready: Promise<IpcMessage>;
   /** Sends `message` and resolves with the next message whose type is `replyType`. */
@@ -67,7 +65,6 @@ export function startChild(script: string, args: object, options: { execArgv?: s
   const ready = next('ready');
   ready.catch(() => {});
   return {
-    process: child,
     ready,
     next,
     request(message, replyType, timeoutMs) {

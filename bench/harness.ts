@@ -119,7 +119,7 @@ export async function closedLoop(call: () => Promise<unknown>, options: LoopOpti
   };
 }
 
-export function delay(ms: number): Promise<void> {
+function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

@@ -77,13 +77,13 @@ export class HttpLoadClient {
   readonly #all: KeepAliveSocket[] = [];
   readonly #head: string;
 
-  private constructor(port: number, path: string) {
-    this.#head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nConnection: keep-alive\r\nContent-Length: `;
+  private constructor(port: number) {
+    this.#head = `POST /api HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nConnection: keep-alive\r\nContent-Length: `;
   }
 
-  /** Opens `connections` keep-alive sockets to 127.0.0.1:port. */
-  static async open(port: number, connections: number, path = '/api'): Promise<HttpLoadClient> {
-    const client = new HttpLoadClient(port, path);
+  /** Opens `connections` keep-alive sockets to 127.0.0.1:port (requests go to POST /api). */
+  static async open(port: number, connections: number): Promise<HttpLoadClient> {
+    const client = new HttpLoadClient(port);
     await Promise.all(Array.from({ length: connections }, () => new Promise<void>((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port }, () => {
         socket.off('error', reject);

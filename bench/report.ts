@@ -5,7 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { median, spread } from './harness.js';
 import type { LoopResult } from './harness.js';
 import { gawId, goals, groups, limitId, meets, memoryGoalBytes } from './plan.js';
-import type { CaseDef, Goal, GroupId } from './plan.js';
+import type { CaseDef, GroupId } from './plan.js';
 
 export interface CaseResult {
   def: CaseDef;
@@ -39,7 +39,7 @@ const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('e
 const ratio = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : 'n/a');
 const pct = (n: number) => (Number.isFinite(n) ? `±${(n * 50).toFixed(0)}%` : '');
 
-export function machineLine(): string {
+function machineLine(): string {
   const cpu = cpus();
   return `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ` +
     `Node ${process.version} on ${process.platform}/${process.arch}, ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
@@ -188,5 +188,3 @@ export function renderReport(input: ReportInput): string {
   if (input.notes.length > 0) lines.push('', '## Analysis', '', ...input.notes);
   return `${lines.join('\n')}\n`;
 }
-
-export type { Goal };

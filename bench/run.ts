@@ -108,12 +108,15 @@ async function runCase(def: CaseDef, server: Child, port: number, options: Bench
   const args: LoadArgs = { mode: 'loop', port, spec: def.load, warmupMs: options.warmupMs, durationMs: options.durationMs };
   const load = startChild('load', args, { execArgv: profileArgs(options, `load-${def.id}`) });
   // The server's CPU time over the same window, sampled when the load generator opens and closes it.
-  const serverCpu = async (): Promise<number> => {
-    await load.next('window', options.warmupMs + 60_000);
+  // Both waits are registered now, so the closing message cannot arrive before anyone listens for it.
+  const serverCpuAt = async (window: Promise<unknown>): Promise<number> => {
+    await window;
     const usage = await server.request({ type: 'cpu' }, 'cpu', 10_000);
     return (usage.user as number) + (usage.system as number);
   };
-  const cpuSpan = serverCpu().then(async (start) => (await serverCpu()) - start);
+  const opened = serverCpuAt(load.next('window', options.warmupMs + 60_000));
+  const closed = serverCpuAt(load.next('window', options.warmupMs + options.durationMs + 60_000));
+  const cpuSpan = Promise.all([opened, closed]).then(([start, end]) => end - start);
   cpuSpan.catch(() => {});
   try {
     const reply = await load.next('result', options.warmupMs + options.durationMs + 60_000);

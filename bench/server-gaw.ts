@@ -9,7 +9,6 @@ import { BenchService } from './workload.js';
 export interface GawServerArgs {
   suite: SuiteName;
   hasHttp?: boolean;
-  idleTimeoutMs?: number;
 }
 
 const args = childArgs<GawServerArgs>();
@@ -18,7 +17,6 @@ const server = new GawServer({
   port: 0,
   ...(args.suite === 'none' ? {} : { secret: benchSecret(), suite: args.suite }),
   ...(args.hasHttp && { http: { port: 0, isOpen: true } }),
-  ...(args.idleTimeoutMs !== undefined && { idleTimeoutMs: args.idleTimeoutMs }),
 });
 server.add(BenchService);
 await server.listen();
@@ -30,7 +28,7 @@ listenToParent({
     gc?.();
     gc?.();
     const usage = process.memoryUsage();
-    tell({ type: 'memory', ...usage, hasGc: gc !== undefined, connections: server.connectionCount });
+    tell({ type: 'memory', ...usage, connections: server.connectionCount });
   },
 }, () => server.close());
 

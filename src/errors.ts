@@ -26,7 +26,6 @@ export const errorCodes = {
   GAW_ERR_CONN_CLOSED: 'the connection closed before the operation completed',
   GAW_ERR_CONN_REFUSED: 'nothing accepts connections at the endpoint',
   GAW_ERR_BACKPRESSURE: "the peer stopped reading and the connection's unsent output passed its cap",
-  GAW_ERR_NO_ENDPOINT: 'no endpoint is reachable right now',
   // Timeouts.
   GAW_ERR_CONNECT_TIMEOUT: 'the TCP connection was not established in time',
   GAW_ERR_HANDSHAKE_TIMEOUT: 'the handshake did not finish within handshakeTimeoutMs',

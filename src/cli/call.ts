@@ -2,7 +2,8 @@
 // (key=value named, bare values positional, each parsed as JSON when it parses), sends one request
 // and prints the result as JSON on stdout, or the error and its JSON-RPC code on stderr.
 // The transport is one-shot.ts; printing and exit codes are here.
-import { RemoteError } from '../errors.js';
+import { requestMessage } from '../jsonrpc/index.js';
+import type { JsonRpcErrorObject, JsonRpcParams } from '../jsonrpc/index.js';
 import { sendOnce } from './one-shot.js';
 import type { OneShotOptions } from './one-shot.js';
 import { exitCodes, parseTarget, readBoolean, readHttpToken, readInteger, readJson, readSecret, readString, securityOptions, usage } from './options.js';
@@ -40,7 +41,7 @@ export function parseValue(word: string): unknown {
 }
 
 /** Command-line words to params: all `key=value` (an object) or all bare values (an array). */
-export function parseParams(words: readonly string[]): unknown[] | Record<string, unknown> | undefined {
+export function parseParams(words: readonly string[]): JsonRpcParams | undefined {
   if (words.length === 0) return undefined;
   const named: Record<string, unknown> = {};
   const positional: unknown[] = [];
@@ -85,22 +86,10 @@ function formatMs(ms: number): string {
   return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 }
 
-/** A reply's error object as a RemoteError, or undefined when the reply is a result. */
-export function replyError(reply: unknown): RemoteError | undefined {
-  if (typeof reply !== 'object' || reply === null) return new RemoteError(-32603, 'the reply is not a JSON-RPC response');
-  const error = (reply as { error?: unknown }).error;
-  if (error === undefined) {
-    if (!('result' in reply)) return new RemoteError(-32603, 'the reply has neither result nor error');
-    return undefined;
-  }
-  const { code, message, data } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown; data?: unknown };
-  return new RemoteError(typeof code === 'number' ? code : -32603, typeof message === 'string' ? message : 'no message', data);
-}
-
-/** Prints a remote error as `error <code>: <message>` and its data. */
-export async function printRemoteError(io: Output, err: RemoteError): Promise<void> {
-  const data = err.data === undefined ? '' : `\ndata: ${toJson(err.data)}`;
-  await io.err(`error ${err.rpcCode}: ${err.message}${data}\n`);
+/** Prints a response's error as `error <code>: <message>` and its data. */
+export async function printRemoteError(io: Output, error: JsonRpcErrorObject): Promise<void> {
+  const data = error.data === undefined ? '' : `\ndata: ${toJson(error.data)}`;
+  await io.err(`error ${error.code}: ${error.message}${data}\n`);
 }
 
 /** Runs `gaw call`; resolves to the exit code. Usage errors and transport failures throw. */
@@ -109,23 +98,21 @@ export async function runCall(argv: Argv, env: Env, io: Output): Promise<number>
   const method = readString(argv, 'method') ?? '';
   if (method.trim() === '') throw usage('the method is empty; give service.method, e.g. math_service.plus');
   const words = ((argv.param as unknown[] | undefined) ?? []).map(String);
-  const document = readJson(argv, 'params', 'array or object');
+  const document = readJson(argv, 'params', 'array or object') as JsonRpcParams | undefined;
   if (document !== undefined && words.length > 0) throw usage('give params as words or with --params, not both');
   const params = document ?? parseParams(words);
   const options = readClientOptions(argv, env);
-  const message = params === undefined ? { jsonrpc: '2.0', id: 1, method } : { jsonrpc: '2.0', id: 1, method, params };
-  const { reply, connectMs, callMs } = await sendOnce(target, message, options);
+  const { response, connectMs, callMs } = await sendOnce(target, requestMessage(1, method, params), options);
   if (readBoolean(argv, 'timing')) {
     const lines = connectMs === undefined
       ? [`call (HTTP, connect included): ${formatMs(callMs)}`]
       : [`connect+handshake: ${formatMs(connectMs)}`, `call: ${formatMs(callMs)}`, `total: ${formatMs(connectMs + callMs)}`];
     await io.err(`${lines.join('\n')}\n`);
   }
-  const error = replyError(reply);
-  if (error !== undefined) {
-    await printRemoteError(io, error);
+  if ('error' in response) {
+    await printRemoteError(io, response.error);
     return exitCodes.failure;
   }
-  await io.out(`${toJson((reply as { result: unknown }).result)}\n`);
+  await io.out(`${toJson(response.result)}\n`);
   return exitCodes.ok;
 }

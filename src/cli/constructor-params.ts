@@ -41,21 +41,35 @@ function isTokenStart(source: string, i: number): boolean {
   return c === '"' || c === "'" || c === '`' || (c === '/' && (source[i + 1] === '/' || source[i + 1] === '*'));
 }
 
-/** The index just after the bracket that closes a group opened just before `i`. */
-function skipBalanced(source: string, i: number, close: string): number {
+function isClosing(c: string | undefined): boolean {
+  return c === ')' || c === ']' || c === '}';
+}
+
+/**
+ * The indices of the code at the top level of the group whose bracket opens just before `start`
+ * (strings, comments and nested groups skipped; an opening bracket is yielded before its group is
+ * entered), ending with the bracket that closes the group. The one scanner every search here uses.
+ */
+function* topLevel(source: string, start: number): Generator<number> {
   let depth = 0;
-  for (let j = i; j < source.length; j++) {
-    if (isTokenStart(source, j)) {
-      j = skipToken(source, j) - 1;
+  for (let i = start; i < source.length; i++) {
+    if (isTokenStart(source, i)) {
+      i = skipToken(source, i) - 1;
       continue;
     }
-    const c = source[j]!;
+    const c = source[i]!;
+    if (depth === 0) yield i;
     if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') {
-      if (depth === 0) return c === close ? j + 1 : source.length;
+    else if (isClosing(c)) {
+      if (depth === 0) return;
       depth--;
     }
   }
+}
+
+/** The index just after the bracket that closes a group opened just before `i`. */
+function skipBalanced(source: string, i: number, close: string): number {
+  for (const j of topLevel(source, i)) if (isClosing(source[j])) return source[j] === close ? j + 1 : source.length;
   return source.length;
 }
 
@@ -70,36 +84,21 @@ function previousWord(source: string, i: number): string {
 
 /** The index of the `(` of the class's own constructor, -1 when it declares none, or undefined when unreadable. */
 function findConstructor(source: string): number | undefined {
-  let i = 0;
-  let depth = 0;
-  for (; i < source.length; i++) { // the class body opens at the first `{` outside brackets
-    if (isTokenStart(source, i)) {
-      i = skipToken(source, i) - 1;
-      continue;
+  let body: number | undefined; // the class body opens at the first `{` outside brackets
+  for (const i of topLevel(source, 0)) {
+    if (source[i] === '{') {
+      body = i;
+      break;
     }
-    const c = source[i]!;
-    if (c === '(' || c === '[') depth++;
-    else if (c === ')' || c === ']') depth--;
-    else if (c === '{' && depth === 0) break;
   }
-  if (i >= source.length) return undefined;
-  depth = 0;
-  for (let j = i + 1; j < source.length; j++) {
-    if (isTokenStart(source, j)) {
-      j = skipToken(source, j) - 1;
-      continue;
-    }
-    const c = source[j]!;
-    if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') {
-      if (depth === 0) return -1; // the end of the class body
-      depth--;
-    } else if (depth === 0 && source.startsWith('constructor', j) && !identifierChar.test(source[j - 1] ?? ' ')
+  if (body === undefined) return undefined;
+  for (const j of topLevel(source, body + 1)) {
+    if (isClosing(source[j])) return -1; // the end of the class body
+    if (source.startsWith('constructor', j) && !identifierChar.test(source[j - 1] ?? ' ')
       && source[j - 1] !== '.' && source[j - 1] !== '#' && previousWord(source, j) !== 'static') {
       let k = j + 'constructor'.length;
       while (k < source.length && (/\s/.test(source[k]!) || isTokenStart(source, k))) k = /\s/.test(source[k]!) ? k + 1 : skipToken(source, k);
       if (source[k] === '(') return k;
-      j += 'constructor'.length - 1;
     }
   }
   return undefined;
@@ -107,26 +106,17 @@ function findConstructor(source: string): number | undefined {
 
 /** The top-level pieces of the parameter list whose `(` is at `open`, or undefined if unclosed. */
 function splitParams(source: string, open: number): string[] | undefined {
-  const end = skipBalanced(source, open + 1, ')');
-  if (source[end - 1] !== ')') return undefined;
   const pieces: string[] = [];
   let start = open + 1;
-  let depth = 0;
-  for (let j = open + 1; j < end - 1; j++) {
-    if (isTokenStart(source, j)) {
-      j = skipToken(source, j) - 1;
-      continue;
-    }
+  for (const j of topLevel(source, open + 1)) {
     const c = source[j]!;
-    if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) {
-      pieces.push(source.slice(start, j));
-      start = j + 1;
-    }
+    if (c !== ',' && !isClosing(c)) continue;
+    if (c !== ',' && c !== ')') return undefined;
+    pieces.push(source.slice(start, j).replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ').trim());
+    if (c === ')') return pieces;
+    start = j + 1;
   }
-  pieces.push(source.slice(start, end - 1));
-  return pieces.map((p) => p.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ').trim());
+  return undefined;
 }
 
 /**

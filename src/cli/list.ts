@@ -1,7 +1,8 @@
 // `gaw list <target>`: asks the server's rpc.discover for its OpenRPC document and prints each
 // service with its methods and parameter names (or the document itself with --json).
 // The transport is one-shot.ts; the document is built by src/server/discover.ts.
-import { printRemoteError, readClientOptions, replyError, toJson } from './call.js';
+import { requestMessage } from '../jsonrpc/index.js';
+import { printRemoteError, readClientOptions, toJson } from './call.js';
 import type { Output } from './call.js';
 import { sendOnce } from './one-shot.js';
 import { exitCodes, parseTarget, readBoolean, readString } from './options.js';
@@ -40,13 +41,12 @@ export function formatDiscovery(document: unknown): string {
 export async function runList(argv: Argv, env: Env, io: Output): Promise<number> {
   const target = parseTarget(readString(argv, 'target') ?? '');
   const options = readClientOptions(argv, env);
-  const { reply } = await sendOnce(target, { jsonrpc: '2.0', id: 1, method: 'rpc.discover' }, options);
-  const error = replyError(reply);
-  if (error !== undefined) {
-    await printRemoteError(io, error);
+  const { response } = await sendOnce(target, requestMessage(1, 'rpc.discover'), options);
+  if ('error' in response) {
+    await printRemoteError(io, response.error);
     return exitCodes.failure;
   }
-  const document = (reply as { result: unknown }).result;
+  const document = response.result;
   await io.out(readBoolean(argv, 'json') ? `${toJson(document, 2)}\n` : formatDiscovery(document));
   return exitCodes.ok;
 }

@@ -1,10 +1,12 @@
-// One JSON-RPC message to a target and its reply as plain wire data (class tags left as
-// {"_t", "_v"}), for `gaw call` and `gaw list`: over one GAWP/1 connection (dialled, used once,
-// closed) or one HTTP POST to a bridge's /api. Times the connect+handshake and the call apart.
-// Not a client: no pool, no retries; long-lived callers use GawClient.
+// One JSON-RPC request to a target and its validated response as plain wire data (class tags
+// left as {"_t", "_v"}), for `gaw call` and `gaw list`: over one GAWP/1 connection (dialled, used
+// once, closed) or one HTTP POST to a bridge's /api. Times the connect+handshake and the call apart.
+// Not a client: no pool, no retries, any codec (GawClient.callRaw is json-only and hides the connect).
 import { performance } from 'node:perf_hooks';
-import { ConnectionError, GawError, TimeoutError } from '../errors.js';
-import { dial, HandshakeRejectedError, parseSecret } from '../postoffice/index.js';
+import { ConnectionError, GawError, ProtocolError, TimeoutError } from '../errors.js';
+import { isPlainObject, parseResponse } from '../jsonrpc/index.js';
+import type { JsonRpcRequest, ParsedResponse } from '../jsonrpc/index.js';
+import { chooseSuite, dial, HandshakeRejectedError, parseSecret } from '../postoffice/index.js';
 import type { Connection, SuiteName } from '../postoffice/index.js';
 import { createCodec } from '../serializable/index.js';
 import type { CodecName } from '../serializable/index.js';
@@ -24,8 +26,8 @@ export interface OneShotOptions {
 }
 
 export interface OneShotResult {
-  /** The decoded reply, tags not revived; undefined when the server sent none (HTTP 204). */
-  reply: unknown;
+  /** The response's result or error, tags not revived. */
+  response: ParsedResponse;
   /** Milliseconds to connect and finish the handshake (TCP targets only). */
   connectMs?: number;
   /** Milliseconds from sending the request to its reply (for HTTP, the whole exchange). */
@@ -34,38 +36,29 @@ export interface OneShotResult {
 
 const defaultMaxReplyBytes = 16 * 1024 * 1024;
 
-function pickSuite(options: OneShotOptions): SuiteName {
-  const hasSecret = options.secret !== undefined;
-  if (options.suite !== undefined) {
-    if ((options.suite === 'none') === hasSecret) {
-      throw usage(hasSecret ? '--suite none cannot be used with a secret' : `--suite ${options.suite} needs a secret`);
-    }
-    return options.suite;
-  }
-  if (!hasSecret) {
-    if (options.encrypt) throw usage('--encrypt needs a secret: --secret-file, GAW_SECRET or --secret');
-    return 'none';
-  }
-  return options.encrypt ? 'cbc' : 'sign';
-}
-
 /** The handshake refusal with what to change on this side. */
 function explainRejection(err: HandshakeRejectedError): GawError {
   if (err.reason !== 'suite') return err;
-  const hint = /suite none/.test(err.message) ? 'call without a secret (is GAW_SECRET set?)'
-    : /suite cbc/.test(err.message) ? 'pass the secret with --encrypt'
-      : /suite sign/.test(err.message) ? 'pass the secret without --encrypt'
-        : 'pass the matching --suite and secret';
-  return new HandshakeRejectedError(`the ${err.message}: ${hint}`, err.reason);
+  const hints: Record<string, string> = {
+    none: 'call without a secret (is GAW_SECRET set?)',
+    cbc: 'pass the secret with --encrypt',
+    sign: 'pass the secret without --encrypt',
+  };
+  const hint = hints[err.requiredSuite ?? ''] ?? 'pass the matching --suite and secret';
+  return new HandshakeRejectedError(`the ${err.message}: ${hint}`, err.reason, err.requiredSuite);
 }
 
-/** Sends `message` (a plain JSON-RPC request) and resolves to the plain reply. */
-export function sendOnce(target: Target, message: object, options: OneShotOptions): Promise<OneShotResult> {
+/**
+ * Sends `message` and resolves to its response, checked by the jsonrpc module's parseResponse
+ * (a reply that is not a JSON-RPC 2.0 response rejects with ProtocolError GAW_ERR_BAD_RESPONSE).
+ */
+export function sendOnce(target: Target, message: JsonRpcRequest, options: OneShotOptions): Promise<OneShotResult> {
   return target.kind === 'tcp' ? sendTcp(target, message, options) : sendHttp(target.url, message, options);
 }
 
-async function sendTcp(target: { host: string; port: number }, message: object, options: OneShotOptions): Promise<OneShotResult> {
-  const suite = pickSuite(options);
+async function sendTcp(target: { host: string; port: number }, message: JsonRpcRequest, options: OneShotOptions): Promise<OneShotResult> {
+  if (options.encrypt && options.secret === undefined) throw usage('--encrypt needs a secret: --secret-file, GAW_SECRET or --secret');
+  const suite = chooseSuite(options, options.secret !== undefined);
   const codecName = options.codec ?? 'json';
   const maxPayloadBytes = (options.maxReplyBytes ?? defaultMaxReplyBytes) + 4;
   const codec = createCodec(codecName);
@@ -106,13 +99,13 @@ async function sendTcp(target: { host: string; port: number }, message: object, 
         reject(err);
       }
     });
-    return { reply, connectMs: connected - started, callMs: performance.now() - connected };
+    return { response: parseResponse(reply), connectMs: connected - started, callMs: performance.now() - connected };
   } finally {
     connection.end();
   }
 }
 
-async function sendHttp(url: URL, message: object, options: OneShotOptions): Promise<OneShotResult> {
+async function sendHttp(url: URL, message: JsonRpcRequest, options: OneShotOptions): Promise<OneShotResult> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
   if (options.httpToken !== undefined) headers.Authorization = `Bearer ${options.httpToken}`;
   const started = performance.now();
@@ -127,23 +120,20 @@ async function sendHttp(url: URL, message: object, options: OneShotOptions): Pro
   }
   const body = await readCapped(response, options.maxReplyBytes ?? defaultMaxReplyBytes);
   const callMs = performance.now() - started;
-  if (response.status === 204) return { reply: undefined, callMs };
   let data: unknown;
   try {
     data = body.length === 0 ? undefined : createCodec('json').decode(body);
   } catch {
     data = undefined;
   }
-  if (response.status !== 200 && !(response.status === 500 && isResponseLike(data))) {
-    const reason = typeof (data as { error?: unknown } | undefined)?.error === 'string' ? (data as { error: string }).error : response.statusText;
-    throw new ConnectionError('GAW_ERR_BAD_RESPONSE', `HTTP ${response.status} from ${url.href}: ${reason}`);
+  // 200 carries the response; so does 500 when the bridge's dispatch failed. Other statuses
+  // (401, 413, ...) are HTTP-level refusals with a {"error": reason} body.
+  if (response.status !== 200 && !(response.status === 500 && isPlainObject(data) && ('result' in data || 'error' in data))) {
+    const reason = isPlainObject(data) && typeof data.error === 'string' ? data.error : response.statusText;
+    throw new ProtocolError('GAW_ERR_BAD_RESPONSE', `HTTP ${response.status} from ${url.href}: ${reason}`);
   }
-  if (data === undefined) throw new ConnectionError('GAW_ERR_BAD_RESPONSE', `the reply from ${url.href} is not JSON`);
-  return { reply: data, callMs };
-}
-
-function isResponseLike(data: unknown): boolean {
-  return typeof data === 'object' && data !== null && ('result' in data || 'error' in data);
+  if (data === undefined) throw new ProtocolError('GAW_ERR_BAD_RESPONSE', `the reply from ${url.href} is not JSON`);
+  return { response: parseResponse(data), callMs };
 }
 
 /** The response body, refusing more than `maxBytes` (memory stays bounded whatever the server sends). */
@@ -158,7 +148,7 @@ async function readCapped(response: Response, maxBytes: number): Promise<Buffer>
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel();
-      throw new ConnectionError('GAW_ERR_BAD_RESPONSE', `the HTTP reply is larger than ${maxBytes} bytes`);
+      throw new ProtocolError('GAW_ERR_BAD_RESPONSE', `the HTTP reply is larger than ${maxBytes} bytes`);
     }
     chunks.push(Buffer.from(value));
   }

@@ -5,7 +5,7 @@ import { AbortError, GawError, RemoteError, TimeoutError, UsageError } from '../
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import type { JsonRpcParams } from '../jsonrpc/index.js';
-import { KeyRing, checkInteger, chooseSuite, isCodecName, resolveLimits } from '../postoffice/index.js';
+import { KeyRing, checkCodecName, checkInteger, chooseSuite, resolveLimits } from '../postoffice/index.js';
 import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
 import type { Codec, Registry } from '../serializable/index.js';
@@ -76,6 +76,13 @@ export interface BatchCall {
 
 export type BatchResult = { ok: true; result: unknown } | { ok: false; error: RemoteError };
 
+/** Sends one call (`id`) or one batch (`ids`) on a connection; `outcome` settles with its reply. */
+type Send<T> = (rpc: RpcConnection) => { id?: number; ids?: number[]; outcome: Promise<T> };
+
+function callTimeout(what: string, timeoutMs: number): TimeoutError {
+  return new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} got no reply within ${timeoutMs} ms`);
+}
+
 export class GawClient {
   readonly #pools: EndpointPool[];
   readonly #codec: Codec;
@@ -85,7 +92,7 @@ export class GawClient {
   readonly #backoff: { baseDelayMs: number; maxDelayMs: number };
   readonly #idempotent: ReadonlySet<string>;
   #next = 0;
-  /** The fast path's call timeouts, on one timer (a Node timer per call costs up to ~0.5 µs). */
+  /** Every call's timeout, on one timer (a Node timer per call costs up to ~0.5 µs). */
   readonly #deadlines = new Deadlines();
   #isClosed = false;
   #closing: Promise<void> | undefined;
@@ -99,9 +106,7 @@ export class GawClient {
     }
     const limits = resolveLimits(options);
     const suite = chooseSuite(options, options.secret !== undefined);
-    if (options.codec !== undefined && !isCodecName(options.codec)) {
-      throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(options.codec)} is not json or msgpack`);
-    }
+    if (options.codec !== undefined) checkCodecName(options.codec);
     const psk = options.secret === undefined ? undefined : new KeyRing(options.secret).get(0);
     this.#logger = options.logger ?? silentLogger;
     this.#timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? 30_000, 1);
@@ -148,15 +153,8 @@ export class GawClient {
 
   /** Calls `service.method` with positional (array) or named (object) params; resolves to the result. */
   call<R = unknown>(method: string, params?: JsonRpcParams, options: CallOptions = {}): Promise<R> {
-    if (typeof method !== 'string' || method.length === 0) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'method must be a non-empty string'));
-    let checked: JsonRpcParams | undefined;
-    try {
-      checked = checkParams(params);
-    } catch (err) {
-      return Promise.reject(err);
-    }
     const isIdempotent = options.isIdempotent ?? this.#idempotent.has(method);
-    return this.#run(method, checked, isIdempotent, options.timeoutMs ?? this.#timeoutMs, options.signal) as Promise<R>;
+    return this.#run(method, params, isIdempotent, options.timeoutMs, options.signal) as Promise<R>;
   }
 
   /**
@@ -164,17 +162,16 @@ export class GawClient {
    * given (class tags included, never re-tagged) and the result comes back undecoded. JSON codec only.
    */
   callRaw(method: string, params?: JsonRpcParams, options: CallOptions = {}): Promise<unknown> {
-    if (typeof method !== 'string' || method.length === 0) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'method must be a non-empty string'));
     if (this.#codec.name !== 'json' || this.#legacy) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'raw calls need the json codec and the gawp protocol'));
     const isIdempotent = options.isIdempotent ?? this.#idempotent.has(method);
-    return this.#run(method, checkParams(params), isIdempotent, options.timeoutMs ?? this.#timeoutMs, options.signal, true);
+    return this.#run(method, params, isIdempotent, options.timeoutMs, options.signal, true);
   }
 
   /** Sends a notification: no reply. The promise settles once it is handed to a connection. */
   notify(method: string, params?: JsonRpcParams, options: { signal?: AbortSignal; isRaw?: boolean } = {}): Promise<void> {
     if (this.#legacy) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'Python Gaw 0.7 has no notifications'));
     const { signal } = options;
-    const sent = this.#connection(signal).then((rpc) => {
+    const sent = this.#connection().then((rpc) => {
       if (signal?.aborted) throw new AbortError('the notification was aborted before it was sent', { cause: signal.reason });
       rpc.notify(method, checkParams(params), options.isRaw === true);
     });
@@ -187,14 +184,15 @@ export class GawClient {
     if (!Array.isArray(calls) || calls.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'a batch needs at least one call');
     if (this.#legacy) throw new UsageError('GAW_ERR_INVALID_OPTION', 'Python Gaw 0.7 has no batches');
     const checked = calls.map((c) => ({ method: c.method, params: checkParams(c.params), isNotification: c.isNotification === true }));
+    const timeoutMs = this.#callTimeoutMs(options.timeoutMs);
     let outcomes: Outcome[];
     try {
-      outcomes = await this.#attempt(options.timeoutMs ?? this.#timeoutMs, options.signal, (rpc) => {
+      outcomes = await this.#attempt(performance.now() + timeoutMs, timeoutMs, options.signal, (rpc) => {
         const { ids, outcomes } = rpc.batch(checked);
         return { ids, outcome: Promise.all(outcomes).then(rejectWholeRefusal) };
       });
     } catch (err) {
-      if (!(err instanceof RemoteError)) throw err;
+      if (!(err instanceof RemoteError)) throw withCallerStack(err);
       // Refused whole and out of retries: every call gets the refusal.
       const error = { code: err.rpcCode, message: err.message, data: err.data };
       outcomes = checked.filter((c) => !c.isNotification).map(() => ({ error }));
@@ -207,7 +205,7 @@ export class GawClient {
   /** A typed proxy: `client.service<MathService>('math_service').plus(1, 2)`. */
   service<T>(name: string, options: ServiceProxyOptions<T> = {}): Remote<T> {
     return createServiceProxy<T>(name, (method, params, isIdempotent, timeoutMs) =>
-      this.#run(method, params, isIdempotent || this.#idempotent.has(method), timeoutMs ?? this.#timeoutMs, undefined), options);
+      this.#run(method, params, isIdempotent || this.#idempotent.has(method), timeoutMs, undefined), options);
   }
 
   /** The dynamic form for JavaScript: `client.services.math_service.plus(10, 20)`. */
@@ -243,16 +241,27 @@ export class GawClient {
     this.#legacy?.destroy();
   }
 
-  async #run(method: string, params: JsonRpcParams | undefined, isIdempotent: boolean, timeoutMs: number, signal: AbortSignal | undefined, isRaw = false): Promise<unknown> {
+  /** A call's timeout: the client's default, or the caller's, checked once here for every call path. */
+  #callTimeoutMs(timeoutMs: number | undefined): number {
+    return timeoutMs === undefined ? this.#timeoutMs : checkInteger('timeoutMs', timeoutMs, 1);
+  }
+
+  /** Every single call (call, callRaw, the proxies): arguments checked, then the fast path or the retry loop. */
+  async #run(method: string, params: unknown, isIdempotent: boolean, requestedTimeoutMs: number | undefined, signal: AbortSignal | undefined, isRaw = false): Promise<unknown> {
+    if (typeof method !== 'string' || method.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'method must be a non-empty string');
+    const checked = checkParams(params);
+    const timeoutMs = this.#callTimeoutMs(requestedTimeoutMs);
     if (this.#legacy) {
       if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
-      return this.#legacy.call(method, params, { timeoutMs, ...(signal && { signal }) });
+      return this.#legacy.call(method, checked, { timeoutMs, ...(signal && { signal }) });
     }
     let outcome: Outcome;
     try {
-      const send = (rpc: RpcConnection) => refusalsRejected(rpc.request(method, params, isRaw));
-      const ready = signal === undefined && Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && !this.#isClosed ? this.#pick() : undefined;
-      outcome = await (ready === undefined ? this.#attempt(timeoutMs, signal, send, isIdempotent, method) : this.#fastOnce(ready, send, timeoutMs, isIdempotent, method));
+      const send = (rpc: RpcConnection) => refusalsRejected(rpc.request(method, checked, isRaw));
+      const ready = signal === undefined ? this.#pick() : undefined;
+      outcome = await (ready === undefined
+        ? this.#attempt(performance.now() + timeoutMs, timeoutMs, signal, send, isIdempotent, method)
+        : this.#fastOnce(ready, send, timeoutMs, isIdempotent, method));
     } catch (err) {
       throw withCallerStack(err);
     }
@@ -262,74 +271,73 @@ export class GawClient {
 
   /**
    * The first try of a call with no signal on a connection that is ready: what #once does, with one
-   * promise instead of three and no Node timer. A failure goes on in #attempt's retry loop.
+   * promise instead of three. A failure goes on in #attempt's retry loop, under the same deadline.
    */
   #fastOnce(rpc: RpcConnection, send: (rpc: RpcConnection) => { id: number; outcome: Promise<Outcome> }, timeoutMs: number,
     isIdempotent: boolean, what: string): Promise<Outcome> {
-    const retry = (err: unknown, remainingMs: number) => this.#attempt(timeoutMs, undefined, send, isIdempotent, what, { err, deadline: Date.now() + remainingMs });
+    const retry = (err: unknown, deadlineMs: number) => this.#attempt(deadlineMs, timeoutMs, undefined, send, isIdempotent, what, { err });
     let sent: { id: number; outcome: Promise<Outcome> };
     try {
       sent = send(rpc);
     } catch (err) {
-      return retry(err, timeoutMs);
+      return retry(err, performance.now() + timeoutMs);
     }
     return new Promise<Outcome>((resolve, reject) => {
       const timer = this.#deadlines.add(timeoutMs, () => {
         rpc.cancel(sent.id, timeoutMs);
-        reject(new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} got no reply within ${timeoutMs} ms`));
+        reject(callTimeout(what, timeoutMs));
       });
       sent.outcome.then((outcome) => {
         if (this.#deadlines.remove(timer)) resolve(outcome);
       }, (err: unknown) => {
-        if (this.#deadlines.remove(timer)) retry(err, timer.atMs - performance.now()).then(resolve, reject);
+        if (this.#deadlines.remove(timer)) retry(err, timer.atMs).then(resolve, reject);
       });
     });
   }
 
   /**
-   * Runs `send` on a connection until it succeeds or the retry policy, the deadline or the signal
-   * says stop. `first` carries the failure of a first try made elsewhere (#fastOnce).
+   * Runs `send` on a connection until it succeeds or the retry policy, the deadline (a
+   * performance.now() time) or the signal says stop. `first` carries the failure of a first try
+   * made elsewhere (#fastOnce).
    */
-  async #attempt<T>(timeoutMs: number, signal: AbortSignal | undefined,
-    send: (rpc: RpcConnection) => { id?: number; ids?: number[]; outcome: Promise<T> }, isIdempotent = false, what = 'batch',
-    first?: { err: unknown; deadline: number }): Promise<T> {
-    const deadline = first?.deadline ?? Date.now() + timeoutMs;
+  async #attempt<T>(deadlineMs: number, timeoutMs: number, signal: AbortSignal | undefined, send: Send<T>, isIdempotent = false, what = 'batch',
+    first?: { err: unknown }): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         if (attempt === 0 && first !== undefined) throw first.err;
-        return await this.#once(deadline, timeoutMs, signal, send, what);
+        return await this.#once(deadlineMs, timeoutMs, signal, send, what);
       } catch (err) {
         if (this.#isClosed || !shouldRetry(err, attempt, this.#retries, isIdempotent)) throw err;
         const delayMs = backoffDelayMs(attempt, this.#backoff);
-        if (Date.now() + delayMs >= deadline) throw err;
+        if (performance.now() + delayMs >= deadlineMs) throw err;
         this.#logger.debug({ method: what, attempt: attempt + 1, delayMs, code: (err as GawError).code }, 'retrying');
         await sleep(delayMs, signal);
       }
     }
   }
 
-  #once<T>(deadline: number, timeoutMs: number, signal: AbortSignal | undefined,
-    send: (rpc: RpcConnection) => { id?: number; ids?: number[]; outcome: Promise<T> }, what: string): Promise<T> {
+  /** One try: a connection (waiting for a dial if none is ready), `send`, and the reply, the deadline or the abort. */
+  #once<T>(deadlineMs: number, timeoutMs: number, signal: AbortSignal | undefined, send: Send<T>, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let rpc: RpcConnection | undefined;
       let ids: number[] = [];
       let isSettled = false;
       let unwatch: (() => void) | undefined;
-      const finish = (err: unknown, value?: T) => {
+      /** A timeout or an abort also forgets the ids sent; a timeout may start the dead-connection probe. */
+      const finish = (err: unknown, value?: T, timedOutAfterMs?: number) => {
         if (isSettled) return;
         isSettled = true;
-        clearTimeout(timer);
+        this.#deadlines.remove(timer);
         unwatch?.();
         if (err === undefined) {
           resolve(value as T);
           return;
         }
-        const timedOutAfterMs = err instanceof TimeoutError && err.code === 'GAW_ERR_CALL_TIMEOUT' ? timeoutMs : undefined;
         if (rpc !== undefined) for (const id of ids) rpc.cancel(id, timedOutAfterMs);
         reject(err);
       };
       const onAbort = () => finish(new AbortError(`${what} was aborted`, { cause: signal?.reason }));
-      const timer = setTimeout(() => finish(new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} got no reply within ${timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
+      const timer = this.#deadlines.add(deadlineMs - performance.now(), () => finish(callTimeout(what, timeoutMs), undefined, timeoutMs));
       if (signal !== undefined) {
         if (signal.aborted) return onAbort();
         unwatch = watchAbort(signal, onAbort);
@@ -345,14 +353,15 @@ export class GawClient {
           finish(err);
         }
       };
-      const ready = this.#isClosed ? undefined : this.#pick();
+      const ready = this.#pick();
       if (ready !== undefined) start(ready);
-      else this.#connection(signal).then(start, finish);
+      else this.#acquire().then(start, finish);
     });
   }
 
-  /** A ready connection without waiting, from the next endpoint that is up. */
+  /** A ready connection without waiting, from the next endpoint that is up; none once closed. */
   #pick(): RpcConnection | undefined {
+    if (this.#isClosed) return undefined;
     const pools = this.#pools;
     for (let i = 0; i < pools.length; i++) {
       const pool = pools[(this.#next + i) % pools.length]!;
@@ -366,11 +375,14 @@ export class GawClient {
     return undefined;
   }
 
-  /** A connection, dialing if needed: endpoints that are up first, then the one that recovers soonest. */
-  async #connection(signal: AbortSignal | undefined): Promise<RpcConnection> {
+  /** A connection, dialing if none is ready. */
+  async #connection(): Promise<RpcConnection> {
+    return this.#pick() ?? this.#acquire();
+  }
+
+  /** No connection was ready: wait on an endpoint that is up, else on the one that recovers soonest. */
+  async #acquire(): Promise<RpcConnection> {
     if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
-    const ready = this.#pick();
-    if (ready !== undefined) return ready;
     const up = this.#pools.filter((pool) => !pool.isDown);
     const pool = up.length > 0
       ? up[this.#next++ % up.length]!

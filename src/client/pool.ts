@@ -171,8 +171,8 @@ export class EndpointPool {
         c.drain();
       }
     }));
-    // A dial still in progress ends as soon as it connects (then drains) or fails.
-    const dialing = [...this.#dials].map((d) => d.promise.then((rpc) => rpc.connection.close(), () => {}));
+    // A dial still in progress ends as soon as it connects (#dial drains it, the pool being closed) or fails.
+    const dialing = [...this.#dials].map((d) => d.promise.catch(() => {}));
     return Promise.all([...closing, ...dialing]).then(() => undefined);
   }
 

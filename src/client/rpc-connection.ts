@@ -3,7 +3,7 @@
 // nothing of endpoints, retries or timeouts (the client's), only how to cancel a pending id.
 import { ConnectionError, GawError, ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { parseResponse } from '../jsonrpc/index.js';
+import { notificationMessage, parseResponse, requestMessage } from '../jsonrpc/index.js';
 import type { JsonRpcErrorObject, JsonRpcParams, ParsedResponse } from '../jsonrpc/index.js';
 import type { Connection } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
@@ -71,7 +71,7 @@ export class RpcConnection {
   /** Sends a request; the promise settles with the raw outcome (the result is not yet revived). */
   request(method: string, params: JsonRpcParams | undefined, isRaw = false): { id: number; outcome: Promise<Outcome> } {
     const id = this.#takeId();
-    const message = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
+    const message = requestMessage(id, method, params);
     // Raw params are wire data already (class tags included) and pass through untouched.
     const bytes = isRaw ? Buffer.from(JSON.stringify(message), 'utf8') : this.#codec.encode(message);
     this.connection.send(bytes);
@@ -81,7 +81,7 @@ export class RpcConnection {
   }
 
   notify(method: string, params: JsonRpcParams | undefined, isRaw = false): void {
-    const message = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    const message = notificationMessage(method, params);
     this.connection.send(isRaw ? Buffer.from(JSON.stringify(message), 'utf8') : this.#codec.encode(message));
   }
 
@@ -89,14 +89,10 @@ export class RpcConnection {
   batch(calls: readonly { method: string; params?: JsonRpcParams | undefined; isNotification?: boolean }[]): { ids: number[]; outcomes: Promise<Outcome>[] } {
     const ids: number[] = [];
     const messages = calls.map((call) => {
-      const base: Record<string, unknown> = { jsonrpc: '2.0', method: call.method };
-      if (call.params !== undefined) base.params = call.params;
-      if (!call.isNotification) {
-        const id = this.#takeId();
-        ids.push(id);
-        base.id = id;
-      }
-      return base;
+      if (call.isNotification) return notificationMessage(call.method, call.params);
+      const id = this.#takeId();
+      ids.push(id);
+      return requestMessage(id, call.method, call.params);
     });
     this.connection.send(this.#codec.encode(messages));
     if (this.#pending.size === 0 && ids.length > 0) this.#becameBusy();
@@ -105,24 +101,22 @@ export class RpcConnection {
     return { ids, outcomes };
   }
 
-  /** Forgets a pending id (timeout or abort); a late reply for it is dropped. */
+  /** Forgets a pending id (timeout or abort) as a reply would; a late reply for it is dropped. */
   cancel(id: number, timedOutAfterMs?: number): void {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
-    this.#pending.delete(id);
-    // Nothing at all arrived since this call was sent: the peer may be gone.
+    // Nothing at all arrived since this call was sent: the peer may be gone. (Probing first keeps
+    // the connection busy, so #take neither idles nor ends it.)
     if (timedOutAfterMs !== undefined && pending.receivedAtSend === this.#received) this.#suspect(timedOutAfterMs);
-    if (this.#pending.size > 0) return;
-    // Draining (the server said CLOSE, or the pool is closing): the last call is gone, so leave now.
-    if (this.#isDraining) this.connection.end();
-    else this.#becameIdle();
+    this.#take(id);
   }
 
   /**
    * A call timed out. If nothing at all arrived since then, the peer may be gone without a FIN or
    * RST (a dead host, a partition): send `rpc.ping` (the server answers it outside its in-flight
-   * cap); no answer within the call's own timeout (1 s to 5 s) and the connection is destroyed, so
-   * later calls redial or fail over instead of timing out one by one.
+   * cap); no answer within the call's own timeout, but 2 s at least (a busy server is not a dead
+   * one) and 10 s at most, and the connection is destroyed, so later calls redial or fail over
+   * instead of timing out one by one. New calls avoid it while the probe is out.
    */
   #suspect(timeoutMs: number): void {
     if (this.#isSuspect || this.connection.isClosed) return;
@@ -134,7 +128,7 @@ export class RpcConnection {
     }
     this.#isSuspect = true;
     this.#probeId = probe.id;
-    const probeMs = Math.min(5_000, Math.max(1_000, timeoutMs));
+    const probeMs = Math.min(10_000, Math.max(2_000, timeoutMs));
     const timer = setTimeout(() => {
       this.#pending.delete(probe.id);
       this.#probeId = undefined;
@@ -199,6 +193,7 @@ export class RpcConnection {
       if (index >= 0) this.#batches.splice(index, 1);
     }
     if (this.#pending.size === 0) {
+      // Draining (the server said CLOSE, or the pool is closing): the last call is gone, so leave now.
       if (this.#isDraining) this.connection.end();
       else this.#becameIdle();
     }

@@ -24,8 +24,6 @@ export const rpcErrorCodes = {
   HANDLER_TIMEOUT: -32003,
 } as const;
 
-export type RpcErrorCode = (typeof rpcErrorCodes)[keyof typeof rpcErrorCodes];
-
 /** The specification's texts for its own codes; gaw's messages start with these. */
 export const rpcErrorMessages: Readonly<Record<number, string>> = Object.freeze({
   [-32700]: 'Parse error',
@@ -40,7 +38,7 @@ export const rpcErrorMessages: Readonly<Record<number, string>> = Object.freeze(
 });
 
 /** Longest piece of untrusted text quoted into a message or a log line. */
-export const maxQuotedChars = 64;
+const maxQuotedChars = 64;
 
 /**
  * `text` as a JSON string literal, cut to `maxChars` characters (with "…" after the closing quote

@@ -39,8 +39,6 @@ export interface JsonRpcFailure {
   error: JsonRpcErrorObject;
 }
 
-export type JsonRpcResponse = JsonRpcSuccess | JsonRpcFailure;
-
 /** What parseResponse returns: the id and either the result or the error object. */
 export type ParsedResponse = { id: JsonRpcId; result: unknown } | { id: JsonRpcId; error: JsonRpcErrorObject };
 
@@ -66,7 +64,7 @@ export function errorResponse(id: JsonRpcId, code: number, message: string, data
 }
 
 /** True for a value allowed as a JSON-RPC id: a string, a finite number or null. */
-export function isValidId(value: unknown): value is JsonRpcId {
+function isValidId(value: unknown): value is JsonRpcId {
   return typeof value === 'string' || value === null || (typeof value === 'number' && Number.isFinite(value));
 }
 
@@ -103,9 +101,12 @@ export function requestProblem(message: unknown): string | undefined {
   return undefined;
 }
 
-/** True when a message that passed requestProblem is a notification (it has no id). */
-export function isNotification(message: { id?: unknown }): boolean {
-  return message.id === undefined;
+/**
+ * True for a notification: a request-shaped object (a string method) without an id. It is never
+ * answered, not even with an error; any other message, valid or not, gets a reply.
+ */
+export function isNotification(message: unknown): boolean {
+  return isPlainObject(message) && message.id === undefined && typeof message.method === 'string';
 }
 
 function badResponse(reason: string): ProtocolError {

@@ -1,6 +1,7 @@
 // The Python dialect of tagged data. Python Gaw writes big integers and NaN/Infinity as bare JSON
 // literals, where our registry uses the `bigint` and `number` tags, and has no `undefined` tag.
 // These two walks translate between the forms; every other tag passes through untouched.
+import { nonFiniteText, parseNonFinite, setOwn } from '../serializable/index.js';
 
 /** Deeper than this is refused; the registry and the parser cap depth well below it. */
 const MAX_WALK_DEPTH = 1000;
@@ -33,10 +34,9 @@ export function toPythonData(value: unknown, depth = 0): unknown {
   }
   const record = value as Record<string, unknown>;
   if (typeof record._v === 'string' && isTag(record, 'bigint') && /^-?[0-9]+$/.test(record._v)) return BigInt(record._v);
-  if (isTag(record, 'number')) {
-    if (record._v === 'NaN') return NaN;
-    if (record._v === 'Infinity') return Infinity;
-    if (record._v === '-Infinity') return -Infinity;
+  if (isTag(record, 'number') && typeof record._v === 'string') {
+    const number = parseNonFinite(record._v);
+    if (number !== undefined) return number;
   }
   if (isTag(record, 'undefined') && !('_v' in record)) return null;
   const keys = Object.keys(record);
@@ -61,7 +61,7 @@ export function fromPythonData(value: unknown, depth = 0): unknown {
   if (typeof value === 'bigint') return { _t: 'bigint', _v: value.toString() };
   if (typeof value === 'number') {
     if (Number.isFinite(value)) return value;
-    return { _t: 'number', _v: Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity' };
+    return { _t: 'number', _v: nonFiniteText(value) };
   }
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_WALK_DEPTH) tooDeep();
@@ -74,7 +74,3 @@ export function fromPythonData(value: unknown, depth = 0): unknown {
   return value;
 }
 
-/** Sets an own data property, even for the key "__proto__". */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}

@@ -9,7 +9,7 @@
 import { ProtocolError } from '../errors.js';
 
 /** At most this many length digits: 9 999 999 999 is the longest length the header can name. */
-export const MAX_LENGTH_DIGITS = 10;
+const MAX_LENGTH_DIGITS = 10;
 
 const NEWLINE = 0x0a;
 const DIGIT_0 = 0x30;
@@ -32,7 +32,7 @@ export interface FrameBounds {
 }
 
 /** Checks an announced body length against the bounds; throws ProtocolError naming the problem. */
-export function checkBodyLength(length: number, bounds: FrameBounds): void {
+function checkBodyLength(length: number, bounds: FrameBounds): void {
   if (length > bounds.maxBodyBytes) {
     throw new ProtocolError(
       'GAW_ERR_FRAME_TOO_LARGE',

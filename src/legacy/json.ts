@@ -16,7 +16,7 @@ export interface PythonJsonWriteOptions {
   maxDepth?: number;
 }
 
-export const parseDefaults = Object.freeze({ maxDepth: 72, maxIntegerDigits: 4300 });
+const parseDefaults = Object.freeze({ maxDepth: 72, maxIntegerDigits: 4300 });
 const WRITE_MAX_DEPTH = 100;
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
@@ -83,14 +83,18 @@ class Parser {
     return this.#number();
   }
 
-  #object(depth: number): Record<string, unknown> {
-    const result: Record<string, unknown> = {};
+  /** Steps past an opening bracket; when `close` follows (an empty container), past it too and true. */
+  #isEmpty(close: '}' | ']'): boolean {
     this.#pos++;
     this.#skipSpace();
-    if (this.#text[this.#pos] === '}') {
-      this.#pos++;
-      return result;
-    }
+    if (this.#text[this.#pos] !== close) return false;
+    this.#pos++;
+    return true;
+  }
+
+  #object(depth: number): Record<string, unknown> {
+    const result: Record<string, unknown> = {};
+    if (this.#isEmpty('}')) return result;
     for (;;) {
       this.#skipSpace();
       if (this.#text[this.#pos] !== '"') this.#fail('expected a string key');
@@ -111,12 +115,7 @@ class Parser {
 
   #array(depth: number): unknown[] {
     const result: unknown[] = [];
-    this.#pos++;
-    this.#skipSpace();
-    if (this.#text[this.#pos] === ']') {
-      this.#pos++;
-      return result;
-    }
+    if (this.#isEmpty(']')) return result;
     for (;;) {
       result.push(this.#value(depth));
       this.#skipSpace();
@@ -258,7 +257,7 @@ export function stringifyPython(value: unknown, options: PythonJsonWriteOptions 
 }
 
 /** A JSON string literal as Python writes it with ensure_ascii: only printable ASCII unescaped. */
-export function quote(text: string): string {
+function quote(text: string): string {
   if (PLAIN_STRING.test(text)) return `"${text}"`;
   let out = '"';
   for (let i = 0; i < text.length; i++) {

@@ -54,7 +54,7 @@ export interface LegacyClientOptions {
   idleTimeoutMs?: number;
 }
 
-export const legacyListenerDefaults = Object.freeze({
+const legacyListenerDefaults = Object.freeze({
   host: '127.0.0.1',
   port: 0,
   maxFrameBytes: postofficeDefaults.maxPayloadBytes,
@@ -65,7 +65,7 @@ export const legacyListenerDefaults = Object.freeze({
   closeTimeoutMs: 10_000,
 });
 
-export const legacyClientDefaults = Object.freeze({
+const legacyClientDefaults = Object.freeze({
   timeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   maxFrameBytes: postofficeDefaults.maxPayloadBytes,

@@ -15,8 +15,8 @@ export const legacyModes = {
 } as const;
 export type LegacyMode = (typeof legacyModes)[keyof typeof legacyModes];
 
-export const MAC_BYTES = 32;
-export const IV_BYTES = 16;
+const MAC_BYTES = 32;
+const IV_BYTES = 16;
 const BLOCK_BYTES = 16;
 
 /** The mode and key a connection uses; `key` is absent in plain mode. Never logged. */
@@ -42,7 +42,7 @@ export function resolveSealing(secret: string | undefined, encrypt: boolean | un
 }
 
 /** The bytes sealing adds around the JSON text at most. */
-export function sealOverheadBytes(mode: LegacyMode): number {
+function sealOverheadBytes(mode: LegacyMode): number {
   if (mode === legacyModes.sign) return MAC_BYTES;
   if (mode === legacyModes.encrypt) return IV_BYTES + MAC_BYTES + BLOCK_BYTES;
   return 0;

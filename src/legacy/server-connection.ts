@@ -3,7 +3,7 @@
 // destroys the socket without writing anything; everything after authentication is answered in the
 // legacy reply shape. Accepting sockets, caps and lifecycle are listener.ts's.
 import type { Socket } from 'node:net';
-import { GawError, SerializationError } from '../errors.js';
+import { GawError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Registry } from '../serializable/index.js';
 import { envelopeBytes, parseJsonBytes, sealFrame } from './codec.js';
@@ -235,6 +235,6 @@ function problemReply(err: unknown): LegacyReply {
     if (err.id !== undefined) return { kind: 'exception', respTo: err.id, name, message, trace: '' };
     return { kind: 'transport-error', name, message, trace: '' };
   }
-  const detail = err instanceof SerializationError || err instanceof GawError ? `: ${err.message}` : '';
+  const detail = err instanceof GawError ? `: ${err.message}` : '';
   return { kind: 'transport-error', name: 'ValueError', message: `Data received was not in JSON or not decryptable format${detail}`, trace: '' };
 }

@@ -9,14 +9,14 @@ import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { Connection } from './connection.js';
 import {
-  CONFIRM_BYTES, REJECT_BYTES, agree, clientConfirm, decodeHello, decodeReject, deriveKeys, encodeHello,
+  CONFIRM_BYTES, HELLO_BYTES, REJECT_BYTES, agree, clientConfirm, decodeHello, decodeReject, deriveKeys, encodeHello,
   generateEphemeral, hasMagic, isReject, isSameTag, serverConfirm, serverHelloBytes, transcriptHash, VERSION,
 } from './handshake.js';
 import { checkInteger, resolveLimits } from './options.js';
 import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
-import { FLAG_FS, codecBytes, codecNames, isCodecName, isSuiteName, rejectReasons, suiteNames, suites } from './suite.js';
+import { FLAG_FS, checkCodecName, checkSuiteName, codecBytes, codecNames, rejectReasons, suiteNames, suites } from './suite.js';
 import type { CodecName, RejectReason, SuiteName } from './suite.js';
 
 export interface DialOptions extends Partial<PostofficeLimits> {
@@ -49,8 +49,7 @@ export async function dial(options: DialOptions): Promise<Connection> {
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const reader = new HandshakeReader(socket);
   try {
-    const connection = await handshake(socket, reader, options, suite, limits);
-    return connection;
+    return await handshake(socket, reader, options, suite, limits);
   } catch (err) {
     socket.destroy();
     const reason = (socket as { errored?: unknown }).errored;
@@ -68,12 +67,8 @@ function checkDialOptions(options: DialOptions): void {
     throw new UsageError('GAW_ERR_INVALID_OPTION', `host must be a non-empty string, not ${JSON.stringify(options.host)}`);
   }
   checkInteger('port', options.port, 1, 65_535);
-  if (!isSuiteName(options.suite)) {
-    throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(options.suite)} is not none, sign, cbc or secretbox`);
-  }
-  if (options.codec !== undefined && !isCodecName(options.codec)) {
-    throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(options.codec)} is not json or msgpack`);
-  }
+  checkSuiteName(options.suite);
+  if (options.codec !== undefined) checkCodecName(options.codec);
   if (options.keyId !== undefined) checkInteger('keyId', options.keyId, 0, 255);
   if (options.connectTimeoutMs !== undefined) checkInteger('connectTimeoutMs', options.connectTimeoutMs, 1);
   if (options.suite === 'none') return;
@@ -147,7 +142,7 @@ async function handshake(socket: Socket, reader: HandshakeReader, options: DialO
   if (ephemeral && shared === undefined) throw badHandshake('the server sent an unusable X25519 key');
   const th = transcriptHash(clientHello, serverHello);
   const keys = deriveKeys({ psk: options.psk!, shared, clientRandom: offered.random, serverRandom: hello.random, th });
-  if (!isSameTag(serverHello.subarray(73, 73 + CONFIRM_BYTES), serverConfirm(keys, th))) {
+  if (!isSameTag(serverHello.subarray(HELLO_BYTES, HELLO_BYTES + CONFIRM_BYTES), serverConfirm(keys, th))) {
     throw new ProtocolError('GAW_ERR_AUTH_FAILED', 'authentication failed: the secret is probably wrong');
   }
   socket.write(clientConfirm(keys, th));
@@ -176,15 +171,22 @@ function rejected({ reason, detail }: { reason: number; detail: number }, option
       default: return `server rejected the handshake (reason ${reason})`;
     }
   })();
-  return new HandshakeRejectedError(why, (Object.keys(rejectReasons) as RejectReason[]).find((k) => rejectReasons[k] === reason) ?? 'unknown');
+  const name = (Object.keys(rejectReasons) as RejectReason[]).find((k) => rejectReasons[k] === reason) ?? 'unknown';
+  const requiredSuite = reason === rejectReasons.suite ? suiteNames[detail] : undefined;
+  return new HandshakeRejectedError(why, name, requiredSuite);
 }
 
-/** The server refused the handshake; `reason` says why (`busy` is the only transient one). */
+/**
+ * The server refused the handshake; `reason` says why (`busy` is the only transient one) and,
+ * for a suite refusal, `requiredSuite` names the suite the server wants.
+ */
 export class HandshakeRejectedError extends ProtocolError {
   readonly reason: RejectReason | 'unknown';
+  readonly requiredSuite: SuiteName | undefined;
 
-  constructor(message: string, reason: RejectReason | 'unknown') {
+  constructor(message: string, reason: RejectReason | 'unknown', requiredSuite?: SuiteName) {
     super('GAW_ERR_HANDSHAKE_REJECTED', message);
     this.reason = reason;
+    this.requiredSuite = requiredSuite;
   }
 }

@@ -8,5 +8,5 @@ export type { AuthFailure, ListenerOptions } from './listen.js';
 export { postofficeDefaults, resolveLimits, checkInteger } from './options.js';
 export type { PostofficeLimits } from './options.js';
 export { KeyRing, parseSecret } from './secret.js';
-export { chooseSuite, codecBytes, codecNames, isCodecName, isSuiteName, rejectReasons, suiteNames, suites } from './suite.js';
+export { checkCodecName, chooseSuite, suites } from './suite.js';
 export type { CodecName, SuiteName } from './suite.js';

@@ -19,7 +19,7 @@ import { checkInteger, resolveLimits } from './options.js';
 import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
-import { FLAG_FS, codecBytes, isCodecName, isSuiteName, rejectReasons, suites } from './suite.js';
+import { FLAG_FS, checkCodecName, checkSuiteName, codecBytes, codecNames, rejectReasons, suites } from './suite.js';
 import type { CodecName, SuiteName } from './suite.js';
 
 export interface ListenerOptions extends Partial<PostofficeLimits> {
@@ -75,16 +75,10 @@ export class Listener extends EventEmitter<ListenerEvents> {
     this.#limits = resolveLimits(options);
     this.#logger = options.logger ?? silentLogger;
     if (!Array.isArray(options.suites as unknown) || options.suites.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one suite must be accepted');
-    for (const name of options.suites) {
-      if (!isSuiteName(name)) throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(name)} is not none, sign, cbc or secretbox`);
-    }
-    this.#suiteIds = options.suites.map((name) => suites[name]);
-    const codecs = options.codecs ?? ['json', 'msgpack'];
+    this.#suiteIds = options.suites.map((name) => suites[checkSuiteName(name)]);
+    const codecs = options.codecs ?? codecNames;
     if (!Array.isArray(codecs as unknown) || codecs.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one codec must be accepted');
-    for (const name of codecs) {
-      if (!isCodecName(name)) throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(name)} is not json or msgpack`);
-    }
-    this.#codecIds = codecs.map((name) => codecBytes[name]);
+    this.#codecIds = codecs.map((name) => codecBytes[checkCodecName(name)]);
     if (options.port !== undefined) checkInteger('port', options.port, 0, 65_535);
     this.#maxUnauthenticated = checkInteger('maxUnauthenticated', options.maxUnauthenticated ?? 128, 1);
     this.#maxConnections = checkInteger('maxConnections', options.maxConnections ?? 65_536, 1);

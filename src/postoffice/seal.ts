@@ -167,7 +167,6 @@ function pkcs7PadBytes(plain: Buffer): number {
  * before anything else reads the frame; returns where the tag starts. Throws on a mismatch.
  */
 function checkTag(frame: Buffer, macKey: Buffer, seqBytes: Buffer, seq: number): number {
-  checkSeq(seq);
   const end = frame.length - TAG_BYTES;
   writeSeq(seqBytes, 0, seq);
   const expected = createHmac('sha256', macKey).update(seqBytes).update(frame.subarray(0, end)).digest();
@@ -178,69 +177,50 @@ function checkTag(frame: Buffer, macKey: Buffer, seqBytes: Buffer, seq: number):
 export function createOpener(suite: number, encKey: Buffer | undefined, macKey: Buffer | undefined): Opener {
   let seq = 0;
   const seqBytes = Buffer.alloc(8);
-  const advance = () => {
-    seq++;
-  };
+  let open: (frame: Buffer) => OpenedFrame;
   switch (suite) {
     case suites.none:
-      return {
-        get seq() { return seq; },
-        open(frame) {
-          checkSeq(seq);
-          const opened = { type: frame[4]!, payload: frame.subarray(5) };
-          advance();
-          return opened;
-        },
-      };
+      open = (frame) => ({ type: frame[4]!, payload: frame.subarray(5) });
+      break;
     case suites.sign:
-      return {
-        get seq() { return seq; },
-        open(frame) {
-          const end = checkTag(frame, macKey!, seqBytes, seq);
-          const opened = { type: frame[4]!, payload: frame.subarray(5, end) };
-          advance();
-          return opened;
-        },
-      };
+      open = (frame) => ({ type: frame[4]!, payload: frame.subarray(5, checkTag(frame, macKey!, seqBytes, seq)) });
+      break;
     case suites.cbc:
-      return {
-        get seq() { return seq; },
-        open(frame) {
-          const end = checkTag(frame, macKey!, seqBytes, seq);
-          let payload: Buffer;
-          try {
-            // Padding is checked here rather than by OpenSSL, so the plaintext is not copied again.
-            const decipher = createDecipheriv('aes-256-cbc', encKey!, frame.subarray(5, 5 + IV_BYTES)).setAutoPadding(false);
-            const plain = decipher.update(frame.subarray(5 + IV_BYTES, end));
-            decipher.final();
-            payload = plain.subarray(0, plain.length - pkcs7PadBytes(plain));
-          } catch (err) {
-            throw new ProtocolError('GAW_ERR_AUTH_FAILED', 'frame decryption failed after a good tag (peer bug)', { cause: err });
-          }
-          const opened = { type: frame[4]!, payload };
-          advance();
-          return opened;
-        },
+      open = (frame) => {
+        const end = checkTag(frame, macKey!, seqBytes, seq);
+        try {
+          // Padding is checked here rather than by OpenSSL, so the plaintext is not copied again.
+          const decipher = createDecipheriv('aes-256-cbc', encKey!, frame.subarray(5, 5 + IV_BYTES)).setAutoPadding(false);
+          const plain = decipher.update(frame.subarray(5 + IV_BYTES, end));
+          decipher.final();
+          return { type: frame[4]!, payload: plain.subarray(0, plain.length - pkcs7PadBytes(plain)) };
+        } catch (err) {
+          throw new ProtocolError('GAW_ERR_AUTH_FAILED', 'frame decryption failed after a good tag (peer bug)', { cause: err });
+        }
       };
+      break;
     case suites.secretbox: {
       const key = new Uint8Array(encKey!);
       const nonce = new Uint8Array(24);
       const nonceView = Buffer.from(nonce.buffer, nonce.byteOffset, 24);
-      return {
-        get seq() { return seq; },
-        open(frame) {
-          checkSeq(seq);
-          writeSeq(nonceView, 16, seq);
-          const inner = nacl.secretbox.open(frame.subarray(5), nonce, key);
-          if (inner === null || inner.length < 1) throw authFailed();
-          if (inner[0] !== frame[4]) throw authFailed();
-          const opened = { type: frame[4]!, payload: Buffer.from(inner.buffer, inner.byteOffset + 1, inner.length - 1) };
-          advance();
-          return opened;
-        },
+      open = (frame) => {
+        writeSeq(nonceView, 16, seq);
+        const inner = nacl.secretbox.open(frame.subarray(5), nonce, key);
+        if (inner === null || inner.length < 1 || inner[0] !== frame[4]) throw authFailed();
+        return { type: frame[4]!, payload: Buffer.from(inner.buffer, inner.byteOffset + 1, inner.length - 1) };
       };
+      break;
     }
     default:
       throw new RangeError(`unknown suite ${suite}`);
   }
+  return {
+    get seq() { return seq; },
+    open(frame) {
+      checkSeq(seq);
+      const opened = open(frame);
+      seq++;
+      return opened;
+    },
+  };
 }

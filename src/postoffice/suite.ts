@@ -34,7 +34,7 @@ export interface SuiteChoice {
  */
 export function chooseSuite(options: SuiteChoice, hasSecret: boolean): SuiteName {
   if (options.suite !== undefined) {
-    if (!isSuiteName(options.suite)) throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(options.suite)} is not none, sign, cbc or secretbox`);
+    checkSuiteName(options.suite);
     if ((options.suite === 'none') === hasSecret) {
       throw new UsageError('GAW_ERR_INVALID_OPTION', hasSecret ? 'suite none cannot use a secret' : `suite ${options.suite} needs a secret`);
     }
@@ -53,4 +53,16 @@ export function isSuiteName(value: unknown): value is SuiteName {
 
 export function isCodecName(value: unknown): value is CodecName {
   return typeof value === 'string' && Object.hasOwn(codecBytes, value);
+}
+
+/** `value` as a suite name; throws a UsageError naming it otherwise. */
+export function checkSuiteName(value: unknown): SuiteName {
+  if (!isSuiteName(value)) throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(value)} is not none, sign, cbc or secretbox`);
+  return value;
+}
+
+/** `value` as a codec name; throws a UsageError naming it otherwise. */
+export function checkCodecName(value: unknown): CodecName {
+  if (!isCodecName(value)) throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(value)} is not json or msgpack`);
+  return value;
 }

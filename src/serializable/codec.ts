@@ -3,6 +3,7 @@
 // a separate step (revive) so a server can tell a parse error from a bad value. No sockets here.
 import { Packr, Unpackr } from 'msgpackr';
 import { SerializationError, UsageError } from '../errors.js';
+import { asBuffer } from './builtins.js';
 import { checkDepth, jsonScanThresholdBytes, scanJsonDepth } from './json-depth.js';
 import { decodeMsgpackSafe, scanMsgpack } from './msgpack-scan.js';
 import { sanitize } from './path.js';
@@ -10,17 +11,8 @@ import { checkMaxDepth, defaultRegistry, type Registry } from './registry.js';
 
 export type CodecName = 'json' | 'msgpack';
 
-/** The GAWP/1 codec byte of each codec. */
-export const codecIds = { json: 0, msgpack: 1 } as const;
-
-/** The codec name for a GAWP/1 codec byte, or undefined for an unknown byte. */
-export function codecNameOf(id: number): CodecName | undefined {
-  return id === codecIds.json ? 'json' : id === codecIds.msgpack ? 'msgpack' : undefined;
-}
-
 export interface Codec {
   readonly name: CodecName;
-  readonly id: 0 | 1;
   /** Encodes a whole message (e.g. a JSON-RPC object): registry.encode, then serialize. */
   encode(value: unknown): Buffer;
   /**
@@ -53,7 +45,6 @@ function checkBytes(bytes: unknown): asserts bytes is Uint8Array {
 
 class JsonCodec implements Codec {
   readonly name = 'json';
-  readonly id = codecIds.json;
   readonly #registry: Registry;
   readonly #maxDepth: number;
 
@@ -112,7 +103,6 @@ scratch.dataView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byte
 
 class MsgpackCodec implements Codec {
   readonly name = 'msgpack';
-  readonly id = codecIds.msgpack;
   readonly #registry: Registry;
   readonly #maxDepth: number;
   readonly #packr = new Packr(msgpackOptions);
@@ -130,7 +120,7 @@ class MsgpackCodec implements Codec {
   decode(bytes: Uint8Array): unknown {
     checkBytes(bytes);
     // A Buffer view, so msgpackr's copies of bin data are Buffers too.
-    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const buf = asBuffer(bytes);
     const hasProtoKey = scanMsgpack(buf, this.#maxDepth);
     if (hasProtoKey) return decodeMsgpackSafe(buf); // msgpackr would rename the key to __proto_
     try {

@@ -2,7 +2,7 @@
 // (own data fields given the class prototype, or the class's fromJSON hook; never its constructor).
 // The input is never modified and untouched subtrees are returned as they are. No bytes or codecs.
 import type { ErrorCode } from '../errors.js';
-import { parseBase64, parseBigint, parseDatetime, parseNonFinite, parseUuid } from './builtins.js';
+import { asBuffer, maxBigintDigits, parseBase64, parseBigint, parseDatetime, parseNonFinite, parseUuid } from './builtins.js';
 import { describe, quote } from './path.js';
 import { setOwn, type ClassEntry, type Tables } from './tables.js';
 import { addStep, finish, reasonOf, WalkFailure } from './walk-failure.js';
@@ -25,10 +25,6 @@ function isPlainObject(d: unknown): d is Plain {
 function isScalar(x: unknown): boolean {
   const t = typeof x;
   return t === 'string' || t === 'number' || t === 'boolean' || x === null || t === 'undefined';
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function failure(code: ErrorCode, message: (path: string) => string, cause?: unknown): WalkFailure {
@@ -154,7 +150,7 @@ export class Decoder {
         return this.#map(body, inner);
       case 'bigint': {
         const n = typeof body === 'string' ? parseBigint(body) : undefined;
-        if (n === undefined) throw badBody(tag, 'a decimal integer string of at most 10000 digits', body);
+        if (n === undefined) throw badBody(tag, `a decimal integer string of at most ${maxBigintDigits} digits`, body);
         return n;
       }
       case 'bytes': {

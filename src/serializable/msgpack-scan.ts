@@ -143,8 +143,7 @@ export function scanMsgpack(b: Uint8Array, maxDepth: number): boolean {
  * Decodes bytes that scanMsgpack accepted, building objects so that a `__proto__` key is an own data
  * property. Recursion is bounded by the maxDepth the scan enforced. Values match msgpackr's.
  */
-export function decodeMsgpackSafe(b: Uint8Array): unknown {
-  const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+export function decodeMsgpackSafe(buf: Buffer): unknown {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let p = 0;
   const text = (len: number): string => buf.toString('utf8', p, (p += len));

@@ -4,9 +4,10 @@
 import { ServiceError, SerializationError, UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
+import { checkInteger } from '../postoffice/index.js';
 import { defaultRegistry } from '../serializable/index.js';
 import type { Registry } from '../serializable/index.js';
-import { errorResponse, parseErrorResponse, quote, readId, requestProblem, rpcErrorCodes, successResponse } from '../jsonrpc/index.js';
+import { errorResponse, isNotification, parseErrorResponse, quote, readId, requestProblem, rpcErrorCodes, successResponse } from '../jsonrpc/index.js';
 import type { JsonRpcId } from '../jsonrpc/index.js';
 import { buildOpenRpcDocument } from './discover.js';
 import type { OpenRpcInfo } from './discover.js';
@@ -51,12 +52,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-function checkPositiveInteger(name: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)) {
-    throw new UsageError('GAW_ERR_INVALID_OPTION', `${name} must be a positive integer`);
-  }
-}
-
 export class Dispatcher {
   readonly #registry: Registry;
   readonly #logger: Logger;
@@ -74,7 +69,6 @@ export class Dispatcher {
   #discoverDocument: object | undefined;
 
   constructor(options: DispatcherOptions = {}) {
-    checkPositiveInteger('maxBatch', options.maxBatch);
     const timeoutMs = options.handlerTimeoutMs;
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > 2 ** 31 - 1)) {
       throw new UsageError('GAW_ERR_INVALID_OPTION', 'handlerTimeoutMs must be a number of milliseconds from 0 (no limit) to 2^31 - 1');
@@ -83,7 +77,7 @@ export class Dispatcher {
     this.#logger = options.logger ?? silentLogger;
     this.#exposeStack = options.exposeStack === true;
     this.#handlerTimeoutMs = timeoutMs === 0 ? undefined : timeoutMs;
-    this.#maxBatch = options.maxBatch ?? defaults.maxBatch;
+    this.#maxBatch = checkInteger('maxBatch', options.maxBatch ?? defaults.maxBatch, 1);
     this.#openRpcInfo = options.openRpcInfo;
     this.#forward = options.forward;
     this.#targets.set('rpc.discover', Target.builtin('rpc.discover', function (this: Dispatcher) { return this.discover(); }));
@@ -102,7 +96,6 @@ export class Dispatcher {
     for (const method of description.methods.values()) own.set(method.name, Target.method(hosted, method));
     this.#services.set(description.name, hosted);
     for (const target of own.values()) this.#targets.set(target.fullName, target);
-    hosted.targets = own;
     this.#single = this.#services.size === 1 ? own : undefined;
     this.#servicesList = Object.freeze([...this.#services.values()].map((s) => s.description));
     this.#discoverDocument = undefined;
@@ -152,10 +145,10 @@ export class Dispatcher {
    * an error per request id, nothing for notifications (undefined when nothing must be sent).
    */
   refuse(message: unknown, code: number, reason: string): unknown {
-    if (!Array.isArray(message)) return isNotificationShape(message) ? undefined : errorResponse(readId(message), code, reason);
+    if (!Array.isArray(message)) return isNotification(message) ? undefined : errorResponse(readId(message), code, reason);
     if (message.length === 0) return errorResponse(null, code, reason);
     const replies: object[] = [];
-    for (const element of message) if (!isNotificationShape(element)) replies.push(errorResponse(readId(element), code, reason));
+    for (const element of message) if (!isNotification(element)) replies.push(errorResponse(readId(element), code, reason));
     return replies.length === 0 ? undefined : replies;
   }
 
@@ -301,7 +294,7 @@ export class Dispatcher {
 
   /** A fault in gaw itself, not in a handler: logged, answered with -32603 (nothing for notifications). */
   #internalError(message: unknown, err: unknown): unknown {
-    return this.#internalErrorFor(isNotificationShape(message) ? undefined : readId(message), err);
+    return this.#internalErrorFor(isNotification(message) ? undefined : readId(message), err);
   }
 
   #internalErrorFor(id: JsonRpcId | undefined, err: unknown): unknown {
@@ -312,10 +305,4 @@ export class Dispatcher {
     }
     return id === undefined ? undefined : errorResponse(id, rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
   }
-}
-
-/** A request-shaped object without an id: never answered. */
-function isNotificationShape(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && !Array.isArray(message) && (message as { id?: unknown }).id === undefined &&
-    typeof (message as { method?: unknown }).method === 'string';
 }

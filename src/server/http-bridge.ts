@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { parseErrorResponse, repairReply } from '../jsonrpc/index.js';
+import { checkInteger } from '../postoffice/index.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
 import type { Codec, Registry } from '../serializable/index.js';
 import { hashToken, internalErrors, isBearerAuthorized, isJsonContentType } from './http-rules.js';
@@ -55,12 +56,6 @@ const defaults = {
 
 const jsonHeaders = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' } as const;
 
-function checkInteger(name: string, value: unknown, min: number, max: number = Number.MAX_SAFE_INTEGER): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)) {
-    throw new UsageError('GAW_ERR_INVALID_OPTION', `${name} must be an integer from ${min} to ${max}`);
-  }
-}
-
 export class HttpBridge {
   readonly #dispatch: (message: unknown) => Promise<unknown | undefined>;
   readonly #isRaw: boolean;
@@ -73,17 +68,11 @@ export class HttpBridge {
   readonly #closeTimeoutMs: number;
   readonly #server: Server;
   #isListening = false;
-  #isClosing = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: HttpBridgeOptions) {
     if (typeof options?.dispatch !== 'function') throw new UsageError('GAW_ERR_INVALID_OPTION', 'HttpBridge needs a dispatch function');
-    checkInteger('port', options.port, 0, 65535);
-    checkInteger('maxBodyBytes', options.maxBodyBytes, 1);
-    checkInteger('bodyTimeoutMs', options.bodyTimeoutMs, 1, 2 ** 31 - 1);
-    checkInteger('keepAliveTimeoutMs', options.keepAliveTimeoutMs, 1, 2 ** 31 - 1);
-    checkInteger('closeTimeoutMs', options.closeTimeoutMs, 0, 2 ** 31 - 1);
-    checkInteger('maxDepth', options.maxDepth, 1, 10_000);
+    if (options.maxDepth !== undefined) checkInteger('maxDepth', options.maxDepth, 1, 10_000);
     if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
       throw new UsageError('GAW_ERR_INVALID_OPTION', 'host must be a non-empty string');
     }
@@ -93,20 +82,20 @@ export class HttpBridge {
     this.#dispatch = options.dispatch;
     this.#isRaw = options.isRaw === true;
     this.#host = options.host ?? defaults.host;
-    this.#port = options.port ?? defaults.port;
+    this.#port = checkInteger('port', options.port ?? defaults.port, 0, 65535);
     this.#codec = createCodec('json', { registry: options.registry ?? defaultRegistry, maxDepth: options.maxDepth });
     this.#tokenHash = options.token === undefined ? undefined : hashToken(options.token);
-    this.#maxBodyBytes = options.maxBodyBytes ?? defaults.maxBodyBytes;
+    this.#maxBodyBytes = checkInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes, 1);
     this.#logger = options.logger ?? silentLogger;
-    this.#closeTimeoutMs = options.closeTimeoutMs ?? defaults.closeTimeoutMs;
-    const requestTimeoutMs = options.bodyTimeoutMs ?? defaults.bodyTimeoutMs;
+    this.#closeTimeoutMs = checkInteger('closeTimeoutMs', options.closeTimeoutMs ?? defaults.closeTimeoutMs, 0, 2 ** 31 - 1);
+    const requestTimeoutMs = checkInteger('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs, 1, 2 ** 31 - 1);
     this.#server = createServer({
       requestTimeout: requestTimeoutMs,
       headersTimeout: requestTimeoutMs,
       // Node checks both timeouts on this interval: keep it well below the timeout itself.
       connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
     });
-    this.#server.keepAliveTimeout = options.keepAliveTimeoutMs ?? defaults.keepAliveTimeoutMs;
+    this.#server.keepAliveTimeout = checkInteger('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? defaults.keepAliveTimeoutMs, 1, 2 ** 31 - 1);
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, false));
     // `Expect: 100-continue`: check everything the headers can tell before inviting the body.
     this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, true));
@@ -116,7 +105,7 @@ export class HttpBridge {
 
   /** Resolves when listening; rejects with GAW_ERR_ADDRESS_IN_USE when the port is taken. */
   listen(): Promise<void> {
-    if (this.#isClosing) return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the HTTP bridge was closed'));
+    if (this.#closing) return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the HTTP bridge was closed'));
     if (this.#isListening) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'listen() was already called'));
     this.#isListening = true;
     return new Promise((resolve, reject) => {
@@ -150,7 +139,6 @@ export class HttpBridge {
    */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
-      this.#isClosing = true;
       if (!this.#server.listening) {
         resolve();
         return;
@@ -266,19 +254,12 @@ export class HttpBridge {
   }
 
   #send(res: ServerResponse, status: number, body: Buffer): void {
-    const headers: Record<string, string | number> = {
-      'Content-Type': 'application/json',
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Length': body.length,
-    };
-    if (this.#isClosing) headers.Connection = 'close';
-    res.writeHead(status, headers);
+    res.writeHead(status, { ...jsonHeaders, 'Content-Length': body.length, ...this.#closeHeader() });
     res.end(body);
   }
 
   #closeHeader(): { Connection?: 'close' } {
-    return this.#isClosing ? { Connection: 'close' } : {};
+    return this.#closing ? { Connection: 'close' } : {};
   }
 
   /**
@@ -292,7 +273,7 @@ export class HttpBridge {
       ...jsonHeaders,
       ...headers,
       'Content-Length': Buffer.byteLength(body),
-      ...(hasUnreadBody || this.#isClosing ? { Connection: 'close' } : {}),
+      ...(hasUnreadBody || this.#closing ? { Connection: 'close' } : {}),
     });
     res.end(body);
   }

@@ -1,6 +1,6 @@
 // Reads a method's declared parameter names from its source text, once, when a service is
 // registered, and parses explicit name lists ('a', 'b?' optional, '...rest'). Knows nothing of
-// services or dispatch; the binding of call params to these names is in dispatch.ts.
+// services or dispatch; the binding of call params to these names is in target.ts.
 
 /** A method's parameters as gaw binds them. */
 export interface ParameterList {

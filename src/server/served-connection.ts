@@ -18,14 +18,6 @@ export interface ServedConnectionOptions {
 }
 
 const shuttingDown = 'the server is shutting down; the request was not run';
-const overloaded = 'too many requests are waiting on this connection; the request was not run';
-
-/**
- * Messages that may wait for a slot. Reading stops at the cap, so only what one read or one frame
- * already brought can wait; this bounds that too (a 16 MiB frame of tiny messages would otherwise
- * be millions of waiting copies). Past it requests are refused with -32002, safe to retry.
- */
-export const maxWaitingMessages = 65_536;
 
 /** Undecodable messages answered with -32700 before the connection is closed instead. */
 export const maxParseErrors = 64;
@@ -41,8 +33,12 @@ export class ServedConnection {
   readonly #logger: Logger;
   #running = 0;
   /**
-   * Messages read while `#running` was at the cap, oldest at `#waitingHead`. Reading is paused
-   * meanwhile, so this holds at most what had already arrived: the rest of one frame and one read.
+   * Messages read while `#running` was at the cap, oldest at `#waitingHead`. Reading pauses at the
+   * cap and stays paused until this is empty, so it holds only what the read that reached the cap
+   * had already brought: the rest of the frame it completed (at most 4,096 messages, the postoffice's
+   * cap per frame) and the whole frames after it in that read (Node reads at most 64 KiB at a time:
+   * about 13,000 one-byte messages). So some 17,000 messages at worst, never more bytes than one
+   * frame and one read, and nothing needs refusing for lack of room.
    */
   #waiting: Buffer[] = [];
   #waitingHead = 0;
@@ -94,10 +90,6 @@ export class ServedConnection {
       return;
     }
     if (this.#running >= this.#maxInFlight || this.#waitingHead < this.#waiting.length) {
-      if (this.#waiting.length - this.#waitingHead >= maxWaitingMessages) {
-        this.#refuseBytes(bytes, rpcErrorCodes.OVERLOADED, overloaded);
-        return;
-      }
       // rpc.ping is a liveness probe (a client checking a silent connection): it answers at once,
       // outside the cap, or slow handlers would make a live server look dead.
       if (bytes.length <= 96 && bytes.includes(pingMethod) && this.#answerPing(bytes)) return;
@@ -173,10 +165,11 @@ export class ServedConnection {
     this.connection.resumeReading();
   }
 
-  #refuseBytes(bytes: Buffer, code: number = rpcErrorCodes.SHUTTING_DOWN, reason = shuttingDown): void {
+  /** Answers -32001 (not run, safe to retry) for every request in `bytes`. */
+  #refuseBytes(bytes: Buffer): void {
     const message = this.#decode(bytes);
     if (message === undecodable) return;
-    const refusal = this.#dispatcher.refuse(message, code, reason);
+    const refusal = this.#dispatcher.refuse(message, rpcErrorCodes.SHUTTING_DOWN, shuttingDown);
     if (refusal !== undefined) this.#reply(refusal);
   }
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
-import { KeyRing, Listener, checkInteger, chooseSuite, isCodecName } from '../postoffice/index.js';
+import { KeyRing, Listener, checkCodecName, checkInteger, chooseSuite } from '../postoffice/index.js';
 import type { CodecName, Connection, PostofficeLimits, SuiteName } from '../postoffice/index.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
 import type { Codec, Registry } from '../serializable/index.js';
@@ -34,7 +34,7 @@ export interface LegacyOptions {
   host?: string;
   /** Python Gaw's key; default the server's secret (key id 0). */
   secret?: string;
-  /** Default: true when the server encrypts. */
+  /** Default: true when there is a secret, unless the server only signs (suite `sign`). */
   encrypt?: boolean;
 }
 
@@ -63,7 +63,7 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
   handlerTimeoutMs?: number;
   /** Send stacks of thrown errors to clients (default false: never in production). */
   exposeStack?: boolean;
-  /** close() waits this long for in-flight calls before closing connections (default 10 s). */
+  /** close() waits this long for in-flight calls (GAWP, HTTP and legacy) before closing connections (default 10 s). */
   closeTimeoutMs?: number;
   /** Nesting depth limit for decoded values (default 64). */
   maxDepth?: number;
@@ -82,13 +82,12 @@ export class GawServer {
   readonly #keyRing: KeyRing | undefined;
   readonly #codecs: Record<CodecName, Codec>;
   readonly #maxInFlight: number;
+  readonly #closeTimeoutMs: number;
   readonly #connections = new Set<ServedConnection>();
   #listener: Listener | undefined;
   #bridge: HttpBridge | undefined;
   #legacy: LegacyListener | undefined;
   #closing: Promise<void> | undefined;
-  #isClosing = false;
-  #onDrained: (() => void) | undefined;
 
   constructor(options: GawServerOptions = {}) {
     this.#options = options;
@@ -96,9 +95,8 @@ export class GawServer {
     this.#keyRing = options.secret === undefined ? undefined : new KeyRing(options.secret);
     this.#suite = chooseSuite(options, this.#keyRing !== undefined);
     this.#maxInFlight = checkInteger('maxInFlight', options.maxInFlight ?? 256, 1);
-    for (const codec of options.codecs ?? []) {
-      if (!isCodecName(codec)) throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(codec)} is not json or msgpack`);
-    }
+    this.#closeTimeoutMs = checkInteger('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, 2 ** 31 - 1);
+    for (const codec of options.codecs ?? []) checkCodecName(codec);
     const registry = options.registry ?? defaultRegistry;
     const maxDepth = options.maxDepth ?? 64;
     this.#codecs = { json: createCodec('json', { registry, maxDepth }), msgpack: createCodec('msgpack', { registry, maxDepth }) };
@@ -156,17 +154,19 @@ export class GawServer {
 
   /** Resolves when every transport is listening. */
   async listen(): Promise<void> {
-    if (this.#isClosing) throw new UsageError('GAW_ERR_CLOSED', 'the server was closed');
+    if (this.#closing) throw new UsageError('GAW_ERR_CLOSED', 'the server was closed');
     if (this.#listener) throw new UsageError('GAW_ERR_INVALID_OPTION', 'listen() was already called');
     if (this.#dispatcher.services.length === 0) throw new UsageError('GAW_ERR_NOT_A_SERVICE', 'add at least one service before listen()');
     const o = this.#options;
+    const codecs = o.codecs ?? ['json', 'msgpack'];
+    const registry = o.registry ?? defaultRegistry;
     const listener = new Listener({
       ...o,
       host: o.host ?? '127.0.0.1',
       port: o.port ?? 5555,
       suites: [this.#suite],
       keyRing: this.#keyRing,
-      codecs: o.codecs ?? ['json', 'msgpack'],
+      codecs,
       logger: this.#logger,
     });
     this.#listener = listener;
@@ -178,12 +178,13 @@ export class GawServer {
         dispatch: (message) => this.#dispatcher.handle(message),
         host: http.host ?? '127.0.0.1',
         port: http.port ?? 0,
-        registry: o.registry ?? defaultRegistry,
+        registry,
         logger: this.#logger,
         ...(http.token !== undefined && { token: http.token }),
         ...(http.maxBodyBytes !== undefined && { maxBodyBytes: http.maxBodyBytes }),
         ...(http.bodyTimeoutMs !== undefined && { bodyTimeoutMs: http.bodyTimeoutMs }),
         ...(o.maxDepth !== undefined && { maxDepth: o.maxDepth }),
+        closeTimeoutMs: this.#closeTimeoutMs,
       });
       try {
         await this.#bridge.listen();
@@ -200,10 +201,10 @@ export class GawServer {
         port: o.legacy.port ?? 0,
         ...(secret !== undefined && { secret }),
         encrypt: o.legacy.encrypt ?? (secret !== undefined && this.#suite !== 'sign'),
-        registry: o.registry ?? defaultRegistry,
+        registry,
         logger: this.#logger,
         ...(o.maxPayloadBytes !== undefined && { maxFrameBytes: o.maxPayloadBytes }),
-        ...(o.closeTimeoutMs !== undefined && { closeTimeoutMs: o.closeTimeoutMs }),
+        closeTimeoutMs: this.#closeTimeoutMs,
       });
       try {
         await this.#legacy.listen();
@@ -216,7 +217,7 @@ export class GawServer {
     this.#logger.info({
       address: `${address}:${port}`,
       suite: this.#suite,
-      codecs: o.codecs ?? ['json', 'msgpack'],
+      codecs,
       services: Object.fromEntries(this.#dispatcher.services.map((s) => [s.name, [...s.methods.keys()]])),
       ...(this.#bridge && { http: `${this.#bridge.address.address}:${this.#bridge.address.port}` }),
       ...(this.#legacy && { legacy: `${this.#legacy.address.address}:${this.#legacy.address.port}` }),
@@ -233,19 +234,15 @@ export class GawServer {
   }
 
   async #close(): Promise<void> {
-    this.#isClosing = true;
-    const deadlineMs = this.#options.closeTimeoutMs ?? 10_000;
-    // Both stop accepting at once, but the listener's promise settles only once its last socket is
-    // gone (net.Server.close): awaiting it before sending CLOSE would wait for clients forever.
+    // All stop accepting at once; the bridge and the legacy listener also drain their own
+    // connections (under the same deadline), so their promises are awaited only at the end.
     const stopped = Promise.all([this.#listener?.close(), this.#bridge?.close(), this.#legacy?.close()]);
-    const drained = new Promise<void>((resolve) => {
-      this.#onDrained = resolve;
-    });
+    // Settles when every connection open now has closed (one accepted later is destroyed in #attach).
+    const drained = Promise.all([...this.#connections].map(({ connection }) => new Promise<void>((resolve) => connection.once('close', () => resolve()))));
     for (const served of this.#connections) served.beginClose();
-    this.#checkDrained();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), deadlineMs).unref();
+      timer = setTimeout(() => resolve('timeout'), this.#closeTimeoutMs).unref();
     });
     const outcome = await Promise.race([drained, timedOut]);
     clearTimeout(timer);
@@ -258,7 +255,7 @@ export class GawServer {
   }
 
   #attach(connection: Connection): void {
-    if (this.#isClosing) {
+    if (this.#closing) {
       connection.destroy();
       return;
     }
@@ -272,11 +269,6 @@ export class GawServer {
     connection.on('close', (err) => {
       this.#connections.delete(served);
       if (err) this.#logger.debug({ peer: connection.remoteAddress, code: err.code }, 'connection closed');
-      this.#checkDrained();
     });
-  }
-
-  #checkDrained(): void {
-    if (this.#isClosing && this.#connections.size === 0) this.#onDrained?.();
   }
 }

@@ -5,17 +5,16 @@ import { quote } from '../jsonrpc/index.js';
 import type { Registry } from '../serializable/index.js';
 import type { MethodDescription, ServiceDescription } from './service.js';
 
-/** A service added to a dispatcher. */
-
 /** The most positional params any method takes, rest parameters included (well under V8's argument limit). */
 export const maxPositionalParams = 65_535;
+
+/** A service added to a dispatcher. */
 export interface HostedService {
   readonly description: ServiceDescription;
   readonly cls: Function;
   readonly constructorArgs: unknown[];
   /** The one instance of a shared service; undefined when each call constructs its own. */
   readonly instance: object | undefined;
-  targets?: ReadonlyMap<string, Target>;
 }
 
 const positionalPath = Object.freeze({ path: 'params' });

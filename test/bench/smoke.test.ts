@@ -22,6 +22,7 @@ test('a quick run of one case writes a report with a measured row for it', async
     const callsPerSecond = Number(row.split('|')[2]!.trim().replace(/,/g, ''));
     assert.ok(callsPerSecond > 0, `calls/s should be a positive number: ${row}`);
     assert.doesNotMatch(row, /failed|errors/);
+    assert.match(row.split('|')[7]!, /^ [\d.]+ \/ [\d.]+ $/, `the load's and the server's CPU per call were measured: ${row}`);
     assert.ok(lines.some((line) => line.includes('gaw/none/json/tiny/x1')), 'the progress log names the case');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,22 +1,12 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSecret } from '../../src/cli/index.js';
-import { writeFixtureModules } from './fixture-modules.js';
-import type { FixtureModules } from './fixture-modules.js';
-import { examplesDir, runGaw, startGaw, stopAll } from './run-gaw.js';
+import { useFixtureModules } from './fixture-modules.js';
+import { examplesDir, runGaw, startGaw } from './run-gaw.js';
 
 const secret = generateSecret();
 const token = 'bridge-test-token';
-let fx: FixtureModules;
-
-before(() => {
-  fx = writeFixtureModules(secret, generateSecret(), token);
-});
-
-after(() => {
-  stopAll();
-  fx.remove();
-});
+const fx = useFixtureModules(secret, generateSecret(), token);
 
 function post(port: number, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}/api`, {

@@ -1,12 +1,12 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { parseParams, parseValue } from '../../src/cli/call.js';
 import { generateSecret } from '../../src/cli/index.js';
-import { writeFixtureModules } from './fixture-modules.js';
-import type { FixtureModules } from './fixture-modules.js';
-import { examplesDir, runGaw, startGaw, stopAll } from './run-gaw.js';
+import { useFixtureModules } from './fixture-modules.js';
+import { examplesDir, runGaw, startGaw } from './run-gaw.js';
 import type { StartedGaw } from './run-gaw.js';
 
 describe('command-line params', () => {
@@ -37,21 +37,15 @@ describe('command-line params', () => {
 describe('gaw call', () => {
   const secret = generateSecret(24);
   const token = 'call-test-token';
-  let fx: FixtureModules;
+  const fx = useFixtureModules(secret, generateSecret(24), token);
   let server: StartedGaw;
   let target: string;
   const auth = () => ['--secret-file', fx.secretFile];
 
   before(async () => {
-    fx = writeFixtureModules(secret, generateSecret(24), token);
     server = await startGaw([`${examplesDir}services.js`, '--port', '0', '--secret-file', fx.secretFile,
       '--http-port', '0', '--http-token-file', fx.tokenFile]);
     target = `127.0.0.1:${server.port}`;
-  });
-
-  after(() => {
-    stopAll();
-    fx.remove();
   });
 
   test('prints a class-tagged result as JSON with the tag visible', async () => {
@@ -128,6 +122,30 @@ describe('gaw call', () => {
     const denied = await runGaw(['call', url, 'math_service.multiply', '3', '4']);
     assert.equal(denied.code, 1);
     assert.match(denied.stderr, /HTTP 401 .*bearer token is required/);
+  });
+
+  test('a reply that is not a JSON-RPC 2.0 response is a runtime failure (exit 1) naming GAW_ERR_BAD_RESPONSE', async () => {
+    const replies = [{ status: 200, body: '{"jsonrpc":"2.0","id":1}' }, { status: 200, body: '{"jsonrpc":"2.0","id":1,"error":"oops"}' }, { status: 204, body: '' }];
+    let next = 0;
+    const fake = createHttpServer((req, res) => {
+      const { status, body } = replies[next++]!;
+      req.resume();
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/api`;
+    try {
+      const expected = [/neither result nor error/, /the error member is not an object/, /HTTP 204/];
+      for (const pattern of expected) { // one at a time: each call takes the next reply
+        const result = await runGaw(['call', url, 'math_service.plus', '1', '2']);
+        assert.equal(result.code, 1, result.stderr);
+        assert.equal(result.stdout, '');
+        assert.match(result.stderr, pattern);
+        assert.match(result.stderr, /\(GAW_ERR_BAD_RESPONSE\)\n$/);
+      }
+    } finally {
+      fake.close();
+    }
   });
 
   test('gaw list --json prints the OpenRPC document, over TCP and through the HTTP bridge alike', async () => {

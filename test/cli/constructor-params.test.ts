@@ -22,6 +22,7 @@ describe('reading constructor parameter names', () => {
   test('skips strings, comments, nested braces and methods that mention constructor', () => {
     class Tricky {
       note = '{ constructor(fake) }';
+      template = `${{ close: ')}' }.close} constructor(fake)`;
       // constructor(commented)
       make = () => (this.constructor as Function).name;
       build() { return { constructor: (x: unknown) => x }; }

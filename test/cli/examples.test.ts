@@ -1,22 +1,12 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { generateSecret } from '../../src/cli/index.js';
-import { writeFixtureModules } from './fixture-modules.js';
-import type { FixtureModules } from './fixture-modules.js';
-import { examplesDir, rootDir, runGaw, runScript, startGaw, startScript, stopAll } from './run-gaw.js';
+import { useFixtureModules } from './fixture-modules.js';
+import { examplesDir, rootDir, runGaw, runScript, startGaw, startScript } from './run-gaw.js';
 
 const secret = generateSecret();
-let fx: FixtureModules;
-
-before(() => {
-  fx = writeFixtureModules(secret, generateSecret(), 'examples-test-token');
-});
-
-after(() => {
-  stopAll();
-  fx.remove();
-});
+const fx = useFixtureModules(secret, generateSecret(), 'examples-test-token');
 
 describe('the examples', () => {
   test('examples/client.js calls the encrypted demo services and gets a MathResult back', async () => {

@@ -1,9 +1,12 @@
 // Test helper: writes small service modules to a temporary directory for the CLI to load: a
 // service whose calls wait for SIGUSR2 (to hold calls in flight without guessing at delays), a
 // CommonJS one, one with no services, and one that throws while loading. No gaw import needed.
+// useFixtureModules also cleans up after the suite that calls it.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
+import { stopAll } from './run-gaw.js';
 
 export interface FixtureModules {
   dir: string;
@@ -66,4 +69,14 @@ export function writeFixtureModules(secret: string, wrongSecret: string, token: 
     tokenFile: file('token', `${token}\n`, 0o600),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** Writes the fixtures now; after the enclosing suite (or file), kills every gaw child still running, then removes them. */
+export function useFixtureModules(secret: string, wrongSecret: string, token: string): FixtureModules {
+  const fx = writeFixtureModules(secret, wrongSecret, token);
+  after(() => {
+    stopAll();
+    fx.remove();
+  });
+  return fx;
 }

@@ -1,24 +1,14 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { generateSecret } from '../../src/cli/index.js';
-import { writeFixtureModules } from './fixture-modules.js';
-import type { FixtureModules } from './fixture-modules.js';
-import { examplesDir, runGaw, startGaw, stopAll } from './run-gaw.js';
+import { useFixtureModules } from './fixture-modules.js';
+import { examplesDir, runGaw, startGaw } from './run-gaw.js';
 
 const secret = generateSecret();
 const token = 'serve-test-token';
-let fx: FixtureModules;
-
-before(() => {
-  fx = writeFixtureModules(secret, generateSecret(), token);
-});
-
-after(() => {
-  stopAll();
-  fx.remove();
-});
+const fx = useFixtureModules(secret, generateSecret(), token);
 
 describe('gaw <module>', () => {
   test('serves the example with encryption and the HTTP bridge; call, list and HTTP reach it, and SIGTERM stops it with exit code 0', async () => {

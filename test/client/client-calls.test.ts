@@ -10,12 +10,24 @@ import { ConnectionError, RemoteError, ServiceError } from '../../src/errors.js'
 import type { GawError } from '../../src/errors.js';
 import { rpcErrorCodes } from '../../src/jsonrpc/index.js';
 import { closedPort } from '../helpers/raw-socket.js';
-import { Gate, capturingLogger, makeSecret, startServer, until, within } from '../helpers/server-fixtures.js';
+import { Arrivals, Gate, capturingLogger, makeSecret, startServer, until, within } from '../helpers/server-fixtures.js';
 
 class SlowService {
   static serviceName = 'slow';
   @entrypoint wait(): Promise<never> {
     return new Promise(() => {});
+  }
+}
+
+let gate = new Gate();
+let arrivals = new Arrivals(0);
+
+class HeldService {
+  static serviceName = 'held';
+  @entrypoint async wait(): Promise<string> {
+    arrivals.arrive();
+    await gate.promise;
+    return 'done';
   }
 }
 
@@ -83,7 +95,7 @@ test('a remote error rejects with RemoteError carrying code, message, data and t
   await assert.rejects(proxyCaller(), (err: RemoteError) => /proxyCaller/.test(err.stack ?? ''));
 }));
 
-test('a timeout, a refused connection and an abort reject with the caller\'s own stack, the original kept as the cause', async () => {
+test('a timeout (of a call or a batch), a refused connection and an abort reject with the caller\'s own stack, the original kept as the cause', async () => {
   const server = await startServer({}, SlowService);
   const client = new GawClient({ port: server.address.port, retries: 0 });
   try {
@@ -100,6 +112,10 @@ test('a timeout, a refused connection and an abort reject with the caller\'s own
       return await client.call('slow.wait', [], { signal: AbortSignal.timeout(20) });
     }
     await assert.rejects(callerThatAborts(), (err: GawError) => err.code === 'GAW_ERR_ABORTED' && /callerThatAborts/.test(err.stack ?? ''));
+    async function callerOfABatchThatTimesOut(): Promise<unknown> {
+      return await client.batch([{ method: 'slow.wait' }], { timeoutMs: 30 });
+    }
+    await assert.rejects(callerOfABatchThatTimesOut(), (err: GawError) => err.code === 'GAW_ERR_CALL_TIMEOUT' && /callerOfABatchThatTimesOut/.test(err.stack ?? ''));
   } finally {
     client.destroy();
     await server.close();
@@ -212,6 +228,40 @@ test('bad options and bad params are refused with a message naming the problem',
   const client = new GawClient({ port: 1 });
   await assert.rejects(client.call('', []), /method must be a non-empty string/);
   await assert.rejects(client.call('math.plus', 5 as never), /params must be an array/);
+  await assert.rejects(client.callRaw('math.plus', 5 as never), /params must be an array/);
+  for (const timeoutMs of [0, -5, 1.5, Number.NaN, Infinity]) {
+    await assert.rejects(client.call('math.plus', [], { timeoutMs }), /timeoutMs must be an integer/, `timeoutMs ${timeoutMs}`);
+    await assert.rejects(client.service<MathService>('math', { timeoutMs }).plus(1, 2), /timeoutMs must be an integer/);
+    await assert.rejects(client.batch([{ method: 'math.plus' }], { timeoutMs }), /timeoutMs must be an integer/);
+  }
+  assert.equal(client.connectionCount, 0, 'nothing was sent');
+});
+
+test('a timeout past the 2^31 - 1 ms a Node timer can hold does not fire early, with or without a signal', async () => {
+  gate = new Gate();
+  const server = await startServer({}, HeldService);
+  const client = new GawClient({ port: server.address.port, timeoutMs: 2 ** 32 });
+  try {
+    // The first call finds no connection open and the second carries a signal: both take the retry
+    // loop's path; the third is the fast path's first try on an open connection.
+    arrivals = new Arrivals(3);
+    const held = [
+      client.call('held.wait'),
+      client.call('held.wait', [], { signal: new AbortController().signal, timeoutMs: 2 ** 31 }),
+    ];
+    await until(() => arrivals.seen === 2, 'two held calls starting');
+    held.push(client.call('held.wait'));
+    await within(arrivals.all, 5_000, 'the third held call starting');
+    // What is checked is that nothing happens: the calls stay in flight past a 1 ms timer.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(client.pendingCount, 3);
+    gate.open();
+    assert.deepEqual(await Promise.all(held), ['done', 'done', 'done']);
+  } finally {
+    gate.open();
+    client.destroy();
+    await server.close();
+  }
 });
 
 test('a server refusing the handshake as busy is retried until it has room, and with retries 0 the refusal says busy', async () => {

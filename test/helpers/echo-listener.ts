@@ -1,7 +1,8 @@
 // A real postoffice Listener whose owner echoes every message back, with what it saw recorded:
 // authenticated connections, delivered messages, how each connection closed, handshake failures.
 // Hostile tests aim misbehaving peers at it, then check that nothing was delivered and that an
-// honest client (checkServes) still gets its echo. Nothing here speaks GAWP by hand (gawp-peer.ts).
+// honest client (checkServes) still gets its echo. Nothing here speaks GAWP by hand: rawClientOf
+// only drives gawp-peer.ts's GawpClient.
 import { EventEmitter, once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
@@ -9,6 +10,8 @@ import { Listener, KeyRing, dial, parseSecret } from '../../src/postoffice/index
 import type { AuthFailure, Connection, DialOptions, ListenerOptions, SuiteName } from '../../src/postoffice/index.js';
 import type { GawError } from '../../src/errors.js';
 import { track } from './cleanup.js';
+import { GawpClient } from './gawp-peer.js';
+import type { HelloOffer } from './gawp-peer.js';
 
 export interface EchoEvents {
   /** A server-side connection closed; `err` as its close event gave it. */
@@ -125,6 +128,14 @@ export async function closeOf(connection: Connection): Promise<GawError | undefi
 export async function dialAccepted(echo: EchoListener, overrides: Partial<DialOptions> = {}): Promise<{ client: Connection; server: Connection }> {
   const accepted = once(echo.events, 'connection') as Promise<[Connection]>;
   const client = await dial(honestOptions(echo, overrides));
+  const [server] = await accepted;
+  return { client, server };
+}
+
+/** A hand-played client with a finished handshake (echo's suite and secret), and the server side of its connection. */
+export async function rawClientOf(echo: EchoListener, offer: Omit<HelloOffer, 'suite'> = {}): Promise<{ client: GawpClient; server: Connection }> {
+  const accepted = once(echo.events, 'connection') as Promise<[Connection]>;
+  const client = await GawpClient.handshake(echo.port, echo.psk, { ...offer, suite: echo.suite });
   const [server] = await accepted;
   return { client, server };
 }

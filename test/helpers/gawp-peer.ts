@@ -152,9 +152,10 @@ export class GawpClient extends GawpSession {
   /**
    * Derives the keys, checks the server confirm (throws if wrong) and writes the ClientFinish,
    * or `finishBytes` instead. `firstBytes`, or a DATA frame sealed from `firstMessages`, share
-   * that write (GAWP/1 lets the first frame ride with the ClientFinish).
+   * that write (GAWP/1 lets the first frame ride with the ClientFinish); `pieceBytes` writes it
+   * in pieces of that many bytes instead.
    */
-  async finish(options: { finishBytes?: Buffer; firstBytes?: Buffer; firstMessages?: (string | Buffer)[] } = {}): Promise<void> {
+  async finish(options: { finishBytes?: Buffer; firstBytes?: Buffer; firstMessages?: (string | Buffer)[]; pieceBytes?: number } = {}): Promise<void> {
     const clientHello = this.clientHello!;
     const serverHello = this.serverHello!;
     this.keys = undefined;
@@ -162,7 +163,7 @@ export class GawpClient extends GawpSession {
       this.sealer = createSealer(suites.none, undefined, undefined);
       this.opener = createOpener(suites.none, undefined, undefined);
       const first = options.firstMessages ? this.sealMessages(...options.firstMessages) : options.firstBytes;
-      if (first) await this.raw.write(first);
+      if (first) await this.raw.writeInPieces(first, options.pieceBytes ?? first.length);
       return;
     }
     const hello = decodeHello(serverHello);
@@ -178,7 +179,8 @@ export class GawpClient extends GawpSession {
     this.opener = createOpener(this.suite, keys.s2cEnc, keys.s2cMac);
     const finish = options.finishBytes ?? clientConfirm(keys, th);
     const first = options.firstMessages ? this.sealMessages(...options.firstMessages) : options.firstBytes;
-    await this.raw.write(first ? Buffer.concat([finish, first]) : finish);
+    const bytes = first ? Buffer.concat([finish, first]) : finish;
+    await this.raw.writeInPieces(bytes, options.pieceBytes ?? bytes.length);
   }
 }
 
@@ -250,10 +252,12 @@ export class GawpServerSide extends GawpSession {
 }
 
 /**
- * Low-order X25519 public keys from the usual blocklists. The first seven (bit 255 clear) are the
- * points of order 1, 2, 4 and 8 and the non-canonical encodings of 0 and 1 (p and p + 1): each
- * gives an all-zero shared secret and must be refused. The last five set bit 255; RFC 7748
- * decoding clears that bit, which turns them into ordinary points (`isLowOrder` tells them apart).
+ * The twelve 32-byte strings of the usual X25519 blocklist (cr.yp.to/ecdh.html). Only
+ * the first seven are low-order as X25519 decodes them: 0 and p (order 2), 1, p + 1 and p - 1
+ * (order 4) and the two points of order 8; each gives an all-zero shared secret and must be
+ * refused. The last five (the two order-8 points plus p, then 2p - 1, 2p and 2p + 1) would be
+ * the same points read modulo p, but they need bit 255: RFC 7748 decoding clears that bit, which
+ * turns them into ordinary keys, not low-order ones (`isLowOrder` tells the two groups apart).
  */
 export const lowOrderPoints: readonly Buffer[] = [
   '0000000000000000000000000000000000000000000000000000000000000000',
@@ -270,7 +274,7 @@ export const lowOrderPoints: readonly Buffer[] = [
   'dbffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
 ].map((hex) => Buffer.from(hex, 'hex'));
 
-/** True for an encoding that is low-order as X25519 decodes it (bit 255 clear). */
+/** For an entry of `lowOrderPoints` only: true when it stays low-order under RFC 7748 decoding (bit 255 clear). */
 export function isLowOrder(point: Buffer): boolean {
   return (point[31]! & 0x80) === 0;
 }

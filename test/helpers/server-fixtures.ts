@@ -201,42 +201,45 @@ export class LabelService {
   }
 }
 
-/** A GawServer hosting LabelService in a child process, so a test can kill it outright. */
-/**
- * Forks `script` (a compiled test module that serves on port 0 or a given port and then sends
- * `{ port }` over IPC) and resolves once it listens.
- */
-export async function forkListening(script: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; exited: Promise<void> }> {
-  const child = fork(script, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], ...(env && { env }) });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await within(new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`the child server exited with ${code} before listening`)));
-  }), 10_000, 'the child server listening');
-  return { child, port, exited };
-}
-
-export class ChildServer {
+/** A server in a child process (see forkListening): its port, and kill() to end it outright. */
+export class ForkedServer {
   readonly child: ChildProcess;
   readonly port: number;
   readonly exited: Promise<void>;
 
-  private constructor(child: ChildProcess, port: number, exited: Promise<void>) {
+  constructor(child: ChildProcess, port: number, exited: Promise<void>) {
     this.child = child;
     this.port = port;
     this.exited = exited;
-  }
-
-  /** `options` must be plain JSON (no logger, no registry). */
-  static async start(label: string, options: GawServerOptions = {}): Promise<ChildServer> {
-    const { child, port, exited } = await forkListening(fileURLToPath(import.meta.url), ['--child-server', label, JSON.stringify(options)]);
-    return new ChildServer(child, port, exited);
   }
 
   /** SIGKILL: every socket dies without a CLOSE or a FIN from gaw. */
   kill(): Promise<void> {
     this.child.kill('SIGKILL');
     return this.exited;
+  }
+}
+
+/**
+ * Forks `script` (a compiled test module that serves on port 0 or a given port and then sends
+ * `{ port }` over IPC) and resolves once it listens.
+ */
+export async function forkListening(script: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<ForkedServer> {
+  const child = fork(script, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], ...(env && { env }) });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await within(new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`the child server exited with ${code} before listening`)));
+  }), 10_000, 'the child server listening');
+  return new ForkedServer(child, port, exited);
+}
+
+/** A GawServer hosting LabelService in a child process, so a test can kill it outright. */
+export class ChildServer extends ForkedServer {
+  /** `options` must be plain JSON (no logger, no registry). */
+  static async start(label: string, options: GawServerOptions = {}): Promise<ChildServer> {
+    const { child, port, exited } = await forkListening(fileURLToPath(import.meta.url), ['--child-server', label, JSON.stringify(options)]);
+    return new ChildServer(child, port, exited);
   }
 }
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { GawClient } from '../../src/client/index.js';
 import { ConnectionError, GawError } from '../../src/errors.js';
 import { makeSecret, within, until } from '../helpers/server-fixtures.js';
-import { ChildVictim, readCounts } from './helpers/child-server.js';
+import { readCounts, startChildVictim } from './helpers/child-server.js';
 import { TcpProxy } from './helpers/proxy.js';
 import { Bystander, executions, holdWaits, honestClient, startVictim } from './helpers/victim.js';
 
@@ -23,7 +23,7 @@ test('a server SIGKILLed mid-load and restarted on the same port: the client rec
   const countFile = path.join(dir, 'counts');
   writeFileSync(countFile, '');
   const secret = makeSecret();
-  let child = await ChildVictim.start(0, countFile, secret);
+  let child = await startChildVictim(0, countFile, secret);
   const port = child.port;
   const client = new GawClient({
     port, secret, encrypt: true, retries: -1, timeoutMs: 20_000, baseDelayMs: 10, maxDelayMs: 100, poolSize: 2,
@@ -48,7 +48,7 @@ test('a server SIGKILLed mid-load and restarted on the same port: the client rec
     await until(() => completed >= 100, 'a hundred calls completing before the kill', 15_000);
     await child.kill();
     const completedAtKill = completed;
-    child = await ChildVictim.start(port, countFile, secret);
+    child = await startChildVictim(port, countFile, secret);
     await within(Promise.all(workers), 40_000, 'every worker finishing');
     assert.ok(completedAtKill < 480, 'the kill came mid-load');
 

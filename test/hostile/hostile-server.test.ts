@@ -46,6 +46,15 @@ async function requestIds(side: GawpServerSide): Promise<number[]> {
   return frame.messages.map((m) => (JSON.parse(m) as { id: number }).id);
 }
 
+/** Makes `count` calls, accepts the connection they go out on and reads their request ids. */
+async function callsAccepted(hostile: Hostile, count: number): Promise<{ calls: Promise<unknown>[]; side: GawpServerSide; ids: number[] }> {
+  const calls = Array.from({ length: count }, (_, n) => hostile.client.call('svc.method', [n + 1]));
+  const side = await hostile.accept();
+  const ids: number[] = [];
+  while (ids.length < count) ids.push(...await requestIds(side));
+  return { calls, side, ids };
+}
+
 test('a fake server (wrong confirm, low-order key, another suite or codec, garbage) is refused before the client writes any request', async () => {
   const secret = makeSecret();
   const server = await RawServer.start();
@@ -80,9 +89,7 @@ test('a fake server (wrong confirm, low-order key, another suite or codec, garba
 test('replies for ids never sent and duplicated replies are dropped; the right reply still settles its call', async () => {
   const hostile = await hostileServer();
   try {
-    const call = hostile.client.call('svc.method', [1]);
-    const side = await hostile.accept();
-    const [id] = await requestIds(side);
+    const { calls: [call], side, ids: [id] } = await callsAccepted(hostile, 1);
     await side.sendMessages(
       JSON.stringify({ jsonrpc: '2.0', id: id! + 1000, result: 'forged' }),
       JSON.stringify({ jsonrpc: '2.0', id: 'a string id', result: 'forged' }),
@@ -103,9 +110,7 @@ test('a reply that is not JSON-RPC fails the calls on that connection with GAW_E
   const hostile = await hostileServer();
   try {
     for (const garbage of ['not json', '{"jsonrpc":"2.0","id":1}', '{"jsonrpc":"1.0","id":1,"result":1}', '[1,2,3]', '{"jsonrpc":"2.0","id":1,"error":{"code":"x","message":1}}']) {
-      const call = hostile.client.call('svc.method', [1]);
-      const side = await hostile.accept();
-      await requestIds(side);
+      const { calls: [call], side } = await callsAccepted(hostile, 1);
       await side.sendMessages(garbage);
       await assert.rejects(call, (err: GawError) => {
         assert.equal(err.code, 'GAW_ERR_CONN_CLOSED', garbage);
@@ -124,9 +129,7 @@ test('a server announcing a 4 GiB frame, or one past the cap, is cut by the clie
   try {
     const before = memoryNow();
     for (const len of [0xffff_ffff, 16 * 1024 * 1024 + 49 + 16 + 16, 0, 64]) {
-      const call = hostile.client.call('svc.method', [1]);
-      const side = await hostile.accept();
-      await requestIds(side);
+      const { calls: [call], side } = await callsAccepted(hostile, 1);
       const prefix = Buffer.alloc(4);
       prefix.writeUInt32BE(len);
       await side.raw.write(Buffer.concat([prefix, Buffer.alloc(100, 1)])).catch(() => {});
@@ -145,10 +148,7 @@ test('a server announcing a 4 GiB frame, or one past the cap, is cut by the clie
 test('a result carrying an unregistered class tag rejects that call only with GAW_ERR_UNKNOWN_TAG; the other calls and the connection carry on', async () => {
   const hostile = await hostileServer();
   try {
-    const calls = [1, 2].map((n) => hostile.client.call('svc.method', [n]));
-    const side = await hostile.accept();
-    const ids: number[] = [];
-    while (ids.length < 2) ids.push(...await requestIds(side));
+    const { calls, side, ids } = await callsAccepted(hostile, 2);
     await side.sendMessages(
       JSON.stringify({ jsonrpc: '2.0', id: ids[0], result: { _t: 'constructor', _v: { prototype: { polluted: true } } } }),
       JSON.stringify({ jsonrpc: '2.0', id: ids[1], result: 'fine' }),
@@ -167,10 +167,7 @@ test('a result carrying an unregistered class tag rejects that call only with GA
 test('a reply nested deeper than maxDepth cannot be matched to its call: the client drops the connection, every call on it fails naming the depth, and the next call dials again', async () => {
   const hostile = await hostileServer();
   try {
-    const calls = [1, 2].map((n) => hostile.client.call('svc.method', [n]));
-    const side = await hostile.accept();
-    const ids: number[] = [];
-    while (ids.length < 2) ids.push(...await requestIds(side));
+    const { calls, side, ids } = await callsAccepted(hostile, 2);
     await side.sendMessages(
       JSON.stringify({ jsonrpc: '2.0', id: ids[0], result: JSON.parse('['.repeat(100) + ']'.repeat(100)) }),
       JSON.stringify({ jsonrpc: '2.0', id: ids[1], result: 'fine' }),

@@ -180,15 +180,17 @@ test('a handler that resolves after the client gave up: the late reply is droppe
 test('a handler that resolves after its peer left: the reply is dropped, the server forgets the connection and keeps serving', async () => {
   const victim = await startVictim({ encrypt: true });
   try {
-    const { gate, arrivals } = holdWaits(20);
+    const { gate, arrivals, returned } = holdWaits(20);
     const peer = await AuthedPeer.open(victim);
     await peer.send(...Array.from({ length: 20 }, (_, i) => request('victim.wait', [i], i)));
     await within(arrivals.all, 3_000, 'twenty handlers starting');
     peer.peer.raw.end();
     await until(() => victim.server.connectionCount === 0, 'the server seeing the peer leave');
     gate.open();
+    await within(returned.all, 3_000, 'the twenty handlers returning');
+    assert.equal(executions.get('wait'), 20, 'each request ran once');
+    assert.deepEqual(victim.logs.filter((line) => line.level === 'error'), [], 'a reply with nowhere to go is no error');
     await checkServes(victim);
-    assert.equal(executions.get('wait'), 20);
   } finally {
     await victim.close();
   }

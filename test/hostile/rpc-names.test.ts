@@ -44,7 +44,7 @@ test('__proto__ and constructor.prototype in params reach handlers only as plain
     const nested = await json.call(`{"jsonrpc":"2.0","id":2,"method":"victim.echo","params":[{"x":[{"y":${proto}}]}]}`);
     assert.ok(nested.bytes.toString().includes('"__proto__":{"polluted":true'));
     const tagged = await json.call(`{"jsonrpc":"2.0","id":3,"method":"victim.echo","params":[{"_t":"object","_v":${proto}}]}`);
-    assert.ok(tagged.value.result !== undefined, 'the object tag decodes it as data');
+    assert.equal(tagged.bytes.toString(), '{"jsonrpc":"2.0","id":3,"result":{"__proto__":{"polluted":true,"isAdmin":true},"a":1}}', 'the object tag decodes it as data');
     // Naive service code that copies keys with assignment sets its own object's prototype, never Object.prototype;
     // the result is then not a plain object, so it cannot be encoded (-32603).
     assertError(await json.call(`{"jsonrpc":"2.0","id":4,"method":"victim.merge","params":[${proto}]}`), -32603, victim, 'merge');
@@ -147,6 +147,9 @@ test('a method name of 1 MiB is answered with -32601 quoting at most 64 characte
     const notification = JSON.stringify({ jsonrpc: '2.0', method: long });
     await peer.send(notification);
     assert.deepEqual((await peer.call(request('victim.legit', [1]))).value.result, 2, 'the notification got no reply');
+    const logged = victim.logs.filter((line) => String(line.obj.method ?? '').includes('victim.aaa'));
+    assert.ok(logged.length > 0, 'the call reached the log');
+    for (const line of logged) assert.ok(String(line.obj.method).length < 120, `a logged method name of ${String(line.obj.method).length} characters`);
     for (const line of victim.logs) assert.ok(JSON.stringify(line.obj).length < 1_000, `a log line of ${JSON.stringify(line.obj).length} characters`);
     assert.equal(attackExecutions(), 0);
   } finally {

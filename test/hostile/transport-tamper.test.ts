@@ -9,7 +9,7 @@ import { packMessages } from '../../src/postoffice/frame.js';
 import { GawpClient } from '../helpers/gawp-peer.js';
 import { RawSocket } from '../helpers/raw-socket.js';
 import { within } from '../helpers/server-fixtures.js';
-import { attackExecutions, checkServes, executions, startVictim } from './helpers/victim.js';
+import { assertUnharmed, checkServes, executions, startVictim } from './helpers/victim.js';
 import type { Victim } from './helpers/victim.js';
 
 const request = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'victim.add', params: [20, 22] });
@@ -49,9 +49,8 @@ for (const suite of ['sign', 'cbc', 'secretbox'] as const) {
         const closed = await within(peer.raw.closed, 3_000, `the server cutting bit ${bit}`);
         assert.equal(closed.receivedBytes, peer.serverHello!.length, `bit ${bit}: nothing came back`);
       });
-      assert.equal(attackExecutions(), 0, `no handler ran for any of ${frameBits} flipped frames`);
       t.diagnostic(`${frameBits} single-bit flips, one connection each`);
-      await checkServes(victim);
+      await assertUnharmed(victim);
     } finally {
       await victim.close();
     }
@@ -113,8 +112,7 @@ test('reordered and dropped frames are refused at the first out-of-sequence fram
     dropped.sealMessages(request); // sealed, never sent: the network dropped it
     await dropped.raw.write(dropped.sealMessages(request));
     assert.equal((await within(dropped.raw.closed, 3_000, 'the drop cut')).receivedBytes, 105);
-    assert.equal(attackExecutions(), 0);
-    await checkServes(victim);
+    await assertUnharmed(victim);
   } finally {
     await victim.close();
   }
@@ -158,8 +156,7 @@ test('validly sealed frames with bad insides (unknown type, CLOSE with a payload
       await peer.raw.write(peer.seal(type, payload));
       assert.equal((await within(peer.raw.closed, 3_000, what)).receivedBytes, 105, `${what}: nothing came back`);
     }
-    assert.equal(attackExecutions(), 0);
-    await checkServes(victim);
+    await assertUnharmed(victim);
   } finally {
     await victim.close();
   }

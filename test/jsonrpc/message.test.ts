@@ -49,8 +49,14 @@ test('requestProblem accepts valid requests and notifications', () => {
   ]) {
     assert.equal(requestProblem(message), undefined, JSON.stringify(message));
   }
-  assert.equal(isNotification({ jsonrpc: '2.0', method: 'a' } as { id?: unknown }), true);
-  assert.equal(isNotification({ id: null }), false);
+});
+
+test('only a request-shaped object without an id is a notification, so only it goes unanswered', () => {
+  assert.equal(isNotification({ jsonrpc: '2.0', method: 'a' }), true);
+  assert.equal(isNotification({ jsonrpc: '2.0', method: 'a', id: undefined, params: [] }), true);
+  for (const message of [{ jsonrpc: '2.0', method: 'a', id: null }, { jsonrpc: '2.0', method: 'a', id: 0 }, { jsonrpc: '2.0' }, { method: 7 }, [], [{ method: 'a' }], null, 'a']) {
+    assert.equal(isNotification(message), false, JSON.stringify(message));
+  }
 });
 
 test('requestProblem names what is wrong with an invalid request', () => {

@@ -86,16 +86,25 @@ test('the wrong key fails authentication in both modes', () => {
 
 test('a correct MAC under invalid PKCS#7 padding still fails authentication', () => {
   const key = encrypted.key!;
-  const mac = createHmac('sha256', key).update(payload).digest();
-  const plain = Buffer.concat([mac, payload]);
+  const json = Buffer.from('{}');
+  const plain = Buffer.concat([createHmac('sha256', key).update(json).digest(), json]);
   const padBytes = 16 - (plain.length % 16);
-  for (const badPad of [0, 17, 255]) {
-    const padded = Buffer.concat([plain, Buffer.alloc(padBytes, padBytes)]);
-    padded[padded.length - 1] = badPad;
+  const seal = (padded: Buffer): Buffer => {
     const iv = randomBytes(16);
     const cipher = createCipheriv('aes-192-cbc', key, iv).setAutoPadding(false);
-    const body = Buffer.concat([iv, cipher.update(padded), cipher.final()]);
-    assert.throws(() => openBody(encrypted, body), { code: 'GAW_ERR_AUTH_FAILED' }, `pad byte ${badPad}`);
+    return Buffer.concat([iv, cipher.update(padded), cipher.final()]);
+  };
+  const valid = Buffer.concat([plain, Buffer.alloc(padBytes, padBytes)]);
+  assert.deepEqual(openBody(encrypted, seal(valid)), json);
+  // The last byte still names the right pad length, so stripping it leaves JSON whose MAC verifies:
+  // only the check of every pad byte can refuse it.
+  const badInterior = Buffer.from(valid);
+  badInterior[badInterior.length - 2] = 0;
+  assert.throws(() => openBody(encrypted, seal(badInterior)), { code: 'GAW_ERR_AUTH_FAILED' }, 'a wrong byte inside the padding');
+  for (const badPad of [0, 17, 255]) {
+    const padded = Buffer.from(valid);
+    padded[padded.length - 1] = badPad;
+    assert.throws(() => openBody(encrypted, seal(padded)), { code: 'GAW_ERR_AUTH_FAILED' }, `pad byte ${badPad}`);
   }
 });
 

@@ -3,20 +3,10 @@
 // order (so the peer can start on the first while the rest is encoded), a larger message goes alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { Connection } from '../../src/postoffice/index.js';
-import { GawpClient } from '../helpers/gawp-peer.js';
-import { startEchoListener } from '../helpers/echo-listener.js';
-import type { EchoListener } from '../helpers/echo-listener.js';
+import type { GawpClient } from '../helpers/gawp-peer.js';
+import { rawClientOf, startEchoListener } from '../helpers/echo-listener.js';
 
 const timeout = 10_000;
-
-async function rawClientOf(echo: EchoListener): Promise<{ client: GawpClient; server: Connection }> {
-  const accepted = once(echo.events, 'connection') as Promise<[Connection]>;
-  const client = await GawpClient.handshake(echo.port, echo.psk, { suite: echo.suite });
-  const [server] = await accepted;
-  return { client, server };
-}
 
 /** Reads frames until `count` messages have arrived; returns the messages of each frame. */
 async function framesHolding(client: GawpClient, count: number): Promise<string[][]> {

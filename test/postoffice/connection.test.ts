@@ -8,22 +8,13 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
 import { dial } from '../../src/postoffice/index.js';
-import type { Connection } from '../../src/postoffice/index.js';
+import { AbortError } from '../../src/errors.js';
 import type { GawError } from '../../src/errors.js';
 import { RawServer } from '../helpers/raw-socket.js';
 import { GawpClient, GawpServerSide } from '../helpers/gawp-peer.js';
-import { checkServes, closeOf, dialAccepted, nextMessage, startEchoListener } from '../helpers/echo-listener.js';
-import type { EchoListener } from '../helpers/echo-listener.js';
+import { checkServes, closeOf, dialAccepted, nextMessage, rawClientOf, startEchoListener } from '../helpers/echo-listener.js';
 
 const timeout = 10_000;
-
-/** A hand-played client with a finished handshake, and the server side of its connection. */
-async function rawClientOf(echo: EchoListener): Promise<{ client: GawpClient; server: Connection }> {
-  const accepted = once(echo.events, 'connection') as Promise<[Connection]>;
-  const client = await GawpClient.handshake(echo.port, echo.psk, { suite: echo.suite });
-  const [server] = await accepted;
-  return { client, server };
-}
 
 test('a started frame that stalls closes the server side with GAW_ERR_FRAME_TIMEOUT, writing nothing', { timeout }, async () => {
   const echo = await startEchoListener({ suite: 'cbc', frameTimeoutMs: 40 });
@@ -292,7 +283,7 @@ test('destroy() is immediate: queued messages are dropped, close fires once with
     const errors: (GawError | undefined)[] = [];
     client.on('close', (err) => errors.push(err));
     client.send(Buffer.from('never sent'));
-    const reason = { code: 'GAW_ERR_ABORTED', message: 'test' } as unknown as GawError;
+    const reason = new AbortError('destroyed by the test');
     client.destroy(reason);
     client.destroy();
     assert.throws(() => client.send(Buffer.from('x')), { code: 'GAW_ERR_CONN_CLOSED' });

@@ -197,9 +197,8 @@ test('a dialer refuses a server hello that differs from its offer, a wrong serve
         assert.equal((err as { mayHaveReachedServer?: boolean }).mayHaveReachedServer ?? false, false);
         return true;
       });
-      const closed = await side.raw.closed;
-      assert.ok(side.raw.unreadBytes === 0, `${name}: the dialer sent nothing after the hello`);
-      assert.ok(closed);
+      await side.raw.closed;
+      assert.equal(side.raw.unreadBytes, 0, `${name}: the dialer sent nothing after the hello`);
     }
   } finally {
     await server.close();

@@ -6,6 +6,7 @@ import { loadFixture } from '../helpers/fixtures.js';
 import {
   agree, clientConfirm, decodeHello, deriveKeys, encodeHello, ephemeralFromPrivate, serverConfirm, transcriptHash,
 } from '../../src/postoffice/handshake.js';
+import type { SessionKeys } from '../../src/postoffice/handshake.js';
 import { createOpener, createSealer } from '../../src/postoffice/seal.js';
 import { FrameDecoder, packMessages, unpackMessages } from '../../src/postoffice/frame.js';
 import { parseSecret } from '../../src/postoffice/secret.js';
@@ -28,24 +29,30 @@ function keysFor(c: VectorCase) {
   return { th, keys: deriveKeys({ psk: parseSecret(c.secret), shared, clientRandom: hex(c.client_random), serverRandom: hex(c.server_random), th }) };
 }
 
-function sealerFor(c: VectorCase, f: VectorFrame, dir: 'c2s' | 's2c') {
-  const { keys } = keysFor(c);
-  const ivs = c.frames.filter((x) => x.dir === dir).map((x) => (x.iv ? hex(x.iv) : Buffer.alloc(16)));
-  let i = 0;
-  return {
-    sealer: createSealer(c.suite, dir === 'c2s' ? keys.c2sEnc : keys.s2cEnc, dir === 'c2s' ? keys.c2sMac : keys.s2cMac, { nextIv: () => ivs[i++] ?? Buffer.alloc(16, 7) }),
-    opener: () => createOpener(c.suite, dir === 'c2s' ? keys.c2sEnc : keys.s2cEnc, dir === 'c2s' ? keys.c2sMac : keys.s2cMac),
-    frame: f,
-  };
+/** Each case's session keys (none in suite none), derived once: the bit-flip loop needs them thousands of times. */
+const sessionKeys = new Map<VectorCase, SessionKeys | undefined>();
+function keysOf(c: VectorCase, dir: 'c2s' | 's2c') {
+  if (!sessionKeys.has(c)) sessionKeys.set(c, c.suite === 0 ? undefined : keysFor(c).keys);
+  const keys = sessionKeys.get(c);
+  return dir === 'c2s' ? { enc: keys?.c2sEnc, mac: keys?.c2sMac } : { enc: keys?.s2cEnc, mac: keys?.s2cMac };
 }
 
-function noneSeal(c: VectorCase) {
-  return { sealer: createSealer(0, undefined, undefined), opener: () => createOpener(0, undefined, undefined) };
+/** A sealer for one direction whose cbc IVs are the vectors' own, in order. */
+function sealerFor(c: VectorCase, dir: 'c2s' | 's2c') {
+  const { enc, mac } = keysOf(c, dir);
+  const ivs = c.frames.filter((x) => x.dir === dir).map((x) => (x.iv ? hex(x.iv) : Buffer.alloc(16)));
+  let i = 0;
+  return createSealer(c.suite, enc, mac, { nextIv: () => ivs[i++] ?? Buffer.alloc(16, 7) });
+}
+
+function openerFor(c: VectorCase, dir: 'c2s' | 's2c') {
+  const { enc, mac } = keysOf(c, dir);
+  return createOpener(c.suite, enc, mac);
 }
 
 /** Opens `frame` after advancing a fresh opener to `seq` with the direction's earlier frames. */
 function openAt(c: VectorCase, dir: 'c2s' | 's2c', seq: number, frame: Buffer) {
-  const opener = c.suite === 0 ? noneSeal(c).opener() : sealerFor(c, c.frames[0]!, dir).opener();
+  const opener = openerFor(c, dir);
   const earlier = c.frames.filter((x) => x.dir === dir);
   for (let s = 0; s < seq; s++) {
     const prior = earlier.find((x) => x.seq === s);
@@ -100,8 +107,8 @@ for (const c of vectors.cases) {
     const frames = c.frames.filter((f) => f.dir === dir).sort((a, b) => a.seq - b.seq);
     if (frames.length === 0) continue;
     test(`vector ${c.name}: ${dir} frames seal byte for byte and open to their messages`, () => {
-      const { sealer } = c.suite === 0 ? noneSeal(c) : sealerFor(c, frames[0]!, dir);
-      const opener = c.suite === 0 ? noneSeal(c).opener() : sealerFor(c, frames[0]!, dir).opener();
+      const sealer = sealerFor(c, dir);
+      const opener = openerFor(c, dir);
       for (const f of frames) {
         assert.equal(sealer.seq, f.seq);
         const payload = f.messages_utf8.length ? packMessages(f.messages_utf8.map((m) => Buffer.from(m, 'utf8'))) : Buffer.alloc(0);
@@ -117,14 +124,14 @@ for (const c of vectors.cases) {
         for (const f of frames) {
           const frame = hex(f.frame);
           for (const wrongSeq of [f.seq + 1, f.seq + 2]) {
-            const opener = sealerFor(c, f, dir).opener();
+            const opener = openerFor(c, dir);
             // Advance the opener with sealed dummy frames to reach the wrong seq.
-            const { sealer } = sealerFor(c, f, dir);
+            const sealer = sealerFor(c, dir);
             for (let s = 0; s < wrongSeq; s++) opener.open(sealer.seal(1, Buffer.from('\0\0\0\x01x', 'latin1')));
             assert.throws(() => opener.open(frame), { code: 'GAW_ERR_AUTH_FAILED' }, `seq ${wrongSeq}`);
           }
           if (f.seq > 0) {
-            assert.throws(() => sealerFor(c, f, dir).opener().open(frame), { code: 'GAW_ERR_AUTH_FAILED' }, 'at seq 0');
+            assert.throws(() => openerFor(c, dir).open(frame), { code: 'GAW_ERR_AUTH_FAILED' }, 'at seq 0');
           }
           // Every single bit of everything after the length (a flipped length is the decoder's job).
           for (let byte = 4; byte < frame.length; byte++) {

@@ -1,5 +1,6 @@
 // GawServer.close() over real connections: CLOSE frames, in-flight calls drained, requests after
-// CLOSE refused with -32001 (never lost), the closeTimeoutMs deadline, and a second close().
+// CLOSE refused with -32001 (never lost), the closeTimeoutMs deadline (HTTP bridge calls too), and a
+// second close().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -8,6 +9,7 @@ import { entrypoint } from '../../src/server/index.js';
 import { GawError } from '../../src/errors.js';
 import { rpcErrorCodes } from '../../src/jsonrpc/index.js';
 import { Arrivals, Gate, RawClient, startServer, within } from '../helpers/server-fixtures.js';
+import { postJson } from './http-helpers.js';
 
 let gate = new Gate();
 let arrivals = new Arrivals(0);
@@ -92,4 +94,14 @@ test('close() with an idle client connection resolves once the client leaves', a
   } finally {
     await client.close();
   }
+});
+
+test('close() holds an HTTP bridge call that never finishes only until the server closeTimeoutMs, not the bridge default of 5 s', async () => {
+  reset(1);
+  const server = await startServer({ closeTimeoutMs: 100, http: { port: 0 } }, SlowService);
+  const call = postJson(server.httpAddress!.port, { jsonrpc: '2.0', id: 1, method: 'slow.hang' });
+  const cut = assert.rejects(call, 'the hanging call is cut, not answered');
+  await within(arrivals.all, 5_000, 'the handler starting');
+  await within(server.close(), 2_500, 'close() past its 100 ms deadline');
+  await within(cut, 5_000, 'the HTTP connection closing');
 });

@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GawClient } from '../../src/client/index.js';
 import { entrypoint } from '../../src/server/index.js';
-import { maxWaitingMessages } from '../../src/server/served-connection.js';
 import { RemoteError } from '../../src/errors.js';
 import { rpcErrorCodes } from '../../src/jsonrpc/index.js';
 import { Arrivals, Gate, RawClient, makeSecret, startServer, within } from '../helpers/server-fixtures.js';
@@ -180,7 +179,6 @@ test('a flood of pipelined requests past the in-flight cap waits in order: readi
     }
     assert.equal(answered.size, total);
     assert.equal(maxRunning, 64);
-    assert.ok(maxWaitingMessages >= 4096, 'the waiting bound holds at least one full frame');
   } finally {
     gate.open();
     client.connection.destroy();

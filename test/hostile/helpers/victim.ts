@@ -27,16 +27,21 @@ export function attackExecutions(): number {
   return total;
 }
 
-/** What `victim.wait` handlers wait on (open until `holdWaits` closes it), and who has arrived. */
+/** What `victim.wait` handlers wait on (open until `holdWaits` closes it), who has arrived and who has returned. */
 let waitGate = new Gate();
 waitGate.open();
 let waitArrivals = new Arrivals(0);
+let waitReturns = new Arrivals(0);
 
-/** Makes the next `victim.wait` calls block until the returned gate opens; `arrivals.all` once `count` started. */
-export function holdWaits(count: number): { gate: Gate; arrivals: Arrivals } {
+/**
+ * Makes the next `victim.wait` calls block until the returned gate opens: `arrivals.all` once
+ * `count` have started, `returned.all` once `count` have returned their result.
+ */
+export function holdWaits(count: number): { gate: Gate; arrivals: Arrivals; returned: Arrivals } {
   waitGate = new Gate();
   waitArrivals = new Arrivals(count);
-  return { gate: waitGate, arrivals: waitArrivals };
+  waitReturns = new Arrivals(count);
+  return { gate: waitGate, arrivals: waitArrivals, returned: waitReturns };
 }
 
 /** The values `victim.throws(kind)` throws: everything but a plain Error. */
@@ -96,8 +101,10 @@ export class VictimService {
 
   @entrypoint async wait(n: number): Promise<number> {
     ran('wait');
+    const returns = waitReturns;
     waitArrivals.arrive();
     await waitGate.promise;
+    returns.arrive();
     return n;
   }
 
@@ -182,6 +189,16 @@ export async function checkServes(victim: Victim): Promise<void> {
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * After an attack: no handler but `legit` ran, the server log holds neither the secret nor a stack
+ * trace, and a fresh honest client is still served.
+ */
+export async function assertUnharmed(victim: Victim): Promise<void> {
+  assert.equal(attackExecutions(), 0, 'no handler ran for the attack');
+  assertNoLeak(logText(victim.logs), victim, 'the server log');
+  await checkServes(victim);
 }
 
 /**
