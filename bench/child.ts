@@ -56,8 +56,14 @@ export function startChild(script: string, args: object, options: { execArgv?: s
       }, timeoutMs);
       const waiter = {
         type,
-        resolve: (m: IpcMessage) => { clearTimeout(timer); resolve(m); },
-        reject: (e: Error) => { clearTimeout(timer); reject(e); },
+        resolve: (m: IpcMessage) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       };
       waiters.add(waiter);
     });
@@ -94,7 +100,10 @@ export function tell(message: IpcMessage): void {
 }
 
 /** In a child: handles the parent's requests; `stop` runs `onStop` and then exits. */
-export function listenToParent(handlers: Record<string, (message: IpcMessage) => unknown>, onStop: () => Promise<void> | void = () => {}): void {
+export function listenToParent(
+  handlers: Record<string, (message: IpcMessage) => unknown>,
+  onStop: () => Promise<void> | void = () => {},
+): void {
   process.on('message', (message: IpcMessage) => {
     if (message.type === 'stop') {
       Promise.resolve(onStop()).finally(() => process.exit(0));

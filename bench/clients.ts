@@ -51,16 +51,18 @@ export async function openClient(spec: LoadSpec, port: number): Promise<LoadClie
     case 'gaw': {
       const suite = spec.suite ?? 'none';
       const client = new GawClient({
-        host: '127.0.0.1', port,
+        host: '127.0.0.1',
+        port,
         ...(suite !== 'none' && { secret: benchSecret(), suite }),
         codec: spec.codec ?? 'json',
         poolSize: spec.poolSize ?? 1,
         retries: 0,
       });
       const bench = client.service<BenchService>('bench');
-      const invoke = work.method === 'plus'
-        ? (i: number) => bench.plus(...(work.params(i) as [number, number]))
-        : (i: number) => bench.echo(...(work.params(i) as [string]));
+      const invoke =
+        work.method === 'plus'
+          ? (i: number) => bench.plus(...(work.params(i) as [number, number]))
+          : (i: number) => bench.echo(...(work.params(i) as [string]));
       return {
         call: (i) => invoke(i).then((r) => checked('gaw', spec.payload, i, r)),
         close: () => client.close(),
@@ -68,28 +70,44 @@ export async function openClient(spec: LoadSpec, port: number): Promise<LoadClie
     }
     case 'limit': {
       const client = await LimitClient.open(port);
-      return { call: (i) => client.call(method, work.params(i)).then((r) => checked('limit', spec.payload, i, r)), close: () => client.close() };
+      return {
+        call: (i) => client.call(method, work.params(i)).then((r) => checked('limit', spec.payload, i, r)),
+        close: () => client.close(),
+      };
     }
     case 'jayson-tcp': {
       const client = jayson.Client.tcp({ host: '127.0.0.1', port });
       return {
-        call: (i) => new Promise((resolve, reject) => {
-          client.request(method, work.params(i), (err: { message: string } | null | undefined, response?: { result?: unknown; error?: { message: string } }) => {
-            if (err) reject(new Error(`jayson: ${err.message}`));
-            else if (response?.error) reject(new Error(response.error.message));
-            else resolve(checked('jayson', spec.payload, i, response?.result));
-          });
-        }),
+        call: (i) =>
+          new Promise((resolve, reject) => {
+            client.request(
+              method,
+              work.params(i),
+              (
+                err: { message: string } | null | undefined,
+                response?: { result?: unknown; error?: { message: string } },
+              ) => {
+                if (err) reject(new Error(`jayson: ${err.message}`));
+                else if (response?.error) reject(new Error(response.error.message));
+                else resolve(checked('jayson', spec.payload, i, response?.result));
+              },
+            );
+          }),
         close: () => {},
       };
     }
     case 'grpc': {
-      const client = new GrpcBenchClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as
-        Record<string, (request: unknown, done: (err: Error | null, result: unknown) => void) => void> & { close(): void };
+      const client = new GrpcBenchClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Record<
+        string,
+        (request: unknown, done: (err: Error | null, result: unknown) => void) => void
+      > & { close(): void };
       return {
-        call: (i) => new Promise((resolve, reject) => {
-          client[work.method]!(work.params(i), (err, result) => (err ? reject(err) : resolve(checked('grpc', spec.payload, i, result))));
-        }),
+        call: (i) =>
+          new Promise((resolve, reject) => {
+            client[work.method]!(work.params(i), (err, result) =>
+              err ? reject(err) : resolve(checked('grpc', spec.payload, i, result)),
+            );
+          }),
         close: () => client.close(),
       };
     }
@@ -98,7 +116,11 @@ export async function openClient(spec: LoadSpec, port: number): Promise<LoadClie
       return {
         call: async (i) => {
           const body = await client.post(JSON.stringify({ jsonrpc: '2.0', id: i, method, params: work.params(i) }));
-          const reply = JSON.parse(body.toString('utf8')) as { id: unknown; result?: unknown; error?: { message: string } };
+          const reply = JSON.parse(body.toString('utf8')) as {
+            id: unknown;
+            result?: unknown;
+            error?: { message: string };
+          };
           if (reply.error !== undefined) throw new Error(reply.error.message);
           if (reply.id !== i) throw new WrongResultError('http (id)');
           return checked('http', spec.payload, i, reply.result);
@@ -111,7 +133,13 @@ export async function openClient(spec: LoadSpec, port: number): Promise<LoadClie
       const key = suite === 'none' ? undefined : psk();
       return {
         call: async () => {
-          const connection = await dial({ host: '127.0.0.1', port, suite, psk: key, forwardSecrecy: spec.hasForwardSecrecy ?? true });
+          const connection = await dial({
+            host: '127.0.0.1',
+            port,
+            suite,
+            psk: key,
+            forwardSecrecy: spec.hasForwardSecrecy ?? true,
+          });
           await connection.close();
         },
         close: () => {},
@@ -121,14 +149,15 @@ export async function openClient(spec: LoadSpec, port: number): Promise<LoadClie
       // Closed the way a gaw connection closes (FIN both ways): a socket destroyed at once was seen
       // to stall some later connects for a whole second (a SYN retransmission) on this kernel.
       return {
-        call: () => new Promise<void>((resolve, reject) => {
-          const socket = connect({ host: '127.0.0.1', port }, () => {
-            socket.once('close', () => resolve());
-            socket.resume();
-            socket.end();
-          });
-          socket.once('error', reject);
-        }),
+        call: () =>
+          new Promise<void>((resolve, reject) => {
+            const socket = connect({ host: '127.0.0.1', port }, () => {
+              socket.once('close', () => resolve());
+              socket.resume();
+              socket.end();
+            });
+            socket.once('error', reject);
+          }),
         close: () => {},
       };
     default:

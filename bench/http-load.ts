@@ -84,19 +84,25 @@ export class HttpLoadClient {
   /** Opens `connections` keep-alive sockets to 127.0.0.1:port (requests go to POST /api). */
   static async open(port: number, connections: number): Promise<HttpLoadClient> {
     const client = new HttpLoadClient(port);
-    await Promise.all(Array.from({ length: connections }, () => new Promise<void>((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => {
-        socket.off('error', reject);
-        const conn = new KeepAliveSocket(socket, () => {
-          const index = client.#idle.indexOf(conn);
-          if (index >= 0) client.#idle.splice(index, 1);
-        });
-        client.#all.push(conn);
-        client.#idle.push(conn);
-        resolve();
-      });
-      socket.once('error', reject);
-    })));
+    await Promise.all(
+      Array.from(
+        { length: connections },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const socket = connect({ host: '127.0.0.1', port }, () => {
+              socket.off('error', reject);
+              const conn = new KeepAliveSocket(socket, () => {
+                const index = client.#idle.indexOf(conn);
+                if (index >= 0) client.#idle.splice(index, 1);
+              });
+              client.#all.push(conn);
+              client.#idle.push(conn);
+              resolve();
+            });
+            socket.once('error', reject);
+          }),
+      ),
+    );
     return client;
   }
 

@@ -69,14 +69,17 @@ export class LimitClient {
   private constructor(socket: Socket) {
     this.#socket = socket;
     socket.setNoDelay(true);
-    socket.on('data', reader((text) => {
-      const reply = JSON.parse(text) as { id: number; result?: unknown; error?: { message: string } };
-      const pending = this.#pending.get(reply.id);
-      if (pending === undefined) return;
-      this.#pending.delete(reply.id);
-      if (reply.error !== undefined) pending.reject(new Error(reply.error.message));
-      else pending.resolve(reply.result);
-    }));
+    socket.on(
+      'data',
+      reader((text) => {
+        const reply = JSON.parse(text) as { id: number; result?: unknown; error?: { message: string } };
+        const pending = this.#pending.get(reply.id);
+        if (pending === undefined) return;
+        this.#pending.delete(reply.id);
+        if (reply.error !== undefined) pending.reject(new Error(reply.error.message));
+        else pending.resolve(reply.result);
+      }),
+    );
     socket.on('close', () => {
       for (const p of this.#pending.values()) p.reject(new Error('the limit connection closed'));
       this.#pending.clear();

@@ -25,7 +25,9 @@ async function runLoop(a: Extract<LoadArgs, { mode: 'loop' }>): Promise<void> {
   const client = await openClient(a.spec, a.port);
   let i = 0;
   const result = await closedLoop(() => client.call(i++), {
-    inFlight: a.spec.inFlight, warmupMs: a.warmupMs, durationMs: a.durationMs,
+    inFlight: a.spec.inFlight,
+    warmupMs: a.warmupMs,
+    durationMs: a.durationMs,
     onWindow: (phase) => tell({ type: 'window', phase }),
   });
   await client.close();
@@ -49,7 +51,12 @@ async function holdIdle(a: Extract<LoadArgs, { mode: 'idle' }>): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: a.concurrency }, opener));
-  tell({ type: 'opened', count: held.length, seconds: (performance.now() - startMs) / 1000, ...(failure !== undefined && { failure }) });
+  tell({
+    type: 'opened',
+    count: held.length,
+    seconds: (performance.now() - startMs) / 1000,
+    ...(failure !== undefined && { failure }),
+  });
 }
 
 try {

@@ -43,7 +43,13 @@ function peerServer(kind: string): ServerSpec {
 }
 
 /** The id of a gaw TCP call case; the goals refer to cases by these ids. */
-export function gawId(suite: SuiteName, codec: CodecName, payload: PayloadName, inFlight: number, poolSize = 1): string {
+export function gawId(
+  suite: SuiteName,
+  codec: CodecName,
+  payload: PayloadName,
+  inFlight: number,
+  poolSize = 1,
+): string {
   return `gaw/${suite}/${codec}/${payload}/x${inFlight}${poolSize > 1 ? `/pool${poolSize}` : ''}`;
 }
 
@@ -52,28 +58,48 @@ export function limitId(payload: PayloadName, inFlight: number): string {
 }
 
 const keyIds = new Set<string>([
-  limitId('tiny', 64), limitId('tiny', 1), limitId('16k', 64),
-  gawId('none', 'json', 'tiny', 64), gawId('none', 'json', 'tiny', 1), gawId('none', 'json', '16k', 64),
-  gawId('sign', 'json', 'tiny', 64), gawId('sign', 'json', '16k', 64),
-  gawId('cbc', 'json', 'tiny', 64), gawId('cbc', 'json', '16k', 64),
-  gawId('none', 'msgpack', 'tiny', 64), gawId('none', 'msgpack', '16k', 64),
-  'http/gaw-bridge', 'http/node-http',
+  limitId('tiny', 64),
+  limitId('tiny', 1),
+  limitId('16k', 64),
+  gawId('none', 'json', 'tiny', 64),
+  gawId('none', 'json', 'tiny', 1),
+  gawId('none', 'json', '16k', 64),
+  gawId('sign', 'json', 'tiny', 64),
+  gawId('sign', 'json', '16k', 64),
+  gawId('cbc', 'json', 'tiny', 64),
+  gawId('cbc', 'json', '16k', 64),
+  gawId('none', 'msgpack', 'tiny', 64),
+  gawId('none', 'msgpack', '16k', 64),
+  'http/gaw-bridge',
+  'http/node-http',
 ]);
 
 export function buildCases(): CaseDef[] {
   const cases: CaseDef[] = [];
   const add = (c: Omit<CaseDef, 'isKey'>) => cases.push({ ...c, isKey: keyIds.has(c.id) });
   for (const payload of payloads) {
-    for (const [inFlight, poolSize] of [[1, 1], [64, 1], [256, 1], [256, 4]] as const) {
-      const where = poolSize > 1 ? `${inFlight} in flight, pool of ${poolSize}` : `${inFlight} in flight, one connection`;
+    for (const [inFlight, poolSize] of [
+      [1, 1],
+      [64, 1],
+      [256, 1],
+      [256, 4],
+    ] as const) {
+      const where =
+        poolSize > 1 ? `${inFlight} in flight, pool of ${poolSize}` : `${inFlight} in flight, one connection`;
       add({
-        id: gawId('none', 'json', payload, inFlight, poolSize), group: 'inflight', label: `gaw, ${payload}, ${where}`,
-        server: gawServer('none'), load: { kind: 'gaw', payload, inFlight, suite: 'none', codec: 'json', poolSize },
+        id: gawId('none', 'json', payload, inFlight, poolSize),
+        group: 'inflight',
+        label: `gaw, ${payload}, ${where}`,
+        server: gawServer('none'),
+        load: { kind: 'gaw', payload, inFlight, suite: 'none', codec: 'json', poolSize },
       });
       if (poolSize === 1) {
         add({
-          id: limitId(payload, inFlight), group: 'inflight', label: `limit, ${payload}, ${where}`,
-          server: peerServer('limit'), load: { kind: 'limit', payload, inFlight },
+          id: limitId(payload, inFlight),
+          group: 'inflight',
+          label: `limit, ${payload}, ${where}`,
+          server: peerServer('limit'),
+          load: { kind: 'limit', payload, inFlight },
         });
       }
     }
@@ -83,23 +109,86 @@ export function buildCases(): CaseDef[] {
       for (const payload of payloads) {
         if (suite === 'none' && codec === 'json') continue; // measured in the first group
         add({
-          id: gawId(suite, codec, payload, 64), group: 'suites', label: `gaw ${suite}, ${codec}, ${payload}`,
-          server: gawServer(suite), load: { kind: 'gaw', payload, inFlight: 64, suite, codec, poolSize: 1 },
+          id: gawId(suite, codec, payload, 64),
+          group: 'suites',
+          label: `gaw ${suite}, ${codec}, ${payload}`,
+          server: gawServer(suite),
+          load: { kind: 'gaw', payload, inFlight: 64, suite, codec, poolSize: 1 },
         });
       }
     }
   }
-  add({ id: 'peer/jayson-tcp', group: 'peers', label: 'jayson TCP (stock client: a socket per call)', server: peerServer('jayson-tcp'), load: { kind: 'jayson-tcp', payload: 'tiny', inFlight: 64 } });
-  add({ id: 'peer/grpc', group: 'peers', label: '@grpc/grpc-js unary (one channel, JSON serializers)', server: peerServer('grpc'), load: { kind: 'grpc', payload: 'tiny', inFlight: 64 } });
+  add({
+    id: 'peer/jayson-tcp',
+    group: 'peers',
+    label: 'jayson TCP (stock client: a socket per call)',
+    server: peerServer('jayson-tcp'),
+    load: { kind: 'jayson-tcp', payload: 'tiny', inFlight: 64 },
+  });
+  add({
+    id: 'peer/grpc',
+    group: 'peers',
+    label: '@grpc/grpc-js unary (one channel, JSON serializers)',
+    server: peerServer('grpc'),
+    load: { kind: 'grpc', payload: 'tiny', inFlight: 64 },
+  });
   const httpLoad: LoadSpec = { kind: 'http', payload: 'tiny', inFlight: 64, connections: 64 };
-  add({ id: 'http/gaw-bridge', group: 'http', label: 'gaw HTTP bridge (POST /api)', server: gawServer('none', true), load: httpLoad });
-  add({ id: 'http/node-http', group: 'http', label: 'minimal node:http JSON-RPC handler', server: peerServer('node-http'), load: httpLoad });
-  add({ id: 'http/jayson-http', group: 'http', label: 'jayson HTTP server', server: peerServer('jayson-http'), load: httpLoad });
-  add({ id: 'setup/tcp', group: 'setup', label: 'bare TCP connect + close (the limit)', server: peerServer('limit'), load: { kind: 'tcp-connect', payload: 'tiny', inFlight: 16 } });
-  add({ id: 'setup/none', group: 'setup', label: 'gaw suite none (hello exchange, no keys)', server: gawServer('none'), load: { kind: 'handshake', payload: 'tiny', inFlight: 16, suite: 'none', hasForwardSecrecy: false } });
-  add({ id: 'setup/sign', group: 'setup', label: 'gaw suite sign, PSK only (no forward secrecy)', server: gawServer('sign'), load: { kind: 'handshake', payload: 'tiny', inFlight: 16, suite: 'sign', hasForwardSecrecy: false } });
-  add({ id: 'setup/sign-fs', group: 'setup', label: 'gaw suite sign, X25519 forward secrecy (default)', server: gawServer('sign'), load: { kind: 'handshake', payload: 'tiny', inFlight: 16, suite: 'sign', hasForwardSecrecy: true } });
-  add({ id: 'setup/cbc-fs', group: 'setup', label: 'gaw suite cbc, X25519 forward secrecy (default)', server: gawServer('cbc'), load: { kind: 'handshake', payload: 'tiny', inFlight: 16, suite: 'cbc', hasForwardSecrecy: true } });
+  add({
+    id: 'http/gaw-bridge',
+    group: 'http',
+    label: 'gaw HTTP bridge (POST /api)',
+    server: gawServer('none', true),
+    load: httpLoad,
+  });
+  add({
+    id: 'http/node-http',
+    group: 'http',
+    label: 'minimal node:http JSON-RPC handler',
+    server: peerServer('node-http'),
+    load: httpLoad,
+  });
+  add({
+    id: 'http/jayson-http',
+    group: 'http',
+    label: 'jayson HTTP server',
+    server: peerServer('jayson-http'),
+    load: httpLoad,
+  });
+  add({
+    id: 'setup/tcp',
+    group: 'setup',
+    label: 'bare TCP connect + close (the limit)',
+    server: peerServer('limit'),
+    load: { kind: 'tcp-connect', payload: 'tiny', inFlight: 16 },
+  });
+  add({
+    id: 'setup/none',
+    group: 'setup',
+    label: 'gaw suite none (hello exchange, no keys)',
+    server: gawServer('none'),
+    load: { kind: 'handshake', payload: 'tiny', inFlight: 16, suite: 'none', hasForwardSecrecy: false },
+  });
+  add({
+    id: 'setup/sign',
+    group: 'setup',
+    label: 'gaw suite sign, PSK only (no forward secrecy)',
+    server: gawServer('sign'),
+    load: { kind: 'handshake', payload: 'tiny', inFlight: 16, suite: 'sign', hasForwardSecrecy: false },
+  });
+  add({
+    id: 'setup/sign-fs',
+    group: 'setup',
+    label: 'gaw suite sign, X25519 forward secrecy (default)',
+    server: gawServer('sign'),
+    load: { kind: 'handshake', payload: 'tiny', inFlight: 16, suite: 'sign', hasForwardSecrecy: true },
+  });
+  add({
+    id: 'setup/cbc-fs',
+    group: 'setup',
+    label: 'gaw suite cbc, X25519 forward secrecy (default)',
+    server: gawServer('cbc'),
+    load: { kind: 'handshake', payload: 'tiny', inFlight: 16, suite: 'cbc', hasForwardSecrecy: true },
+  });
   return cases;
 }
 
@@ -115,15 +204,78 @@ export interface Goal {
 }
 
 export const goals: readonly Goal[] = [
-  { name: 'tiny, none, JSON, 64 in flight: gaw / limit calls/s', numerator: gawId('none', 'json', 'tiny', 64), denominator: limitId('tiny', 64), metric: 'callsPerSecond', kind: 'min', bound: 0.85 },
-  { name: 'tiny, 1 in flight: gaw p50 / limit p50', numerator: gawId('none', 'json', 'tiny', 1), denominator: limitId('tiny', 1), metric: 'p50Us', kind: 'max', bound: 1.3 },
-  { name: 'cbc / none, tiny, 64 in flight', numerator: gawId('cbc', 'json', 'tiny', 64), denominator: gawId('none', 'json', 'tiny', 64), metric: 'callsPerSecond', kind: 'min', bound: 0.5 },
-  { name: 'cbc / none, 16 KiB, 64 in flight', numerator: gawId('cbc', 'json', '16k', 64), denominator: gawId('none', 'json', '16k', 64), metric: 'callsPerSecond', kind: 'min', bound: 0.6 },
-  { name: 'sign / none, tiny, 64 in flight', numerator: gawId('sign', 'json', 'tiny', 64), denominator: gawId('none', 'json', 'tiny', 64), metric: 'callsPerSecond', kind: 'min', bound: 0.7 },
-  { name: 'sign / none, 16 KiB, 64 in flight', numerator: gawId('sign', 'json', '16k', 64), denominator: gawId('none', 'json', '16k', 64), metric: 'callsPerSecond', kind: 'min', bound: 0.7 },
-  { name: 'msgpack / JSON, 16 KiB (must be faster)', numerator: gawId('none', 'msgpack', '16k', 64), denominator: gawId('none', 'json', '16k', 64), metric: 'callsPerSecond', kind: 'min', bound: 1.0 },
-  { name: 'msgpack / JSON, tiny (must not be slower)', numerator: gawId('none', 'msgpack', 'tiny', 64), denominator: gawId('none', 'json', 'tiny', 64), metric: 'callsPerSecond', kind: 'min', bound: 1.0 },
-  { name: 'HTTP bridge / minimal node:http handler', numerator: 'http/gaw-bridge', denominator: 'http/node-http', metric: 'callsPerSecond', kind: 'min', bound: 0.9 },
+  {
+    name: 'tiny, none, JSON, 64 in flight: gaw / limit calls/s',
+    numerator: gawId('none', 'json', 'tiny', 64),
+    denominator: limitId('tiny', 64),
+    metric: 'callsPerSecond',
+    kind: 'min',
+    bound: 0.85,
+  },
+  {
+    name: 'tiny, 1 in flight: gaw p50 / limit p50',
+    numerator: gawId('none', 'json', 'tiny', 1),
+    denominator: limitId('tiny', 1),
+    metric: 'p50Us',
+    kind: 'max',
+    bound: 1.3,
+  },
+  {
+    name: 'cbc / none, tiny, 64 in flight',
+    numerator: gawId('cbc', 'json', 'tiny', 64),
+    denominator: gawId('none', 'json', 'tiny', 64),
+    metric: 'callsPerSecond',
+    kind: 'min',
+    bound: 0.5,
+  },
+  {
+    name: 'cbc / none, 16 KiB, 64 in flight',
+    numerator: gawId('cbc', 'json', '16k', 64),
+    denominator: gawId('none', 'json', '16k', 64),
+    metric: 'callsPerSecond',
+    kind: 'min',
+    bound: 0.6,
+  },
+  {
+    name: 'sign / none, tiny, 64 in flight',
+    numerator: gawId('sign', 'json', 'tiny', 64),
+    denominator: gawId('none', 'json', 'tiny', 64),
+    metric: 'callsPerSecond',
+    kind: 'min',
+    bound: 0.7,
+  },
+  {
+    name: 'sign / none, 16 KiB, 64 in flight',
+    numerator: gawId('sign', 'json', '16k', 64),
+    denominator: gawId('none', 'json', '16k', 64),
+    metric: 'callsPerSecond',
+    kind: 'min',
+    bound: 0.7,
+  },
+  {
+    name: 'msgpack / JSON, 16 KiB (must be faster)',
+    numerator: gawId('none', 'msgpack', '16k', 64),
+    denominator: gawId('none', 'json', '16k', 64),
+    metric: 'callsPerSecond',
+    kind: 'min',
+    bound: 1.0,
+  },
+  {
+    name: 'msgpack / JSON, tiny (must not be slower)',
+    numerator: gawId('none', 'msgpack', 'tiny', 64),
+    denominator: gawId('none', 'json', 'tiny', 64),
+    metric: 'callsPerSecond',
+    kind: 'min',
+    bound: 1.0,
+  },
+  {
+    name: 'HTTP bridge / minimal node:http handler',
+    numerator: 'http/gaw-bridge',
+    denominator: 'http/node-http',
+    metric: 'callsPerSecond',
+    kind: 'min',
+    bound: 0.9,
+  },
 ];
 
 /** The memory case's goal: server memory growth per idle authenticated connection. */

@@ -56,8 +56,12 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const top = Number(process.argv[3] ?? 30);
   const { totalMs, lines } = summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile);
   const ours = lines.filter((l) => l.where.startsWith('dist/src/')).reduce((s, l) => s + l.share, 0);
-  console.log(`${file}: ${totalMs.toFixed(0)} ms sampled; gaw's own code (dist/src) ${(ours * 100).toFixed(1)}% self time`);
+  console.log(
+    `${file}: ${totalMs.toFixed(0)} ms sampled; gaw's own code (dist/src) ${(ours * 100).toFixed(1)}% self time`,
+  );
   for (const l of lines.slice(0, top)) {
-    console.log(`${(l.share * 100).toFixed(1).padStart(5)}%  ${l.selfMs.toFixed(0).padStart(6)} ms  ${l.name.padEnd(36)} ${l.where}`);
+    console.log(
+      `${(l.share * 100).toFixed(1).padStart(5)}%  ${l.selfMs.toFixed(0).padStart(6)} ms  ${l.name.padEnd(36)} ${l.where}`,
+    );
   }
 }

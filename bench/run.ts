@@ -60,7 +60,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const number = (name: string, value: string | undefined, fallback: number, min: number): number => {
     if (value === undefined) return fallback;
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer of at least ${min}, not ${JSON.stringify(value)}\n${usage}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`--${name} must be an integer of at least ${min}, not ${JSON.stringify(value)}\n${usage}`);
     return n;
   };
   const filters = (values.filter ?? []).flatMap((f) => f.split(',')).filter((f) => f !== '');
@@ -70,10 +71,14 @@ export function parseOptions(argv: string[]): BenchOptions {
     repeats: number('repeats', values.repeats, isQuick ? 1 : 5, 1),
     warmupMs: number('warmup', values.warmup, isQuick ? 150 : 500, 0),
     durationMs: number('duration', values.duration, isQuick ? 400 : 1500, 50),
-    memoryConnections: values['no-memory'] || (filters.length > 0 && !filters.some((f) => 'memory'.includes(f))) ? 0
-      : number('connections', values.connections, isQuick ? 200 : 10_000, 1),
+    memoryConnections:
+      values['no-memory'] || (filters.length > 0 && !filters.some((f) => 'memory'.includes(f)))
+        ? 0
+        : number('connections', values.connections, isQuick ? 200 : 10_000, 1),
     hasCodecBench: !values['no-codec'] && (filters.length === 0 || filters.some((f) => 'codec'.includes(f))),
-    out: values['no-out'] ? undefined : values.out ?? fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url)),
+    out: values['no-out']
+      ? undefined
+      : (values.out ?? fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url))),
     profileDir: values['cpu-prof'],
     log: (line) => console.log(line),
   };
@@ -81,7 +86,11 @@ export function parseOptions(argv: string[]): BenchOptions {
 
 function profileArgs(options: BenchOptions, name: string): string[] {
   if (options.profileDir === undefined) return [];
-  return ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name.replace(/[^a-z0-9-]+/gi, '_')}.cpuprofile`];
+  return [
+    '--cpu-prof',
+    `--cpu-prof-dir=${options.profileDir}`,
+    `--cpu-prof-name=${name.replace(/[^a-z0-9-]+/gi, '_')}.cpuprofile`,
+  ];
 }
 
 /**
@@ -95,7 +104,9 @@ function planRounds(cases: CaseDef[], repeats: number): CaseDef[][] {
   const rounds = [[...cases].sort((a, b) => rank(a) - rank(b) || serverKey(a).localeCompare(serverKey(b)))];
   const byId = new Map(cases.map((c) => [c.id, c]));
   const paired = [...new Set(goals.flatMap((g) => [g.numerator, g.denominator]))].filter((id) => byId.get(id)?.isKey);
-  const keyOrder = [...paired, ...cases.filter((c) => c.isKey && !paired.includes(c.id)).map((c) => c.id)].map((id) => byId.get(id)!);
+  const keyOrder = [...paired, ...cases.filter((c) => c.isKey && !paired.includes(c.id)).map((c) => c.id)].map(
+    (id) => byId.get(id)!,
+  );
   for (let r = 1; r < repeats; r++) rounds.push(r % 2 === 1 ? keyOrder : [...keyOrder].reverse());
   return rounds;
 }
@@ -105,7 +116,13 @@ function serverKey(def: CaseDef): string {
 }
 
 async function runCase(def: CaseDef, server: Child, port: number, options: BenchOptions): Promise<LoopResult> {
-  const args: LoadArgs = { mode: 'loop', port, spec: def.load, warmupMs: options.warmupMs, durationMs: options.durationMs };
+  const args: LoadArgs = {
+    mode: 'loop',
+    port,
+    spec: def.load,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+  };
   const load = startChild('load', args, { execArgv: profileArgs(options, `load-${def.id}`) });
   // The server's CPU time over the same window, sampled when the load generator opens and closes it.
   // Both waits are registered now, so the closing message cannot arrive before anyone listens for it.
@@ -141,15 +158,19 @@ async function runRounds(rounds: CaseDef[][], order: string[], options: BenchOpt
       try {
         if (server === undefined || key !== serverKey(def)) {
           await server?.stop();
-          server = startChild(def.server.script, def.server.args, { execArgv: profileArgs(options, `server-${def.id}`) });
+          server = startChild(def.server.script, def.server.args, {
+            execArgv: profileArgs(options, `server-${def.id}`),
+          });
           key = serverKey(def);
         }
         const ready = await server.ready;
-        const port = (def.load.kind === 'http' ? ready.httpPort ?? ready.port : ready.port) as number;
+        const port = (def.load.kind === 'http' ? (ready.httpPort ?? ready.port) : ready.port) as number;
         const run = await runCase(def, server, port, options);
         result.runs.push({ ...run, round: index });
-        options.log(`  ${def.id.padEnd(30)} ${Math.round(run.callsPerSecond).toLocaleString('en-US').padStart(9)}/s  p50 ${run.p50Us.toFixed(0)} µs  p99 ${run.p99Us.toFixed(0)} µs  cpu/call client ${run.cpuUsPerCall.toFixed(1)} server ${run.serverCpuUsPerCall?.toFixed(1)} µs` +
-          (run.errors > 0 ? `  ${run.errors} errors: ${run.firstError}` : ''));
+        options.log(
+          `  ${def.id.padEnd(30)} ${Math.round(run.callsPerSecond).toLocaleString('en-US').padStart(9)}/s  p50 ${run.p50Us.toFixed(0)} µs  p99 ${run.p99Us.toFixed(0)} µs  cpu/call client ${run.cpuUsPerCall.toFixed(1)} server ${run.serverCpuUsPerCall?.toFixed(1)} µs` +
+            (run.errors > 0 ? `  ${run.errors} errors: ${run.firstError}` : ''),
+        );
       } catch (err) {
         result.failure = err instanceof Error ? err.message : String(err);
         options.log(`  ${def.id}: FAILED ${result.failure}`);
@@ -160,7 +181,9 @@ async function runRounds(rounds: CaseDef[][], order: string[], options: BenchOpt
     await server?.stop();
   }
   // Shown in the plan's order, not the order the servers happened to run in.
-  return rounds[0]!.map((def) => results.get(def.id)!).sort((a, b) => order.indexOf(a.def.id) - order.indexOf(b.def.id));
+  return rounds[0]!
+    .map((def) => results.get(def.id)!)
+    .sort((a, b) => order.indexOf(a.def.id) - order.indexOf(b.def.id));
 }
 
 /** Server memory with `count` idle authenticated connections, against the same server before them. */
@@ -171,7 +194,13 @@ export async function measureIdleMemory(count: number, log: (line: string) => vo
   const memory = async () => server.request({ type: 'memory' }, 'memory', 30_000);
   await memory();
   const before = await memory();
-  const load = startChild('load', { mode: 'idle', port: ready.port as number, suite, count, concurrency: 64 } satisfies LoadArgs);
+  const load = startChild('load', {
+    mode: 'idle',
+    port: ready.port as number,
+    suite,
+    count,
+    concurrency: 64,
+  } satisfies LoadArgs);
   try {
     const opened = await load.next('opened', 10 * 60_000);
     // The client's dial resolves once it has sent its finish; give the server a moment to accept the last ones.
@@ -187,11 +216,17 @@ export async function measureIdleMemory(count: number, log: (line: string) => vo
       serverConnections: after.connections as number,
       openSeconds: opened.seconds as number,
       rssGrowthBytes: (after.rss as number) - (before.rss as number),
-      heapGrowthBytes: (after.heapUsed as number) + (after.external as number) - (before.heapUsed as number) - (before.external as number),
+      heapGrowthBytes:
+        (after.heapUsed as number) +
+        (after.external as number) -
+        (before.heapUsed as number) -
+        (before.external as number),
       ...(typeof opened.failure === 'string' && { failure: opened.failure }),
     };
-    log(`  memory: ${result.serverConnections} connections, RSS +${(result.rssGrowthBytes / 2 ** 20).toFixed(1)} MiB ` +
-      `(${(result.rssGrowthBytes / Math.max(1, result.serverConnections) / 1024).toFixed(1)} KiB each)`);
+    log(
+      `  memory: ${result.serverConnections} connections, RSS +${(result.rssGrowthBytes / 2 ** 20).toFixed(1)} MiB ` +
+        `(${(result.rssGrowthBytes / Math.max(1, result.serverConnections) / 1024).toFixed(1)} KiB each)`,
+    );
     return result;
   } finally {
     await load.stop();
@@ -203,8 +238,14 @@ export async function measureIdleMemory(count: number, log: (line: string) => vo
 export async function runBench(options: BenchOptions, command: string): Promise<string> {
   process.env.GAW_BENCH_SECRET ??= randomBytes(32).toString('base64');
   const startMs = performance.now();
-  const cases = buildCases().filter((c) => options.filters.length === 0 || options.filters.some((f) => c.id.includes(f)));
-  const results = await runRounds(planRounds(cases, options.repeats), cases.map((c) => c.id), options);
+  const cases = buildCases().filter(
+    (c) => options.filters.length === 0 || options.filters.some((f) => c.id.includes(f)),
+  );
+  const results = await runRounds(
+    planRounds(cases, options.repeats),
+    cases.map((c) => c.id),
+    options,
+  );
   let memory: MemoryResult | undefined;
   if (options.memoryConnections > 0) {
     options.log(`memory: opening ${options.memoryConnections} idle connections`);
@@ -219,7 +260,8 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     options.log('codecs: in-process round trips');
     codecTable = await runCodecBench(options.isQuick ? { rounds: 1, iterations: 2_000 } : {});
   }
-  const settings = `warm-up ${options.warmupMs} ms and a ${options.durationMs} ms window per case; key cases ${options.repeats}x; ` +
+  const settings =
+    `warm-up ${options.warmupMs} ms and a ${options.durationMs} ms window per case; key cases ${options.repeats}x; ` +
     `whole run ${((performance.now() - startMs) / 1000).toFixed(0)} s`;
   const notes = readAnalysis();
   const report = renderReport({ command, settings, results, memory, codecTable, notes });

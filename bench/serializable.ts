@@ -65,7 +65,10 @@ export async function run(options: { rounds?: number; iterations?: number } = {}
   const payload = Buffer.alloc(1024, 0x5a);
   const scenarios = [
     { title: 'small reply', reply: { jsonrpc: '2.0', id: 1, result: new MathResult('hello!', 200) } },
-    { title: 'reply carrying 1 KiB of bytes', reply: { jsonrpc: '2.0', id: 1, result: new MathResult('hello!', payload as unknown as number) } },
+    {
+      title: 'reply carrying 1 KiB of bytes',
+      reply: { jsonrpc: '2.0', id: 1, result: new MathResult('hello!', payload as unknown as number) },
+    },
   ];
   for (const { title, reply } of scenarios) {
     for (const codec of [json, msgpack]) {
@@ -79,10 +82,22 @@ export async function run(options: { rounds?: number; iterations?: number } = {}
     const binaryWire = registry.encode(reply, { binaryBytes: true });
     const cases: Case[] = [
       { name: 'plain JSON.stringify + JSON.parse (strings)', roundTrip: () => JSON.parse(JSON.stringify(wire)) },
-      { name: 'plain JSON via Buffer (stringify, Buffer.from, toString, parse)', roundTrip: () => JSON.parse(Buffer.from(JSON.stringify(wire)).toString()) },
-      { name: 'gaw json codec: encode + decode + revive', roundTrip: () => json.revive(json.decode(json.encode(reply))) },
-      { name: 'gaw msgpack codec: encode + decode + revive', roundTrip: () => msgpack.revive(msgpack.decode(msgpack.encode(reply))) },
-      { name: 'raw msgpackr pack + unpack of the same wire data (reference)', roundTrip: () => rawUnpackr.unpack(rawPackr.pack(binaryWire)) },
+      {
+        name: 'plain JSON via Buffer (stringify, Buffer.from, toString, parse)',
+        roundTrip: () => JSON.parse(Buffer.from(JSON.stringify(wire)).toString()),
+      },
+      {
+        name: 'gaw json codec: encode + decode + revive',
+        roundTrip: () => json.revive(json.decode(json.encode(reply))),
+      },
+      {
+        name: 'gaw msgpack codec: encode + decode + revive',
+        roundTrip: () => msgpack.revive(msgpack.decode(msgpack.encode(reply))),
+      },
+      {
+        name: 'raw msgpackr pack + unpack of the same wire data (reference)',
+        roundTrip: () => rawUnpackr.unpack(rawPackr.pack(binaryWire)),
+      },
     ];
     const ns = await measure(cases, rounds, iterations);
     out.push(
@@ -92,7 +107,9 @@ export async function run(options: { rounds?: number; iterations?: number } = {}
       '',
     );
   }
-  out.push(`Median of ${rounds} interleaved rounds of ${iterations} round trips each; Node ${process.version}, ${os.cpus().length} cores.`);
+  out.push(
+    `Median of ${rounds} interleaved rounds of ${iterations} round trips each; Node ${process.version}, ${os.cpus().length} cores.`,
+  );
   return out.join('\n');
 }
 

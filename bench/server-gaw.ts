@@ -21,15 +21,18 @@ const server = new GawServer({
 server.add(BenchService);
 await server.listen();
 
-listenToParent({
-  cpu: () => tell({ type: 'cpu', ...process.cpuUsage() }),
-  memory() {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    gc?.();
-    const usage = process.memoryUsage();
-    tell({ type: 'memory', ...usage, connections: server.connectionCount });
+listenToParent(
+  {
+    cpu: () => tell({ type: 'cpu', ...process.cpuUsage() }),
+    memory() {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      gc?.();
+      const usage = process.memoryUsage();
+      tell({ type: 'memory', ...usage, connections: server.connectionCount });
+    },
   },
-}, () => server.close());
+  () => server.close(),
+);
 
 tell({ type: 'ready', port: server.address.port, httpPort: server.httpAddress?.port });

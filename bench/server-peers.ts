@@ -14,7 +14,10 @@ export type PeerServerKind = 'limit' | 'node-http' | 'jayson-tcp' | 'jayson-http
 
 const { kind } = childArgs<{ kind: PeerServerKind }>();
 
-function listenOn(server: { listen(port: number, host: string, cb: () => void): unknown; address(): unknown }): Promise<number> {
+function listenOn(server: {
+  listen(port: number, host: string, cb: () => void): unknown;
+  address(): unknown;
+}): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
@@ -68,11 +71,15 @@ async function start(): Promise<{ port: number; close(): void }> {
     case 'grpc': {
       const server = new grpc.Server();
       server.addService(grpcService, {
-        plus: (call: grpc.ServerUnaryCall<number[], number>, done: grpc.sendUnaryData<number>) => done(null, call.request[0]! + call.request[1]!),
-        echo: (call: grpc.ServerUnaryCall<string[], string>, done: grpc.sendUnaryData<string>) => done(null, call.request[0]!),
+        plus: (call: grpc.ServerUnaryCall<number[], number>, done: grpc.sendUnaryData<number>) =>
+          done(null, call.request[0]! + call.request[1]!),
+        echo: (call: grpc.ServerUnaryCall<string[], string>, done: grpc.sendUnaryData<string>) =>
+          done(null, call.request[0]!),
       });
       const port = await new Promise<number>((resolve, reject) => {
-        server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+        server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) =>
+          err ? reject(err) : resolve(bound),
+        );
       });
       return { port, close: () => server.forceShutdown() };
     }

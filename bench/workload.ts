@@ -48,7 +48,8 @@ export const workloads: Record<PayloadName, Workload> = {
 export function answer(request: { id?: unknown; method?: unknown; params?: unknown }): object {
   const params = request.params as unknown[];
   const method = typeof request.method === 'string' ? request.method.replace(/^bench\./, '') : '';
-  if (method === 'plus' && Array.isArray(params)) return { jsonrpc: '2.0', id: request.id, result: (params[0] as number) + (params[1] as number) };
+  if (method === 'plus' && Array.isArray(params))
+    return { jsonrpc: '2.0', id: request.id, result: (params[0] as number) + (params[1] as number) };
   if (method === 'echo' && Array.isArray(params)) return { jsonrpc: '2.0', id: request.id, result: params[0] };
   return { jsonrpc: '2.0', id: request.id ?? null, error: { code: -32601, message: 'Method not found' } };
 }

@@ -15,13 +15,15 @@ export const errorCodes = {
   GAW_ERR_MODULE_LOAD: 'the CLI could not load the module it was given: not found, or it threw while loading',
   // Protocol: the peer broke GAWP/1; the connection is destroyed.
   GAW_ERR_FRAME_TOO_LARGE: 'a frame length above maxFrameBytes plus the suite overhead',
-  GAW_ERR_BAD_FRAME: 'a frame length below the suite minimum or misaligned, an unknown frame type, or bad message framing',
+  GAW_ERR_BAD_FRAME:
+    'a frame length below the suite minimum or misaligned, an unknown frame type, or bad message framing',
   GAW_ERR_AUTH_FAILED: 'a frame or handshake confirm failed authentication: wrong secret, tampering or replay',
   GAW_ERR_BAD_HANDSHAKE: 'a hello that is not GAWP/1, or a server hello that does not match what was offered',
   GAW_ERR_HANDSHAKE_REJECTED: 'the server refused the handshake (version, suite, codec, key id, busy or flags)',
   GAW_ERR_SEQ_EXHAUSTED: 'a connection carried 2^53 - 1 frames in one direction and must be replaced',
   GAW_ERR_BAD_RESPONSE: 'a reply that is not a valid JSON-RPC 2.0 response',
-  GAW_ERR_LEGACY_REJECTED: 'a Python Gaw 0.7 server could not read a request (succ: false; DecodeError usually means a wrong secret or encrypt setting)',
+  GAW_ERR_LEGACY_REJECTED:
+    'a Python Gaw 0.7 server could not read a request (succ: false; DecodeError usually means a wrong secret or encrypt setting)',
   // Connection: the transport failed or was closed.
   GAW_ERR_CONN_CLOSED: 'the connection closed before the operation completed',
   GAW_ERR_CONN_REFUSED: 'nothing accepts connections at the endpoint',
@@ -33,7 +35,8 @@ export const errorCodes = {
   GAW_ERR_IDLE_TIMEOUT: 'the connection was idle for longer than idleTimeoutMs',
   GAW_ERR_CALL_TIMEOUT: 'a call got no reply within its timeout',
   // Serialization: a value that cannot cross the wire, or received data that is not a valid value.
-  GAW_ERR_UNENCODABLE: 'a value cannot be encoded (function, symbol, unregistered class, cycle); the message names its path',
+  GAW_ERR_UNENCODABLE:
+    'a value cannot be encoded (function, symbol, unregistered class, cycle); the message names its path',
   GAW_ERR_UNKNOWN_TAG: 'received data names a class tag that is not registered',
   GAW_ERR_BAD_TAGGED_VALUE: 'a tagged value has the wrong shape for its tag',
   GAW_ERR_DEPTH_EXCEEDED: 'a value nests deeper than maxDepth',

@@ -2,13 +2,36 @@
 // only through their own index files.
 export * from './errors.js';
 export type { Logger, LogFn } from './log.js';
-export { GawServer, Dispatcher, HttpBridge, describeService, entrypoint, isServiceClass, service } from './server/index.js';
+export {
+  GawServer,
+  Dispatcher,
+  HttpBridge,
+  describeService,
+  entrypoint,
+  isServiceClass,
+  service,
+} from './server/index.js';
 export type {
-  DispatcherOptions, EntrypointOptions, GawServerOptions, HttpBridgeOptions, HttpOptions, LegacyOptions, MethodDescription,
-  ServiceDescription, ServiceOptions,
+  DispatcherOptions,
+  EntrypointOptions,
+  GawServerOptions,
+  HttpBridgeOptions,
+  HttpOptions,
+  LegacyOptions,
+  MethodDescription,
+  ServiceDescription,
+  ServiceOptions,
 } from './server/index.js';
 export { GawClient, parseEndpoint } from './client/index.js';
-export type { BatchCall, BatchResult, CallOptions, Endpoint, GawClientOptions, Remote, ServiceProxyOptions } from './client/index.js';
+export type {
+  BatchCall,
+  BatchResult,
+  CallOptions,
+  Endpoint,
+  GawClientOptions,
+  Remote,
+  ServiceProxyOptions,
+} from './client/index.js';
 export { Registry, createCodec, defaultRegistry, register, serializable } from './serializable/index.js';
 export type { Codec, CodecName, RegisterOptions } from './serializable/index.js';
 export { HandshakeRejectedError, KeyRing, parseSecret, postofficeDefaults, suites } from './postoffice/index.js';

@@ -7,7 +7,16 @@ import { RemoteError, ServiceError } from '../errors.js';
 import { readClientOptions } from './call.js';
 import { createCliLogger } from './logger.js';
 import type { LogFormat } from './logger.js';
-import { exitCodes, logOptions, parseTarget, readBoolean, readInteger, readString, securityOptions, usage } from './options.js';
+import {
+  exitCodes,
+  logOptions,
+  parseTarget,
+  readBoolean,
+  readInteger,
+  readString,
+  securityOptions,
+  usage,
+} from './options.js';
 import type { Argv, Env } from './options.js';
 import { waitForStopSignal } from './signals.js';
 
@@ -16,24 +25,39 @@ export const bridgeOptions = {
   port: { type: 'string', defaultDescription: '8000', describe: 'the HTTP port (0 picks a free one)' },
   host: { type: 'string', defaultDescription: '127.0.0.1', describe: 'the HTTP address (plain HTTP, not encrypted)' },
   ...securityOptions,
-  'http-token': { type: 'string', group: 'HTTP:', describe: 'require Authorization: Bearer <token> (visible in the process list: prefer --http-token-file or GAW_HTTP_TOKEN)' },
+  'http-token': {
+    type: 'string',
+    group: 'HTTP:',
+    describe:
+      'require Authorization: Bearer <token> (visible in the process list: prefer --http-token-file or GAW_HTTP_TOKEN)',
+  },
   'http-token-file': { type: 'string', group: 'HTTP:', describe: 'read the bearer token from this file' },
-  'http-open': { type: 'boolean', group: 'HTTP:', describe: 'serve without a token even though the server has a secret' },
+  'http-open': {
+    type: 'boolean',
+    group: 'HTTP:',
+    describe: 'serve without a token even though the server has a secret',
+  },
   'http-max-body-bytes': { type: 'string', group: 'HTTP:', describe: 'largest request body (default 1 MiB)' },
-  'timeout-ms': { type: 'string', defaultDescription: '30000', describe: 'a forwarded call gets no reply within this: error' },
+  'timeout-ms': {
+    type: 'string',
+    defaultDescription: '30000',
+    describe: 'a forwarded call gets no reply within this: error',
+  },
   ...logOptions,
 } as const;
 
 /** Runs the bridge until a signal stops it; resolves to the exit code. */
 export async function runBridge(argv: Argv, env: Env): Promise<number> {
   const to = parseTarget(readString(argv, 'to') ?? '', '--to');
-  if (to.kind !== 'tcp') throw usage('--to must be a gaw server\'s host:port, not a URL');
+  if (to.kind !== 'tcp') throw usage("--to must be a gaw server's host:port, not a URL");
   const options = readClientOptions(argv, env);
   const port = readInteger(argv, 'port', 0, 65535) ?? 8000;
   const host = readString(argv, 'host') ?? '127.0.0.1';
   const isOpen = readBoolean(argv, 'http-open');
   if (options.secret !== undefined && options.httpToken === undefined && !isOpen) {
-    throw usage('the bridge needs a bearer token when the server has a secret: --http-token-file, GAW_HTTP_TOKEN or --http-token (or --http-open to serve it without one)');
+    throw usage(
+      'the bridge needs a bearer token when the server has a secret: --http-token-file, GAW_HTTP_TOKEN or --http-token (or --http-open to serve it without one)',
+    );
   }
   const maxBodyBytes = readInteger(argv, 'http-max-body-bytes', 1, 0x7fff_ffff);
   const logger = createCliLogger({
@@ -41,7 +65,10 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
     format: (readString(argv, 'log-format') ?? 'auto') as LogFormat,
   });
   const client = new GawClient({
-    host: to.host, port: to.port, logger, timeoutMs: options.timeoutMs,
+    host: to.host,
+    port: to.port,
+    logger,
+    timeoutMs: options.timeoutMs,
     ...(options.secret !== undefined && { secret: options.secret }),
     ...(options.encrypt && { encrypt: true }),
     ...(options.suite !== undefined && { suite: options.suite }),
@@ -64,7 +91,9 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
   const bridge = new HttpBridge({
     dispatch: (message) => forwarder.handle(message),
     isRaw: true,
-    host, port, logger,
+    host,
+    port,
+    logger,
     ...(options.httpToken !== undefined && { token: options.httpToken }),
     ...(maxBodyBytes !== undefined && { maxBodyBytes }),
   });
@@ -72,10 +101,15 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
   try {
     await bridge.listen();
     const address = bridge.address;
-    logger.info({
-      http: `http://${address.address}:${address.port}/api`, httpPort: address.port,
-      to: `${to.host}:${to.port}`, isTokenRequired: options.httpToken !== undefined,
-    }, 'gaw bridge started');
+    logger.info(
+      {
+        http: `http://${address.address}:${address.port}/api`,
+        httpPort: address.port,
+        to: `${to.host}:${to.port}`,
+        isTokenRequired: options.httpToken !== undefined,
+      },
+      'gaw bridge started',
+    );
     const signal = await signals.stopped;
     logger.info({ signal }, 'stopping: finishing requests in progress (send the signal again to exit now)');
     await bridge.close();

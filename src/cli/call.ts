@@ -6,7 +6,18 @@ import { requestMessage } from '../jsonrpc/index.js';
 import type { JsonRpcErrorObject, JsonRpcParams } from '../jsonrpc/index.js';
 import { sendOnce } from './one-shot.js';
 import type { OneShotOptions } from './one-shot.js';
-import { exitCodes, parseTarget, readBoolean, readHttpToken, readInteger, readJson, readSecret, readString, securityOptions, usage } from './options.js';
+import {
+  exitCodes,
+  parseTarget,
+  readBoolean,
+  readHttpToken,
+  readInteger,
+  readJson,
+  readSecret,
+  readString,
+  securityOptions,
+  usage,
+} from './options.js';
 import type { Argv, Env } from './options.js';
 
 export interface Output {
@@ -17,10 +28,25 @@ export interface Output {
 
 export const clientOptions = {
   ...securityOptions,
-  codec: { type: 'string', group: 'Security:', choices: ['json', 'msgpack'], defaultDescription: 'json', describe: 'the payload codec to ask for' },
-  'http-token': { type: 'string', group: 'HTTP:', describe: 'bearer token for an http:// target (visible in the process list: prefer --http-token-file or GAW_HTTP_TOKEN)' },
+  codec: {
+    type: 'string',
+    group: 'Security:',
+    choices: ['json', 'msgpack'],
+    defaultDescription: 'json',
+    describe: 'the payload codec to ask for',
+  },
+  'http-token': {
+    type: 'string',
+    group: 'HTTP:',
+    describe:
+      'bearer token for an http:// target (visible in the process list: prefer --http-token-file or GAW_HTTP_TOKEN)',
+  },
   'http-token-file': { type: 'string', group: 'HTTP:', describe: 'read the bearer token from this file' },
-  'timeout-ms': { type: 'string', defaultDescription: '30000', describe: 'give up when connecting, the handshake and the reply take longer than this in all' },
+  'timeout-ms': {
+    type: 'string',
+    defaultDescription: '30000',
+    describe: 'give up when connecting, the handshake and the reply take longer than this in all',
+  },
 } as const;
 
 export const callOptions = {
@@ -53,10 +79,17 @@ export function parseParams(words: readonly string[]): JsonRpcParams | undefined
     }
     const key = match[1]!;
     if (Object.hasOwn(named, key)) throw usage(`the param ${JSON.stringify(key)} is given twice`);
-    Object.defineProperty(named, key, { value: parseValue(match[2]!), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(named, key, {
+      value: parseValue(match[2]!),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   if (positional.length > 0 && Object.keys(named).length > 0) {
-    throw usage('params must be all key=value (named) or all bare values (positional), not a mix; or pass --params with a JSON document');
+    throw usage(
+      'params must be all key=value (named) or all bare values (positional), not a mix; or pass --params with a JSON document',
+    );
   }
   return positional.length > 0 ? positional : named;
 }
@@ -76,10 +109,18 @@ export function readClientOptions(argv: Argv, env: Env): OneShotOptions {
 
 /** JSON for printing: bytes (msgpack bin) shown as the json codec's {"_t": "bytes"} form. */
 export function toJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
-    const raw = this[key];
-    return raw instanceof Uint8Array ? { _t: 'bytes', _v: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') } : v;
-  }, indent) ?? 'null';
+  return (
+    JSON.stringify(
+      value,
+      function (this: Record<string, unknown>, key: string, v: unknown) {
+        const raw = this[key];
+        return raw instanceof Uint8Array
+          ? { _t: 'bytes', _v: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') }
+          : v;
+      },
+      indent,
+    ) ?? 'null'
+  );
 }
 
 function formatMs(ms: number): string {
@@ -104,9 +145,14 @@ export async function runCall(argv: Argv, env: Env, io: Output): Promise<number>
   const options = readClientOptions(argv, env);
   const { response, connectMs, callMs } = await sendOnce(target, requestMessage(1, method, params), options);
   if (readBoolean(argv, 'timing')) {
-    const lines = connectMs === undefined
-      ? [`call (HTTP, connect included): ${formatMs(callMs)}`]
-      : [`connect+handshake: ${formatMs(connectMs)}`, `call: ${formatMs(callMs)}`, `total: ${formatMs(connectMs + callMs)}`];
+    const lines =
+      connectMs === undefined
+        ? [`call (HTTP, connect included): ${formatMs(callMs)}`]
+        : [
+            `connect+handshake: ${formatMs(connectMs)}`,
+            `call: ${formatMs(callMs)}`,
+            `total: ${formatMs(connectMs + callMs)}`,
+          ];
     await io.err(`${lines.join('\n')}\n`);
   }
   if ('error' in response) {

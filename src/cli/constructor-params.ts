@@ -94,10 +94,16 @@ function findConstructor(source: string): number | undefined {
   if (body === undefined) return undefined;
   for (const j of topLevel(source, body + 1)) {
     if (isClosing(source[j])) return -1; // the end of the class body
-    if (source.startsWith('constructor', j) && !identifierChar.test(source[j - 1] ?? ' ')
-      && source[j - 1] !== '.' && source[j - 1] !== '#' && previousWord(source, j) !== 'static') {
+    if (
+      source.startsWith('constructor', j) &&
+      !identifierChar.test(source[j - 1] ?? ' ') &&
+      source[j - 1] !== '.' &&
+      source[j - 1] !== '#' &&
+      previousWord(source, j) !== 'static'
+    ) {
       let k = j + 'constructor'.length;
-      while (k < source.length && (/\s/.test(source[k]!) || isTokenStart(source, k))) k = /\s/.test(source[k]!) ? k + 1 : skipToken(source, k);
+      while (k < source.length && (/\s/.test(source[k]!) || isTokenStart(source, k)))
+        k = /\s/.test(source[k]!) ? k + 1 : skipToken(source, k);
       if (source[k] === '(') return k;
     }
   }
@@ -112,7 +118,12 @@ function splitParams(source: string, open: number): string[] | undefined {
     const c = source[j]!;
     if (c !== ',' && !isClosing(c)) continue;
     if (c !== ',' && c !== ')') return undefined;
-    pieces.push(source.slice(start, j).replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ').trim());
+    pieces.push(
+      source
+        .slice(start, j)
+        .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ')
+        .trim(),
+    );
     if (c === ')') return pieces;
     start = j + 1;
   }
@@ -128,19 +139,25 @@ export function readConstructorParams(cls: Function): ConstructorParams | string
   for (let hops = 0; hops < maxInheritance; hops++) {
     const source = Function.prototype.toString.call(current);
     if (!/^class\b/.test(source)) {
-      if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) return 'it is a native or bound class, so its source does not show parameter names';
+      if (/\{\s*\[native code\]\s*\}\s*$/.test(source))
+        return 'it is a native or bound class, so its source does not show parameter names';
       const open = source.indexOf('(');
       const pieces = open < 0 ? undefined : splitParams(source, open);
-      return pieces === undefined ? 'its parameter list could not be found' : checkLength(current, parseParameterPieces(pieces));
+      return pieces === undefined
+        ? 'its parameter list could not be found'
+        : checkLength(current, parseParameterPieces(pieces));
     }
     const open = findConstructor(source);
     if (open === undefined) return 'its constructor could not be found in its source';
     if (open >= 0) {
       const pieces = splitParams(source, open);
-      return pieces === undefined ? 'its constructor parameter list could not be read' : checkLength(current, parseParameterPieces(pieces));
+      return pieces === undefined
+        ? 'its constructor parameter list could not be read'
+        : checkLength(current, parseParameterPieces(pieces));
     }
     const parent: unknown = Object.getPrototypeOf(current);
-    if (typeof parent !== 'function' || parent === Function.prototype) return checkLength(current, { params: [], isOptional: [] });
+    if (typeof parent !== 'function' || parent === Function.prototype)
+      return checkLength(current, { params: [], isOptional: [] });
     current = parent;
   }
   return 'its class hierarchy is too deep';
@@ -167,7 +184,11 @@ export function formatParams(list: ConstructorParams): string {
  * parameter's value (an array) is spread at the end, and unset positions are undefined so their
  * defaults apply. Throws a usage error naming an unknown parameter.
  */
-export function bindKwargs(label: string, list: ConstructorParams, kwargs: Readonly<Record<string, unknown>>): unknown[] {
+export function bindKwargs(
+  label: string,
+  list: ConstructorParams,
+  kwargs: Readonly<Record<string, unknown>>,
+): unknown[] {
   const args: unknown[] = [];
   let rest: unknown[] = [];
   for (const [key, value] of Object.entries(kwargs)) {
@@ -176,10 +197,13 @@ export function bindKwargs(label: string, list: ConstructorParams, kwargs: Reado
       while (args.length < index) args.push(undefined);
       args[index] = value;
     } else if (key === list.restParam) {
-      if (!Array.isArray(value)) throw usage(`--kwargs: ${key} is the rest parameter of ${label}'s constructor and needs a JSON array`);
+      if (!Array.isArray(value))
+        throw usage(`--kwargs: ${key} is the rest parameter of ${label}'s constructor and needs a JSON array`);
       rest = value;
     } else {
-      throw usage(`--kwargs names ${JSON.stringify(key)}, which ${label}'s constructor ${formatParams(list)} does not take`);
+      throw usage(
+        `--kwargs names ${JSON.stringify(key)}, which ${label}'s constructor ${formatParams(list)} does not take`,
+      );
     }
   }
   if (rest.length > 0) {

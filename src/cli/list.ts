@@ -24,7 +24,7 @@ export function formatDiscovery(document: unknown): string {
     const dot = method.name.indexOf('.');
     const service = dot < 0 ? '' : method.name.slice(0, dot);
     const name = dot < 0 ? method.name : method.name.slice(dot + 1);
-    const params = (Array.isArray(method.params) ? method.params as ParamDescriptor[] : []).map((p) => {
+    const params = (Array.isArray(method.params) ? (method.params as ParamDescriptor[]) : []).map((p) => {
       const label = typeof p?.name === 'string' ? p.name : '?';
       if (p?.['x-gaw-rest'] === true) return `...${label}`;
       return p?.required === false ? `${label}?` : label;
@@ -34,7 +34,9 @@ export function formatDiscovery(document: unknown): string {
     byService.set(service, lines);
   }
   if (byService.size === 0) return 'the server hosts no services\n';
-  return [...byService].map(([service, lines]) => `${service === '' ? '(no service)' : service}\n${lines.join('\n')}\n`).join('');
+  return [...byService]
+    .map(([service, lines]) => `${service === '' ? '(no service)' : service}\n${lines.join('\n')}\n`)
+    .join('');
 }
 
 /** Runs `gaw list`; resolves to the exit code. */

@@ -14,10 +14,20 @@ export interface CliLoggerOptions {
 }
 
 const levelNames: Readonly<Record<string, string>> = {
-  trace: 'TRACE', debug: 'DEBUG', info: 'INFO ', warn: 'WARN ', error: 'ERROR', fatal: 'FATAL',
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO ',
+  warn: 'WARN ',
+  error: 'ERROR',
+  fatal: 'FATAL',
 };
 const levelColors: Readonly<Record<string, string>> = {
-  trace: '\x1b[90m', debug: '\x1b[36m', info: '\x1b[32m', warn: '\x1b[33m', error: '\x1b[31m', fatal: '\x1b[35m',
+  trace: '\x1b[90m',
+  debug: '\x1b[36m',
+  info: '\x1b[32m',
+  warn: '\x1b[33m',
+  error: '\x1b[31m',
+  fatal: '\x1b[35m',
 };
 const skippedKeys = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
 const maxValueChars = 2000;
@@ -41,7 +51,10 @@ export function formatPretty(line: string, hasColor: boolean): string {
     let text = typeof value === 'string' ? value : JSON.stringify(value);
     if (key === 'err' && typeof value === 'object' && value !== null) {
       const err = value as { type?: unknown; message?: unknown; stack?: unknown };
-      text = typeof err.stack === 'string' ? `\n    ${err.stack.replace(/\n/g, '\n    ')}` : `${String(err.type)}: ${String(err.message)}`;
+      text =
+        typeof err.stack === 'string'
+          ? `\n    ${err.stack.replace(/\n/g, '\n    ')}`
+          : `${String(err.type)}: ${String(err.message)}`;
     }
     if (text.length > maxValueChars) text = `${text.slice(0, maxValueChars)}…`;
     parts.push(`${key}=${text}`);

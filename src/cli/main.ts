@@ -34,7 +34,9 @@ const io: Output = { out: (text) => write(process.stdout, text), err: (text) => 
 
 function readVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
     return typeof pkg.version === 'string' ? pkg.version : 'unknown';
   } catch {
     return 'unknown';
@@ -48,50 +50,109 @@ const epilog = `Environment:
 Exit codes: 0 clean stop or success, 1 runtime failure (a taken port, a wrong secret, a remote error), 2 usage error.
 Logs are pino JSON lines on stdout (readable when stdout is a terminal); the secret is never logged.`;
 
-function buildParser(args: readonly string[], runtime: Required<Pick<CliRuntime, 'env' | 'cwd'>> & CliRuntime, setExit: (code: number) => void): Yargs {
+function buildParser(
+  args: readonly string[],
+  runtime: Required<Pick<CliRuntime, 'env' | 'cwd'>> & CliRuntime,
+  setExit: (code: number) => void,
+): Yargs {
   const { env } = runtime;
   return yargs([...args])
     .scriptName('gaw')
     .usage('gaw <module> [options]        serve the services a module exports\ngaw <command> [options]')
-    .parserConfiguration({ 'parse-positional-numbers': false, 'parse-numbers': false, 'camel-case-expansion': false, 'duplicate-arguments-array': true })
+    .parserConfiguration({
+      'parse-positional-numbers': false,
+      'parse-numbers': false,
+      'camel-case-expansion': false,
+      'duplicate-arguments-array': true,
+    })
     .strict()
     .exitProcess(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((message, err) => {
       throw err ?? usage(message);
     })
-    .command('$0 <module>', 'serve the service classes a module exports (ESM or CommonJS, by path)', (y) => y
-      .positional('module', { type: 'string', describe: 'path of the module, relative to the current directory' })
-      .options(serveOptions)
-      .example('gaw ./services.js --service math_service --kwargs \'{"hello": "hello!"}\'', 'serve math_service on 127.0.0.1:5555')
-      .example('GAW_SECRET=$(gaw keygen) gaw ./services.js --encrypt --http-port 8000 --http-token-file token', 'encrypted, with the HTTP bridge')
-      .example('gaw ./services.js --port 0 --log-level debug', 'any free port, logging each call'),
-    async (argv) => setExit(await runServe(argv as Argv, runtime)))
-    .command('call <target> <method> [param..]', 'call service.method and print the result as JSON', (y) => y
-      .positional('target', { type: 'string', describe: 'host:port of a gaw server, or an HTTP bridge\'s http://host:port/api' })
-      .positional('method', { type: 'string', describe: 'service.method' })
-      .positional('param', { type: 'string', array: true, describe: 'key=value (named) or bare values (positional); JSON when it parses, a string otherwise' })
-      .options(callOptions)
-      .example('gaw call 127.0.0.1:5555 math_service.plus 10 20', 'positional params')
-      .example('gaw call 127.0.0.1:5555 math_service.plus a=10 b=20 --secret-file secret --encrypt', 'named params, encrypted')
-      .example('gaw call 127.0.0.1:5555 say_hello --params \'{"name": "world"}\' --timing', 'params as one JSON document, with timings')
-      .example('gaw call http://127.0.0.1:8000/api math_service.multiply 10 20 --http-token-file token', 'through an HTTP bridge'),
-    async (argv) => setExit(await runCall(argv as Argv, env, io)))
-    .command('list <target>', 'list the services, methods and parameter names a server offers (rpc.discover)', (y) => y
-      .positional('target', { type: 'string', describe: 'host:port, or http://host:port/api' })
-      .options({ json: { type: 'boolean', describe: 'print the OpenRPC document itself' }, ...clientOptions })
-      .example('gaw list 127.0.0.1:5555 --secret-file secret --encrypt', 'what the server offers'),
-    async (argv) => setExit(await runList(argv as Argv, env, io)))
-    .command('keygen', 'print a fresh base64 secret from the CSPRNG', (y) => y
-      .options(keygenOptions)
-      .example('gaw keygen > secret && chmod 600 secret', 'a 32-byte secret in a file only you can read')
-      .example('gaw keygen --bytes 16', 'a 16-byte secret (Python Gaw accepts 16, 24 or 32)'),
-    async (argv) => setExit(await runKeygen(argv as Argv, io)))
-    .command('bridge', 'a standalone HTTP bridge: JSON-RPC on POST /api, forwarded to a gaw server', (y) => y
-      .options(bridgeOptions)
-      .example('gaw bridge --to 127.0.0.1:5555 --port 8000', 'bridge a server without a secret')
-      .example('gaw bridge --to 10.0.0.5:5555 --secret-file secret --encrypt --http-token-file token', 'bridge an encrypted server'),
-    async (argv) => setExit(await runBridge(argv as Argv, env)))
+    .command(
+      '$0 <module>',
+      'serve the service classes a module exports (ESM or CommonJS, by path)',
+      (y) =>
+        y
+          .positional('module', { type: 'string', describe: 'path of the module, relative to the current directory' })
+          .options(serveOptions)
+          .example(
+            'gaw ./services.js --service math_service --kwargs \'{"hello": "hello!"}\'',
+            'serve math_service on 127.0.0.1:5555',
+          )
+          .example(
+            'GAW_SECRET=$(gaw keygen) gaw ./services.js --encrypt --http-port 8000 --http-token-file token',
+            'encrypted, with the HTTP bridge',
+          )
+          .example('gaw ./services.js --port 0 --log-level debug', 'any free port, logging each call'),
+      async (argv) => setExit(await runServe(argv as Argv, runtime)),
+    )
+    .command(
+      'call <target> <method> [param..]',
+      'call service.method and print the result as JSON',
+      (y) =>
+        y
+          .positional('target', {
+            type: 'string',
+            describe: "host:port of a gaw server, or an HTTP bridge's http://host:port/api",
+          })
+          .positional('method', { type: 'string', describe: 'service.method' })
+          .positional('param', {
+            type: 'string',
+            array: true,
+            describe: 'key=value (named) or bare values (positional); JSON when it parses, a string otherwise',
+          })
+          .options(callOptions)
+          .example('gaw call 127.0.0.1:5555 math_service.plus 10 20', 'positional params')
+          .example(
+            'gaw call 127.0.0.1:5555 math_service.plus a=10 b=20 --secret-file secret --encrypt',
+            'named params, encrypted',
+          )
+          .example(
+            'gaw call 127.0.0.1:5555 say_hello --params \'{"name": "world"}\' --timing',
+            'params as one JSON document, with timings',
+          )
+          .example(
+            'gaw call http://127.0.0.1:8000/api math_service.multiply 10 20 --http-token-file token',
+            'through an HTTP bridge',
+          ),
+      async (argv) => setExit(await runCall(argv as Argv, env, io)),
+    )
+    .command(
+      'list <target>',
+      'list the services, methods and parameter names a server offers (rpc.discover)',
+      (y) =>
+        y
+          .positional('target', { type: 'string', describe: 'host:port, or http://host:port/api' })
+          .options({ json: { type: 'boolean', describe: 'print the OpenRPC document itself' }, ...clientOptions })
+          .example('gaw list 127.0.0.1:5555 --secret-file secret --encrypt', 'what the server offers'),
+      async (argv) => setExit(await runList(argv as Argv, env, io)),
+    )
+    .command(
+      'keygen',
+      'print a fresh base64 secret from the CSPRNG',
+      (y) =>
+        y
+          .options(keygenOptions)
+          .example('gaw keygen > secret && chmod 600 secret', 'a 32-byte secret in a file only you can read')
+          .example('gaw keygen --bytes 16', 'a 16-byte secret (Python Gaw accepts 16, 24 or 32)'),
+      async (argv) => setExit(await runKeygen(argv as Argv, io)),
+    )
+    .command(
+      'bridge',
+      'a standalone HTTP bridge: JSON-RPC on POST /api, forwarded to a gaw server',
+      (y) =>
+        y
+          .options(bridgeOptions)
+          .example('gaw bridge --to 127.0.0.1:5555 --port 8000', 'bridge a server without a secret')
+          .example(
+            'gaw bridge --to 10.0.0.5:5555 --secret-file secret --encrypt --http-token-file token',
+            'bridge an encrypted server',
+          ),
+      async (argv) => setExit(await runBridge(argv as Argv, env)),
+    )
     .epilog(epilog)
     .help()
     .alias('help', 'h')
@@ -115,7 +176,9 @@ function isUsageMistake(err: unknown): boolean {
 /** Runs the CLI with `args` (without node and the script); resolves to the exit code. Never rejects. */
 export async function main(args: readonly string[], runtime: CliRuntime = {}): Promise<number> {
   if (args.length === 0) {
-    await io.err('gaw: give a module to serve or a command (call, list, keygen, bridge).\nRun \'gaw --help\' for usage and examples.\n');
+    await io.err(
+      "gaw: give a module to serve or a command (call, list, keygen, bridge).\nRun 'gaw --help' for usage and examples.\n",
+    );
     return exitCodes.usage;
   }
   let exitCode: number = exitCodes.ok;
@@ -127,7 +190,10 @@ export async function main(args: readonly string[], runtime: CliRuntime = {}): P
     return exitCode;
   } catch (err) {
     const isUsage = isUsageMistake(err);
-    const more = isUsage && err instanceof UsageError && err.code === 'GAW_ERR_INVALID_OPTION' ? '\nRun \'gaw --help\' or \'gaw <command> --help\' for usage.' : '';
+    const more =
+      isUsage && err instanceof UsageError && err.code === 'GAW_ERR_INVALID_OPTION'
+        ? "\nRun 'gaw --help' or 'gaw <command> --help' for usage."
+        : '';
     await io.err(`gaw: ${describeError(err)}${more}\n`);
     return isUsage ? exitCodes.usage : exitCodes.failure;
   }

@@ -56,8 +56,13 @@ export function sendOnce(target: Target, message: JsonRpcRequest, options: OneSh
   return target.kind === 'tcp' ? sendTcp(target, message, options) : sendHttp(target.url, message, options);
 }
 
-async function sendTcp(target: { host: string; port: number }, message: JsonRpcRequest, options: OneShotOptions): Promise<OneShotResult> {
-  if (options.encrypt && options.secret === undefined) throw usage('--encrypt needs a secret: --secret-file, GAW_SECRET or --secret');
+async function sendTcp(
+  target: { host: string; port: number },
+  message: JsonRpcRequest,
+  options: OneShotOptions,
+): Promise<OneShotResult> {
+  if (options.encrypt && options.secret === undefined)
+    throw usage('--encrypt needs a secret: --secret-file, GAW_SECRET or --secret');
   const suite = chooseSuite(options, options.secret !== undefined);
   const codecName = options.codec ?? 'json';
   const maxPayloadBytes = (options.maxReplyBytes ?? defaultMaxReplyBytes) + 4;
@@ -66,9 +71,14 @@ async function sendTcp(target: { host: string; port: number }, message: JsonRpcR
   let connection: Connection;
   try {
     connection = await dial({
-      host: target.host, port: target.port, suite, codec: codecName,
+      host: target.host,
+      port: target.port,
+      suite,
+      codec: codecName,
       psk: options.secret === undefined ? undefined : parseSecret(options.secret),
-      connectTimeoutMs: options.timeoutMs, handshakeTimeoutMs: options.timeoutMs, maxPayloadBytes,
+      connectTimeoutMs: options.timeoutMs,
+      handshakeTimeoutMs: options.timeoutMs,
+      maxPayloadBytes,
     });
   } catch (err) {
     throw err instanceof HandshakeRejectedError ? explainRejection(err) : err;
@@ -79,7 +89,10 @@ async function sendTcp(target: { host: string; port: number }, message: JsonRpcR
   try {
     const remainingMs = Math.max(1, Math.round(started + options.timeoutMs - connected));
     const reply = await new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TimeoutError('GAW_ERR_CALL_TIMEOUT', `no reply within ${options.timeoutMs} ms`)), remainingMs);
+      const timer = setTimeout(
+        () => reject(new TimeoutError('GAW_ERR_CALL_TIMEOUT', `no reply within ${options.timeoutMs} ms`)),
+        remainingMs,
+      );
       connection.once('message', (received) => {
         clearTimeout(timer);
         try {
@@ -111,12 +124,22 @@ async function sendHttp(url: URL, message: JsonRpcRequest, options: OneShotOptio
   const started = performance.now();
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(message), signal: AbortSignal.timeout(options.timeoutMs) });
+    response = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(message),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
   } catch (err) {
-    if ((err as Error).name === 'TimeoutError') throw new TimeoutError('GAW_ERR_CALL_TIMEOUT', `no reply from ${url.href} within ${options.timeoutMs} ms`);
+    if ((err as Error).name === 'TimeoutError')
+      throw new TimeoutError('GAW_ERR_CALL_TIMEOUT', `no reply from ${url.href} within ${options.timeoutMs} ms`);
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code === 'ECONNREFUSED' ? 'connection refused' : (cause?.message ?? (err as Error).message);
-    throw new ConnectionError(cause?.code === 'ECONNREFUSED' ? 'GAW_ERR_CONN_REFUSED' : 'GAW_ERR_CONN_CLOSED', `cannot reach ${url.href}: ${why}`, { cause: err });
+    throw new ConnectionError(
+      cause?.code === 'ECONNREFUSED' ? 'GAW_ERR_CONN_REFUSED' : 'GAW_ERR_CONN_CLOSED',
+      `cannot reach ${url.href}: ${why}`,
+      { cause: err },
+    );
   }
   const body = await readCapped(response, options.maxReplyBytes ?? defaultMaxReplyBytes);
   const callMs = performance.now() - started;
@@ -128,7 +151,10 @@ async function sendHttp(url: URL, message: JsonRpcRequest, options: OneShotOptio
   }
   // 200 carries the response; so does 500 when the bridge's dispatch failed. Other statuses
   // (401, 413, ...) are HTTP-level refusals with a {"error": reason} body.
-  if (response.status !== 200 && !(response.status === 500 && isPlainObject(data) && ('result' in data || 'error' in data))) {
+  if (
+    response.status !== 200 &&
+    !(response.status === 500 && isPlainObject(data) && ('result' in data || 'error' in data))
+  ) {
     const reason = isPlainObject(data) && typeof data.error === 'string' ? data.error : response.statusText;
     throw new ProtocolError('GAW_ERR_BAD_RESPONSE', `HTTP ${response.status} from ${url.href}: ${reason}`);
   }

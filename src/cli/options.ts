@@ -23,11 +23,25 @@ export const securityOptions = {
   secret: {
     type: 'string',
     group: 'Security:',
-    describe: 'base64 secret (16, 24 or 32 bytes; see `gaw keygen`). Visible to other local users in the process list: prefer --secret-file or GAW_SECRET',
+    describe:
+      'base64 secret (16, 24 or 32 bytes; see `gaw keygen`). Visible to other local users in the process list: prefer --secret-file or GAW_SECRET',
   },
-  'secret-file': { type: 'string', group: 'Security:', describe: 'read the secret from this file (surrounding whitespace is ignored)' },
-  encrypt: { type: 'boolean', group: 'Security:', describe: 'encrypt (suite cbc) rather than only sign (suite sign); needs a secret' },
-  suite: { type: 'string', group: 'Security:', choices: ['none', 'sign', 'cbc', 'secretbox'], describe: 'choose the suite outright (must agree with the secret)' },
+  'secret-file': {
+    type: 'string',
+    group: 'Security:',
+    describe: 'read the secret from this file (surrounding whitespace is ignored)',
+  },
+  encrypt: {
+    type: 'boolean',
+    group: 'Security:',
+    describe: 'encrypt (suite cbc) rather than only sign (suite sign); needs a secret',
+  },
+  suite: {
+    type: 'string',
+    group: 'Security:',
+    choices: ['none', 'sign', 'cbc', 'secretbox'],
+    describe: 'choose the suite outright (must agree with the secret)',
+  },
 } as const;
 
 export const logOptions = {
@@ -85,7 +99,8 @@ export function readJson(argv: Argv, name: string, kind: 'array' | 'object' | 'a
   const isArray = Array.isArray(value);
   const isObject = typeof value === 'object' && value !== null && !isArray;
   const ok = kind === 'array' ? isArray : kind === 'object' ? isObject : isArray || isObject;
-  if (!ok) throw usage(`--${name} must be a JSON ${kind}, e.g. ${kind === 'object' ? `'{"hello": "hi"}'` : `'[10, 20]'`}`);
+  if (!ok)
+    throw usage(`--${name} must be a JSON ${kind}, e.g. ${kind === 'object' ? `'{"hello": "hi"}'` : `'[10, 20]'`}`);
   return value;
 }
 
@@ -95,10 +110,20 @@ function readSmallFile(path: string, option: string): string {
     bytes = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (err as Error).message;
     throw usage(`cannot read --${option} ${JSON.stringify(path)}: ${why}`);
   }
-  if (bytes.length > maxSecretFileBytes) throw usage(`--${option} ${JSON.stringify(path)} is larger than ${maxSecretFileBytes} bytes; it should hold one value`);
+  if (bytes.length > maxSecretFileBytes)
+    throw usage(
+      `--${option} ${JSON.stringify(path)} is larger than ${maxSecretFileBytes} bytes; it should hold one value`,
+    );
   return bytes.toString('utf8').trim();
 }
 
@@ -106,7 +131,12 @@ function readSmallFile(path: string, option: string): string {
  * A value from `--<flag>`, `--<flag>-file` or the environment variable, in that order; giving both
  * flags is an error. The value itself never appears in a message.
  */
-function readSecretLike(argv: Argv, env: Env, flag: string, envName: string): { value: string; source: string } | undefined {
+function readSecretLike(
+  argv: Argv,
+  env: Env,
+  flag: string,
+  envName: string,
+): { value: string; source: string } | undefined {
   const direct = readString(argv, flag);
   const file = readString(argv, `${flag}-file`);
   if (direct !== undefined && file !== undefined) throw usage(`give --${flag} or --${flag}-file, not both`);
@@ -130,7 +160,9 @@ export function readHttpToken(argv: Argv, env: Env): string | undefined {
   const found = readSecretLike(argv, env, 'http-token', 'GAW_HTTP_TOKEN');
   if (found === undefined) return undefined;
   if (!/^[\x21-\x7e]{1,1024}$/.test(found.value)) {
-    throw usage(`the HTTP token from ${found.source} must be 1 to 1024 visible ASCII characters (its value is not shown)`);
+    throw usage(
+      `the HTTP token from ${found.source} must be 1 to 1024 visible ASCII characters (its value is not shown)`,
+    );
   }
   return found.value;
 }
@@ -147,7 +179,8 @@ export function parseTarget(text: string, what = 'target'): Target {
     } catch {
       throw usage(`${what} ${JSON.stringify(text.slice(0, 200))} is not a valid URL`);
     }
-    if (url.username !== '' || url.password !== '') throw usage(`${what}: put no credentials in the URL; use --http-token or GAW_HTTP_TOKEN`);
+    if (url.username !== '' || url.password !== '')
+      throw usage(`${what}: put no credentials in the URL; use --http-token or GAW_HTTP_TOKEN`);
     return { kind: 'http', url };
   }
   const match = /^(?:\[([^\]]+)\]|([^:/\s]*)):(\d{1,5})$/.exec(text);

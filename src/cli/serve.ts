@@ -6,7 +6,18 @@ import { GawServer } from '../server/index.js';
 import type { GawServerOptions, HttpOptions } from '../server/index.js';
 import { createCliLogger } from './logger.js';
 import type { LogFormat } from './logger.js';
-import { exitCodes, logOptions, readBoolean, readHttpToken, readInteger, readJson, readSecret, readString, securityOptions, usage } from './options.js';
+import {
+  exitCodes,
+  logOptions,
+  readBoolean,
+  readHttpToken,
+  readInteger,
+  readJson,
+  readSecret,
+  readString,
+  securityOptions,
+  usage,
+} from './options.js';
 import type { Argv, Env } from './options.js';
 import { constructorArguments, loadServiceModule, selectServices } from './services.js';
 import { waitForStopSignal } from './signals.js';
@@ -29,34 +40,121 @@ const maxMs = 2 ** 31 - 1;
 
 /** Limits, each an integer option mapped to a GawServerOptions key. */
 const limitOptions = {
-  'max-payload-bytes': { key: 'maxPayloadBytes', min: 1, max: 0xffff_ffff - 128, describe: 'largest message payload (default 16 MiB)' },
-  'max-in-flight': { key: 'maxInFlight', min: 1, max: 1_000_000, describe: 'requests running at once per connection (default 256)' },
+  'max-payload-bytes': {
+    key: 'maxPayloadBytes',
+    min: 1,
+    max: 0xffff_ffff - 128,
+    describe: 'largest message payload (default 16 MiB)',
+  },
+  'max-in-flight': {
+    key: 'maxInFlight',
+    min: 1,
+    max: 1_000_000,
+    describe: 'requests running at once per connection (default 256)',
+  },
   'max-batch': { key: 'maxBatch', min: 1, max: 1_000_000, describe: 'most requests in one batch (default 100)' },
   'max-connections': { key: 'maxConnections', min: 1, max: 1_000_000, describe: 'most open connections' },
-  'handshake-timeout-ms': { key: 'handshakeTimeoutMs', min: 1, max: maxMs, describe: 'a handshake must finish within this (default 10000)' },
-  'idle-timeout-ms': { key: 'idleTimeoutMs', min: 0, max: maxMs, describe: 'close idle connections after this (default 120000; 0 never)' },
-  'handler-timeout-ms': { key: 'handlerTimeoutMs', min: 0, max: maxMs, describe: 'a call still running after this gets error -32003 (default: no limit)' },
-  'close-timeout-ms': { key: 'closeTimeoutMs', min: 0, max: maxMs, describe: 'on stop, wait this long for in-flight calls (default 10000)' },
+  'handshake-timeout-ms': {
+    key: 'handshakeTimeoutMs',
+    min: 1,
+    max: maxMs,
+    describe: 'a handshake must finish within this (default 10000)',
+  },
+  'idle-timeout-ms': {
+    key: 'idleTimeoutMs',
+    min: 0,
+    max: maxMs,
+    describe: 'close idle connections after this (default 120000; 0 never)',
+  },
+  'handler-timeout-ms': {
+    key: 'handlerTimeoutMs',
+    min: 0,
+    max: maxMs,
+    describe: 'a call still running after this gets error -32003 (default: no limit)',
+  },
+  'close-timeout-ms': {
+    key: 'closeTimeoutMs',
+    min: 0,
+    max: maxMs,
+    describe: 'on stop, wait this long for in-flight calls (default 10000)',
+  },
 } as const;
 
 export const serveOptions = {
-  service: { type: 'string', array: true, group: 'Services:', describe: 'serve only this service (repeatable); default: every exported service' },
+  service: {
+    type: 'string',
+    array: true,
+    group: 'Services:',
+    describe: 'serve only this service (repeatable); default: every exported service',
+  },
   args: { type: 'string', group: 'Services:', describe: 'constructor arguments as a JSON array, e.g. \'["hello!"]\'' },
-  kwargs: { type: 'string', group: 'Services:', describe: 'constructor arguments by parameter name as a JSON object, e.g. \'{"hello": "hello!"}\'' },
-  host: { type: 'string', group: 'Listening:', defaultDescription: '127.0.0.1', describe: 'the TCP address to listen on' },
-  port: { type: 'string', group: 'Listening:', defaultDescription: '5555', describe: 'the TCP port (0 picks a free one; a taken port is an error)' },
-  codec: { type: 'string', group: 'Listening:', choices: ['json', 'msgpack'], describe: 'accept only this codec (default: both)' },
+  kwargs: {
+    type: 'string',
+    group: 'Services:',
+    describe: 'constructor arguments by parameter name as a JSON object, e.g. \'{"hello": "hello!"}\'',
+  },
+  host: {
+    type: 'string',
+    group: 'Listening:',
+    defaultDescription: '127.0.0.1',
+    describe: 'the TCP address to listen on',
+  },
+  port: {
+    type: 'string',
+    group: 'Listening:',
+    defaultDescription: '5555',
+    describe: 'the TCP port (0 picks a free one; a taken port is an error)',
+  },
+  codec: {
+    type: 'string',
+    group: 'Listening:',
+    choices: ['json', 'msgpack'],
+    describe: 'accept only this codec (default: both)',
+  },
   ...securityOptions,
-  'require-forward-secrecy': { type: 'boolean', group: 'Security:', describe: 'refuse clients that do not offer X25519 forward secrecy' },
-  'http-port': { type: 'string', group: 'HTTP bridge:', describe: 'serve JSON-RPC over HTTP on POST /api at this port (0 picks a free one)' },
-  'http-host': { type: 'string', group: 'HTTP bridge:', defaultDescription: '127.0.0.1', describe: 'the bridge address (it is plain HTTP, not encrypted)' },
-  'http-token': { type: 'string', group: 'HTTP bridge:', describe: 'require Authorization: Bearer <token> (also visible in the process list: prefer --http-token-file or GAW_HTTP_TOKEN)' },
+  'require-forward-secrecy': {
+    type: 'boolean',
+    group: 'Security:',
+    describe: 'refuse clients that do not offer X25519 forward secrecy',
+  },
+  'http-port': {
+    type: 'string',
+    group: 'HTTP bridge:',
+    describe: 'serve JSON-RPC over HTTP on POST /api at this port (0 picks a free one)',
+  },
+  'http-host': {
+    type: 'string',
+    group: 'HTTP bridge:',
+    defaultDescription: '127.0.0.1',
+    describe: 'the bridge address (it is plain HTTP, not encrypted)',
+  },
+  'http-token': {
+    type: 'string',
+    group: 'HTTP bridge:',
+    describe:
+      'require Authorization: Bearer <token> (also visible in the process list: prefer --http-token-file or GAW_HTTP_TOKEN)',
+  },
   'http-token-file': { type: 'string', group: 'HTTP bridge:', describe: 'read the bearer token from this file' },
-  'http-open': { type: 'boolean', group: 'HTTP bridge:', describe: 'serve the bridge without a token even though the server has a secret' },
+  'http-open': {
+    type: 'boolean',
+    group: 'HTTP bridge:',
+    describe: 'serve the bridge without a token even though the server has a secret',
+  },
   'http-max-body-bytes': { type: 'string', group: 'HTTP bridge:', describe: 'largest request body (default 1 MiB)' },
-  'legacy-port': { type: 'string', group: 'Python Gaw 0.7:', describe: 'also serve Python Gaw 0.7 clients on this port (no replay protection: see the README)' },
-  'legacy-host': { type: 'string', group: 'Python Gaw 0.7:', defaultDescription: '127.0.0.1', describe: 'the legacy listener address' },
-  ...Object.fromEntries(Object.entries(limitOptions).map(([name, o]) => [name, { type: 'string', group: 'Limits:', describe: o.describe }])),
+  'legacy-port': {
+    type: 'string',
+    group: 'Python Gaw 0.7:',
+    describe: 'also serve Python Gaw 0.7 clients on this port (no replay protection: see the README)',
+  },
+  'legacy-host': {
+    type: 'string',
+    group: 'Python Gaw 0.7:',
+    defaultDescription: '127.0.0.1',
+    describe: 'the legacy listener address',
+  },
+  ...Object.fromEntries(
+    Object.entries(limitOptions).map(([name, o]) => [name, { type: 'string', group: 'Limits:', describe: o.describe }]),
+  ),
   ...logOptions,
 } as const;
 
@@ -69,7 +167,8 @@ export function readServeOptions(argv: Argv, env: Env): GawServerOptions {
   const secret = readSecret(argv, env);
   if (secret !== undefined) options.secret = secret;
   if (readBoolean(argv, 'encrypt')) {
-    if (secret === undefined) throw usage('--encrypt needs a secret: --secret-file, GAW_SECRET or --secret (make one with `gaw keygen`)');
+    if (secret === undefined)
+      throw usage('--encrypt needs a secret: --secret-file, GAW_SECRET or --secret (make one with `gaw keygen`)');
     options.encrypt = true;
   }
   const suite = readString(argv, 'suite');
@@ -85,8 +184,10 @@ export function readServeOptions(argv: Argv, env: Env): GawServerOptions {
   const http = readHttpOptions(argv, env, secret !== undefined);
   if (http !== undefined) options.http = http;
   const legacyPort = readInteger(argv, 'legacy-port', 0, 65535);
-  if (legacyPort !== undefined) options.legacy = { port: legacyPort, host: readString(argv, 'legacy-host') ?? '127.0.0.1' };
-  else if (argv['legacy-host'] !== undefined) throw usage('--legacy-host needs --legacy-port (the legacy listener is off without it)');
+  if (legacyPort !== undefined)
+    options.legacy = { port: legacyPort, host: readString(argv, 'legacy-host') ?? '127.0.0.1' };
+  else if (argv['legacy-host'] !== undefined)
+    throw usage('--legacy-host needs --legacy-port (the legacy listener is off without it)');
   return options;
 }
 
@@ -94,7 +195,8 @@ function readHttpOptions(argv: Argv, env: Env, hasSecret: boolean): HttpOptions 
   const port = readInteger(argv, 'http-port', 0, 65535);
   if (port === undefined) {
     for (const name of ['http-host', 'http-token', 'http-token-file', 'http-open', 'http-max-body-bytes']) {
-      if (argv[name] !== undefined && argv[name] !== false) throw usage(`--${name} needs --http-port (the HTTP bridge is off without it)`);
+      if (argv[name] !== undefined && argv[name] !== false)
+        throw usage(`--${name} needs --http-port (the HTTP bridge is off without it)`);
     }
     return undefined;
   }
@@ -103,7 +205,9 @@ function readHttpOptions(argv: Argv, env: Env, hasSecret: boolean): HttpOptions 
   if (token !== undefined) http.token = token;
   if (readBoolean(argv, 'http-open')) http.isOpen = true;
   if (hasSecret && token === undefined && http.isOpen !== true) {
-    throw usage('the HTTP bridge needs a bearer token when the server has a secret: --http-token-file, GAW_HTTP_TOKEN or --http-token (or --http-open to serve it without one)');
+    throw usage(
+      'the HTTP bridge needs a bearer token when the server has a secret: --http-token-file, GAW_HTTP_TOKEN or --http-token (or --http-open to serve it without one)',
+    );
   }
   const maxBodyBytes = readInteger(argv, 'http-max-body-bytes', 1, 0x7fff_ffff);
   if (maxBodyBytes !== undefined) http.maxBodyBytes = maxBodyBytes;
@@ -133,16 +237,25 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
     const address = server.address;
     const httpAddress = server.httpAddress;
     const services = Object.fromEntries(selected.map((s) => [s.name, s.methods]));
-    logger.info({
-      address: `${address.address}:${address.port}`,
-      port: address.port,
-      ...(httpAddress !== undefined && { http: `http://${httpAddress.address}:${httpAddress.port}/api`, httpPort: httpAddress.port }),
-      ...(server.legacyAddress !== undefined && { legacy: `${server.legacyAddress.address}:${server.legacyAddress.port}`, legacyPort: server.legacyAddress.port }),
-      suite: server.suite,
-      codecs: options.codecs ?? ['json', 'msgpack'],
-      services,
-      module: loaded.path,
-    }, 'gaw started');
+    logger.info(
+      {
+        address: `${address.address}:${address.port}`,
+        port: address.port,
+        ...(httpAddress !== undefined && {
+          http: `http://${httpAddress.address}:${httpAddress.port}/api`,
+          httpPort: httpAddress.port,
+        }),
+        ...(server.legacyAddress !== undefined && {
+          legacy: `${server.legacyAddress.address}:${server.legacyAddress.port}`,
+          legacyPort: server.legacyAddress.port,
+        }),
+        suite: server.suite,
+        codecs: options.codecs ?? ['json', 'msgpack'],
+        services,
+        module: loaded.path,
+      },
+      'gaw started',
+    );
     runtime.onListening?.({ address, httpAddress, suite: server.suite, services });
     const signal = await signals.stopped;
     logger.info({ signal }, 'stopping: finishing in-flight calls (send the signal again to exit now)');

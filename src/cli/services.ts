@@ -40,10 +40,16 @@ export async function loadServiceModule(path: string, cwd: string): Promise<Load
   const absolute = isAbsolute(path) ? path : resolve(cwd, path);
   try {
     const info = await stat(absolute);
-    if (info.isDirectory()) throw loadError(`cannot load ${JSON.stringify(path)}: it is a directory; give the module file, e.g. ${JSON.stringify(`${path}/index.js`)}`);
+    if (info.isDirectory())
+      throw loadError(
+        `cannot load ${JSON.stringify(path)}: it is a directory; give the module file, e.g. ${JSON.stringify(`${path}/index.js`)}`,
+      );
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw loadError(`cannot find the module ${JSON.stringify(path)}${absolute === path ? '' : ` (looked for ${absolute})`}`, err);
+    throw loadError(
+      `cannot find the module ${JSON.stringify(path)}${absolute === path ? '' : ` (looked for ${absolute})`}`,
+      err,
+    );
   }
   let namespace: Record<string, unknown>;
   try {
@@ -74,8 +80,10 @@ export async function loadServiceModule(path: string, cwd: string): Promise<Load
   }
   if (found.size === 0) {
     const listed = exportNames.length === 0 ? 'it has no exports' : `its exports: ${shorten(exportNames.join(', '))}`;
-    throw new UsageError('GAW_ERR_NOT_A_SERVICE',
-      `the module ${JSON.stringify(path)} exports no service classes (a service is an exported class with a service name and exposed methods: static serviceName and static entrypoints, or @service / @entrypoint); ${listed}`);
+    throw new UsageError(
+      'GAW_ERR_NOT_A_SERVICE',
+      `the module ${JSON.stringify(path)} exports no service classes (a service is an exported class with a service name and exposed methods: static serviceName and static entrypoints, or @service / @entrypoint); ${listed}`,
+    );
   }
   const services: FoundService[] = [];
   for (const [cls, exportName] of found) {
@@ -83,9 +91,18 @@ export async function loadServiceModule(path: string, cwd: string): Promise<Load
     try {
       description = describeService(cls);
     } catch (err) {
-      throw new UsageError('GAW_ERR_NOT_A_SERVICE', `the module ${JSON.stringify(path)}, export ${exportName}: ${(err as Error).message}`, { cause: err });
+      throw new UsageError(
+        'GAW_ERR_NOT_A_SERVICE',
+        `the module ${JSON.stringify(path)}, export ${exportName}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
-    services.push({ name: description.name, cls: cls as FoundService['cls'], exportName, methods: [...description.methods.keys()] });
+    services.push({
+      name: description.name,
+      cls: cls as FoundService['cls'],
+      exportName,
+      methods: [...description.methods.keys()],
+    });
   }
   return { path, services };
 }
@@ -97,7 +114,9 @@ export function selectServices(loaded: LoadedModule, names: readonly string[]): 
   if (names.length > 0) {
     const unknown = names.filter((name) => !available.includes(name));
     if (unknown.length > 0) {
-      throw usage(`unknown --service ${unknown.map((n) => JSON.stringify(n)).join(', ')}; ${JSON.stringify(loaded.path)} offers: ${available.join(', ')}`);
+      throw usage(
+        `unknown --service ${unknown.map((n) => JSON.stringify(n)).join(', ')}; ${JSON.stringify(loaded.path)} offers: ${available.join(', ')}`,
+      );
     }
     selected = loaded.services.filter((s) => names.includes(s.name));
   }
@@ -105,8 +124,10 @@ export function selectServices(loaded: LoadedModule, names: readonly string[]): 
   for (const service of selected) {
     const other = seen.get(service.name);
     if (other !== undefined) {
-      throw new UsageError('GAW_ERR_DUPLICATE_SERVICE',
-        `the exports ${other.exportName} and ${service.exportName} are two different classes with the same service name ${JSON.stringify(service.name)}`);
+      throw new UsageError(
+        'GAW_ERR_DUPLICATE_SERVICE',
+        `the exports ${other.exportName} and ${service.exportName} are two different classes with the same service name ${JSON.stringify(service.name)}`,
+      );
     }
     seen.set(service.name, service);
   }
@@ -118,8 +139,11 @@ export function selectServices(loaded: LoadedModule, names: readonly string[]): 
  * parameter names. With several services each takes the names its constructor declares; a name
  * that no selected constructor takes is an error.
  */
-export function constructorArguments(services: readonly FoundService[], args: readonly unknown[] | undefined,
-  kwargs: Readonly<Record<string, unknown>> | undefined): Map<FoundService, unknown[]> {
+export function constructorArguments(
+  services: readonly FoundService[],
+  args: readonly unknown[] | undefined,
+  kwargs: Readonly<Record<string, unknown>> | undefined,
+): Map<FoundService, unknown[]> {
   if (args !== undefined && kwargs !== undefined) throw usage('give --args or --kwargs, not both');
   const result = new Map<FoundService, unknown[]>();
   if (kwargs === undefined) {
@@ -130,7 +154,9 @@ export function constructorArguments(services: readonly FoundService[], args: re
   for (const service of services) {
     const list = readConstructorParams(service.cls);
     if (typeof list === 'string') {
-      throw usage(`--kwargs cannot be bound to ${service.exportName} (${service.name}): the parameters of its constructor cannot be read (${list}); pass them by position with --args`);
+      throw usage(
+        `--kwargs cannot be bound to ${service.exportName} (${service.name}): the parameters of its constructor cannot be read (${list}); pass them by position with --args`,
+      );
     }
     lists.set(service, list);
   }

@@ -102,7 +102,10 @@ export class GawClient {
   constructor(options: GawClientOptions = {}) {
     const endpoints = parseEndpoints(options);
     if (options.protocol !== undefined && options.protocol !== 'gawp' && options.protocol !== 'gaw-legacy') {
-      throw new UsageError('GAW_ERR_INVALID_OPTION', `protocol ${JSON.stringify(options.protocol)} is not gawp or gaw-legacy`);
+      throw new UsageError(
+        'GAW_ERR_INVALID_OPTION',
+        `protocol ${JSON.stringify(options.protocol)} is not gawp or gaw-legacy`,
+      );
     }
     const limits = resolveLimits(options);
     const suite = chooseSuite(options, options.secret !== undefined);
@@ -116,7 +119,10 @@ export class GawClient {
       maxDelayMs: checkInteger('maxDelayMs', options.maxDelayMs ?? backoffDefaults.maxDelayMs, 0),
     };
     this.#idempotent = new Set(options.idempotent ?? []);
-    this.#codec = createCodec(options.codec ?? 'json', { registry: options.registry ?? defaultRegistry, maxDepth: options.maxDepth ?? 64 });
+    this.#codec = createCodec(options.codec ?? 'json', {
+      registry: options.registry ?? defaultRegistry,
+      maxDepth: options.maxDepth ?? 64,
+    });
     const poolOptions = {
       poolSize: checkInteger('poolSize', options.poolSize ?? 4, 1),
       busyThreshold: checkInteger('busyThreshold', options.busyThreshold ?? 64, 1),
@@ -136,7 +142,8 @@ export class GawClient {
     };
     this.#pools = endpoints.map((endpoint) => new EndpointPool(endpoint, poolOptions));
     if (options.protocol === 'gaw-legacy') {
-      if (endpoints.length !== 1) throw new UsageError('GAW_ERR_INVALID_OPTION', 'protocol gaw-legacy takes exactly one endpoint');
+      if (endpoints.length !== 1)
+        throw new UsageError('GAW_ERR_INVALID_OPTION', 'protocol gaw-legacy takes exactly one endpoint');
       this.#legacy = new LegacyClient({
         ...endpoints[0]!,
         ...(options.secret !== undefined && { secret: options.secret }),
@@ -162,17 +169,26 @@ export class GawClient {
    * given (class tags included, never re-tagged) and the result comes back undecoded. JSON codec only.
    */
   callRaw(method: string, params?: JsonRpcParams, options: CallOptions = {}): Promise<unknown> {
-    if (this.#codec.name !== 'json' || this.#legacy) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'raw calls need the json codec and the gawp protocol'));
+    if (this.#codec.name !== 'json' || this.#legacy)
+      return Promise.reject(
+        new UsageError('GAW_ERR_INVALID_OPTION', 'raw calls need the json codec and the gawp protocol'),
+      );
     const isIdempotent = options.isIdempotent ?? this.#idempotent.has(method);
     return this.#run(method, params, isIdempotent, options.timeoutMs, options.signal, true);
   }
 
   /** Sends a notification: no reply. The promise settles once it is handed to a connection. */
-  notify(method: string, params?: JsonRpcParams, options: { signal?: AbortSignal; isRaw?: boolean } = {}): Promise<void> {
-    if (this.#legacy) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'Python Gaw 0.7 has no notifications'));
+  notify(
+    method: string,
+    params?: JsonRpcParams,
+    options: { signal?: AbortSignal; isRaw?: boolean } = {},
+  ): Promise<void> {
+    if (this.#legacy)
+      return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'Python Gaw 0.7 has no notifications'));
     const { signal } = options;
     const sent = this.#connection().then((rpc) => {
-      if (signal?.aborted) throw new AbortError('the notification was aborted before it was sent', { cause: signal.reason });
+      if (signal?.aborted)
+        throw new AbortError('the notification was aborted before it was sent', { cause: signal.reason });
       rpc.notify(method, checkParams(params), options.isRaw === true);
     });
     sent.catch((err: unknown) => this.#logger.debug({ err, method }, 'notification not sent'));
@@ -181,9 +197,14 @@ export class GawClient {
 
   /** Sends several calls in one JSON-RPC batch; results in the order of the non-notification calls. */
   async batch(calls: readonly BatchCall[], options: CallOptions = {}): Promise<BatchResult[]> {
-    if (!Array.isArray(calls) || calls.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'a batch needs at least one call');
+    if (!Array.isArray(calls) || calls.length === 0)
+      throw new UsageError('GAW_ERR_INVALID_OPTION', 'a batch needs at least one call');
     if (this.#legacy) throw new UsageError('GAW_ERR_INVALID_OPTION', 'Python Gaw 0.7 has no batches');
-    const checked = calls.map((c) => ({ method: c.method, params: checkParams(c.params), isNotification: c.isNotification === true }));
+    const checked = calls.map((c) => ({
+      method: c.method,
+      params: checkParams(c.params),
+      isNotification: c.isNotification === true,
+    }));
     const timeoutMs = this.#callTimeoutMs(options.timeoutMs);
     let outcomes: Outcome[];
     try {
@@ -197,15 +218,22 @@ export class GawClient {
       const error = { code: err.rpcCode, message: err.message, data: err.data };
       outcomes = checked.filter((c) => !c.isNotification).map(() => ({ error }));
     }
-    return outcomes.map((outcome): BatchResult => 'error' in outcome
-      ? { ok: false, error: new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data) }
-      : { ok: true, result: this.#codec.revive(outcome.result) });
+    return outcomes.map(
+      (outcome): BatchResult =>
+        'error' in outcome
+          ? { ok: false, error: new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data) }
+          : { ok: true, result: this.#codec.revive(outcome.result) },
+    );
   }
 
   /** A typed proxy: `client.service<MathService>('math_service').plus(1, 2)`. */
   service<T>(name: string, options: ServiceProxyOptions<T> = {}): Remote<T> {
-    return createServiceProxy<T>(name, (method, params, isIdempotent, timeoutMs) =>
-      this.#run(method, params, isIdempotent || this.#idempotent.has(method), timeoutMs, undefined), options);
+    return createServiceProxy<T>(
+      name,
+      (method, params, isIdempotent, timeoutMs) =>
+        this.#run(method, params, isIdempotent || this.#idempotent.has(method), timeoutMs, undefined),
+      options,
+    );
   }
 
   /** The dynamic form for JavaScript: `client.services.math_service.plus(10, 20)`. */
@@ -230,7 +258,9 @@ export class GawClient {
   /** Graceful: new calls fail with GAW_ERR_CLOSED; calls in flight get their replies. Idempotent. */
   close(): Promise<void> {
     this.#isClosed = true;
-    this.#closing ??= Promise.all([...this.#pools.map((pool) => pool.close()), this.#legacy?.close()]).then(() => undefined);
+    this.#closing ??= Promise.all([...this.#pools.map((pool) => pool.close()), this.#legacy?.close()]).then(
+      () => undefined,
+    );
     return this.#closing;
   }
 
@@ -247,8 +277,16 @@ export class GawClient {
   }
 
   /** Every single call (call, callRaw, the proxies): arguments checked, then the fast path or the retry loop. */
-  async #run(method: string, params: unknown, isIdempotent: boolean, requestedTimeoutMs: number | undefined, signal: AbortSignal | undefined, isRaw = false): Promise<unknown> {
-    if (typeof method !== 'string' || method.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'method must be a non-empty string');
+  async #run(
+    method: string,
+    params: unknown,
+    isIdempotent: boolean,
+    requestedTimeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
+    isRaw = false,
+  ): Promise<unknown> {
+    if (typeof method !== 'string' || method.length === 0)
+      throw new UsageError('GAW_ERR_INVALID_OPTION', 'method must be a non-empty string');
     const checked = checkParams(params);
     const timeoutMs = this.#callTimeoutMs(requestedTimeoutMs);
     if (this.#legacy) {
@@ -273,9 +311,15 @@ export class GawClient {
    * The first try of a call with no signal on a connection that is ready: what #once does, with one
    * promise instead of three. A failure goes on in #attempt's retry loop, under the same deadline.
    */
-  #fastOnce(rpc: RpcConnection, send: (rpc: RpcConnection) => { id: number; outcome: Promise<Outcome> }, timeoutMs: number,
-    isIdempotent: boolean, what: string): Promise<Outcome> {
-    const retry = (err: unknown, deadlineMs: number) => this.#attempt(deadlineMs, timeoutMs, undefined, send, isIdempotent, what, { err });
+  #fastOnce(
+    rpc: RpcConnection,
+    send: (rpc: RpcConnection) => { id: number; outcome: Promise<Outcome> },
+    timeoutMs: number,
+    isIdempotent: boolean,
+    what: string,
+  ): Promise<Outcome> {
+    const retry = (err: unknown, deadlineMs: number) =>
+      this.#attempt(deadlineMs, timeoutMs, undefined, send, isIdempotent, what, { err });
     let sent: { id: number; outcome: Promise<Outcome> };
     try {
       sent = send(rpc);
@@ -287,11 +331,14 @@ export class GawClient {
         rpc.cancel(sent.id, timeoutMs);
         reject(callTimeout(what, timeoutMs));
       });
-      sent.outcome.then((outcome) => {
-        if (this.#deadlines.remove(timer)) resolve(outcome);
-      }, (err: unknown) => {
-        if (this.#deadlines.remove(timer)) retry(err, timer.atMs).then(resolve, reject);
-      });
+      sent.outcome.then(
+        (outcome) => {
+          if (this.#deadlines.remove(timer)) resolve(outcome);
+        },
+        (err: unknown) => {
+          if (this.#deadlines.remove(timer)) retry(err, timer.atMs).then(resolve, reject);
+        },
+      );
     });
   }
 
@@ -300,8 +347,15 @@ export class GawClient {
    * performance.now() time) or the signal says stop. `first` carries the failure of a first try
    * made elsewhere (#fastOnce).
    */
-  async #attempt<T>(deadlineMs: number, timeoutMs: number, signal: AbortSignal | undefined, send: Send<T>, isIdempotent = false, what = 'batch',
-    first?: { err: unknown }): Promise<T> {
+  async #attempt<T>(
+    deadlineMs: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    send: Send<T>,
+    isIdempotent = false,
+    what = 'batch',
+    first?: { err: unknown },
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         if (attempt === 0 && first !== undefined) throw first.err;
@@ -317,7 +371,13 @@ export class GawClient {
   }
 
   /** One try: a connection (waiting for a dial if none is ready), `send`, and the reply, the deadline or the abort. */
-  #once<T>(deadlineMs: number, timeoutMs: number, signal: AbortSignal | undefined, send: Send<T>, what: string): Promise<T> {
+  #once<T>(
+    deadlineMs: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    send: Send<T>,
+    what: string,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let rpc: RpcConnection | undefined;
       let ids: number[] = [];
@@ -337,7 +397,9 @@ export class GawClient {
         reject(err);
       };
       const onAbort = () => finish(new AbortError(`${what} was aborted`, { cause: signal?.reason }));
-      const timer = this.#deadlines.add(deadlineMs - performance.now(), () => finish(callTimeout(what, timeoutMs), undefined, timeoutMs));
+      const timer = this.#deadlines.add(deadlineMs - performance.now(), () =>
+        finish(callTimeout(what, timeoutMs), undefined, timeoutMs),
+      );
       if (signal !== undefined) {
         if (signal.aborted) return onAbort();
         unwatch = watchAbort(signal, onAbort);
@@ -384,9 +446,10 @@ export class GawClient {
   async #acquire(): Promise<RpcConnection> {
     if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
     const up = this.#pools.filter((pool) => !pool.isDown);
-    const pool = up.length > 0
-      ? up[this.#next++ % up.length]!
-      : this.#pools.reduce((a, b) => (a.downUntil <= b.downUntil ? a : b));
+    const pool =
+      up.length > 0
+        ? up[this.#next++ % up.length]!
+        : this.#pools.reduce((a, b) => (a.downUntil <= b.downUntil ? a : b));
     return pool.acquire();
   }
 }

@@ -30,7 +30,13 @@ export class Deadlines {
 
   /** Calls `onExpire` once `timeoutMs` has passed, unless removed first. */
   add(timeoutMs: number, onExpire: () => void): Deadline {
-    const entry: Entry = { atMs: performance.now() + timeoutMs, onExpire, prev: undefined, next: undefined, isLinked: true };
+    const entry: Entry = {
+      atMs: performance.now() + timeoutMs,
+      onExpire,
+      prev: undefined,
+      next: undefined,
+      isLinked: true,
+    };
     // Sorted by deadline: with one shared timeout every new entry goes last, found at once.
     let after = this.#tail;
     while (after !== undefined && after.atMs > entry.atMs) after = after.prev;
@@ -70,7 +76,10 @@ export class Deadlines {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timerAtMs = atMs;
     // Node's timers take at most 2^31 - 1 ms; a later deadline is simply re-armed when this fires.
-    this.#timer = setTimeout(this.#onTimer, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(atMs - performance.now())))).unref();
+    this.#timer = setTimeout(
+      this.#onTimer,
+      Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(atMs - performance.now()))),
+    ).unref();
   }
 
   #expire(): void {

@@ -14,9 +14,14 @@ export function parseEndpoint(value: string | Endpoint): Endpoint {
   return { host: match[1] ?? match[2]!, port: checkInteger('port', Number(match[3]), 1, 65_535) };
 }
 
-export function parseEndpoints(options: { host?: string; port?: number; endpoints?: readonly (string | Endpoint)[] }): Endpoint[] {
+export function parseEndpoints(options: {
+  host?: string;
+  port?: number;
+  endpoints?: readonly (string | Endpoint)[];
+}): Endpoint[] {
   if (options.endpoints !== undefined) {
-    if (options.endpoints.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'endpoints must list at least one host:port');
+    if (options.endpoints.length === 0)
+      throw new UsageError('GAW_ERR_INVALID_OPTION', 'endpoints must list at least one host:port');
     return options.endpoints.map(parseEndpoint);
   }
   return [parseEndpoint({ host: options.host ?? '127.0.0.1', port: options.port ?? 5555 })];

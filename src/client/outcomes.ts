@@ -9,7 +9,10 @@ import type { Outcome } from './rpc-connection.js';
 
 /** True for a reply saying the server did not run the request (-32001 shutting down, -32002 overloaded). */
 export function isRefusal(outcome: Outcome): boolean {
-  return 'error' in outcome && (outcome.error.code === rpcErrorCodes.SHUTTING_DOWN || outcome.error.code === rpcErrorCodes.OVERLOADED);
+  return (
+    'error' in outcome &&
+    (outcome.error.code === rpcErrorCodes.SHUTTING_DOWN || outcome.error.code === rpcErrorCodes.OVERLOADED)
+  );
 }
 
 /**
@@ -32,7 +35,8 @@ export function refusalsRejected<S extends { outcome: Promise<Outcome> }>(sent: 
   return {
     ...sent,
     outcome: sent.outcome.then((outcome) => {
-      if ('error' in outcome && isRefusal(outcome)) throw new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
+      if ('error' in outcome && isRefusal(outcome))
+        throw new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
       return outcome;
     }),
   };
@@ -41,7 +45,8 @@ export function refusalsRejected<S extends { outcome: Promise<Outcome> }>(sent: 
 /** A batch refused whole (every request -32001/-32002) ran nothing: rejected so it may be retried. */
 export function rejectWholeRefusal(all: Outcome[]): Outcome[] {
   const first = all[0];
-  if (first !== undefined && 'error' in first && all.every(isRefusal)) throw new RemoteError(first.error.code, first.error.message, first.error.data);
+  if (first !== undefined && 'error' in first && all.every(isRefusal))
+    throw new RemoteError(first.error.code, first.error.message, first.error.data);
   return all;
 }
 
@@ -56,14 +61,17 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
       unwatch?.();
       resolve();
     }, ms);
-    const unwatch = signal && watchAbort(signal, () => {
-      clearTimeout(timer);
-      reject(aborted());
-    });
+    const unwatch =
+      signal &&
+      watchAbort(signal, () => {
+        clearTimeout(timer);
+        reject(aborted());
+      });
   });
 }
 
 export function checkParams(params: unknown): JsonRpcParams | undefined {
-  if (params === undefined || Array.isArray(params) || (typeof params === 'object' && params !== null)) return params as JsonRpcParams | undefined;
+  if (params === undefined || Array.isArray(params) || (typeof params === 'object' && params !== null))
+    return params as JsonRpcParams | undefined;
   throw new UsageError('GAW_ERR_INVALID_OPTION', 'params must be an array (positional) or an object (named)');
 }

@@ -87,7 +87,8 @@ export class EndpointPool {
   #leastBusySuspect(): RpcConnection | undefined {
     let best: RpcConnection | undefined;
     for (const c of this.#connections) {
-      if (c.isSuspect && !c.connection.isDraining && (best === undefined || c.pendingCount < best.pendingCount)) best = c;
+      if (c.isSuspect && !c.connection.isDraining && (best === undefined || c.pendingCount < best.pendingCount))
+        best = c;
     }
     return best;
   }
@@ -130,32 +131,41 @@ export class EndpointPool {
   }
 
   #dial(): Dialing {
-    const promise = dial({ ...this.#options.dial, ...this.endpoint, signal: this.#abort.signal }).then(
-      (connection) => {
-        this.#failures = 0;
-        this.#downUntil = 0;
-        const rpc = new RpcConnection(connection, this.#options.codec, this.#options.logger, this.#options.connectionLifetimeMs);
-        if (this.#isClosed) {
-          rpc.drain();
-          throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
-        }
-        rpc.onClose = (closed) => {
-          const index = this.#connections.indexOf(closed);
-          if (index >= 0) this.#connections.splice(index, 1);
-        };
-        this.#connections.push(rpc);
-        return rpc;
-      },
-      (err: unknown) => {
-        if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed', { cause: err });
-        this.#failures++;
-        this.#downUntil = Date.now() + backoffDelayMs(this.#failures, { baseDelayMs: 100, maxDelayMs: 5_000 }, () => 0.5 + Math.random() / 2);
-        this.#options.logger.debug({ endpoint: this.label, err }, 'connecting failed');
-        throw err;
-      },
-    ).finally(() => {
-      this.#dials.delete(dialing);
-    });
+    const promise = dial({ ...this.#options.dial, ...this.endpoint, signal: this.#abort.signal })
+      .then(
+        (connection) => {
+          this.#failures = 0;
+          this.#downUntil = 0;
+          const rpc = new RpcConnection(
+            connection,
+            this.#options.codec,
+            this.#options.logger,
+            this.#options.connectionLifetimeMs,
+          );
+          if (this.#isClosed) {
+            rpc.drain();
+            throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+          }
+          rpc.onClose = (closed) => {
+            const index = this.#connections.indexOf(closed);
+            if (index >= 0) this.#connections.splice(index, 1);
+          };
+          this.#connections.push(rpc);
+          return rpc;
+        },
+        (err: unknown) => {
+          if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed', { cause: err });
+          this.#failures++;
+          this.#downUntil =
+            Date.now() +
+            backoffDelayMs(this.#failures, { baseDelayMs: 100, maxDelayMs: 5_000 }, () => 0.5 + Math.random() / 2);
+          this.#options.logger.debug({ endpoint: this.label, err }, 'connecting failed');
+          throw err;
+        },
+      )
+      .finally(() => {
+        this.#dials.delete(dialing);
+      });
     const dialing: Dialing = { promise, waiters: 0 };
     this.#dials.add(dialing);
     return dialing;
@@ -164,13 +174,16 @@ export class EndpointPool {
   /** Graceful: no new calls; each connection closes once its calls are answered. */
   close(): Promise<void> {
     this.#isClosed = true;
-    const closing = this.#connections.map((c) => new Promise<void>((resolve) => {
-      if (c.connection.isClosed) resolve();
-      else {
-        c.connection.once('close', () => resolve());
-        c.drain();
-      }
-    }));
+    const closing = this.#connections.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.connection.isClosed) resolve();
+          else {
+            c.connection.once('close', () => resolve());
+            c.drain();
+          }
+        }),
+    );
     // A dial still in progress ends as soon as it connects (#dial drains it, the pool being closed) or fails.
     const dialing = [...this.#dials].map((d) => d.promise.catch(() => {}));
     return Promise.all([...closing, ...dialing]).then(() => undefined);

@@ -4,7 +4,9 @@ import type { JsonRpcParams } from '../jsonrpc/index.js';
 
 /** The methods of T as remote calls: same parameters, promised (awaited) results. */
 export type Remote<T> = {
-  readonly [K in keyof T as T[K] extends (...args: any[]) => any ? K : never]: T[K] extends (...args: infer A) => infer R
+  readonly [K in keyof T as T[K] extends (...args: any[]) => any ? K : never]: T[K] extends (
+    ...args: infer A
+  ) => infer R
     ? (...args: A) => Promise<Awaited<R>>
     : never;
 };
@@ -16,12 +18,21 @@ export interface ServiceProxyOptions<T = unknown> {
   timeoutMs?: number;
 }
 
-export type Invoke = (method: string, params: JsonRpcParams, isIdempotent: boolean, timeoutMs: number | undefined) => Promise<unknown>;
+export type Invoke = (
+  method: string,
+  params: JsonRpcParams,
+  isIdempotent: boolean,
+  timeoutMs: number | undefined,
+) => Promise<unknown>;
 
 /** Names a proxy never turns into calls: promise-detection and inspection would misfire. */
 const RESERVED = new Set(['then', 'catch', 'finally', 'toJSON', 'constructor', 'inspect']);
 
-export function createServiceProxy<T>(serviceName: string, invoke: Invoke, options: ServiceProxyOptions<T> = {}): Remote<T> {
+export function createServiceProxy<T>(
+  serviceName: string,
+  invoke: Invoke,
+  options: ServiceProxyOptions<T> = {},
+): Remote<T> {
   const idempotent = options.idempotent;
   const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   return new Proxy(Object.create(null) as object, {
@@ -43,7 +54,9 @@ export function createServiceProxy<T>(serviceName: string, invoke: Invoke, optio
 }
 
 /** `client.services.math_service.plus(10, 20)`: the dynamic form for JavaScript. */
-export function createServicesProxy(proxyFor: (serviceName: string) => unknown): Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>> {
+export function createServicesProxy(
+  proxyFor: (serviceName: string) => unknown,
+): Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>> {
   const cache = new Map<string, unknown>();
   return new Proxy(Object.create(null) as object, {
     get(_target, property) {

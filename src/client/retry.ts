@@ -15,7 +15,11 @@ export interface BackoffOptions {
 export const backoffDefaults: Readonly<BackoffOptions> = Object.freeze({ baseDelayMs: 50, maxDelayMs: 2_000 });
 
 /** Capped exponential backoff with full jitter: a random wait in [0, min(max, base * 2^attempt)]. */
-export function backoffDelayMs(attempt: number, options: BackoffOptions = backoffDefaults, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  options: BackoffOptions = backoffDefaults,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);
 }
@@ -24,15 +28,20 @@ export function backoffDelayMs(attempt: number, options: BackoffOptions = backof
 export function neverReachedHandler(err: unknown): boolean {
   if (err instanceof ConnectionError) return !err.mayHaveReachedServer;
   if (err instanceof HandshakeRejectedError) return err.reason === 'busy';
-  if (err instanceof TimeoutError) return err.code === 'GAW_ERR_CONNECT_TIMEOUT' || err.code === 'GAW_ERR_HANDSHAKE_TIMEOUT';
-  if (err instanceof RemoteError) return err.rpcCode === rpcErrorCodes.SHUTTING_DOWN || err.rpcCode === rpcErrorCodes.OVERLOADED;
+  if (err instanceof TimeoutError)
+    return err.code === 'GAW_ERR_CONNECT_TIMEOUT' || err.code === 'GAW_ERR_HANDSHAKE_TIMEOUT';
+  if (err instanceof RemoteError)
+    return err.rpcCode === rpcErrorCodes.SHUTTING_DOWN || err.rpcCode === rpcErrorCodes.OVERLOADED;
   return false;
 }
 
 /** True for transport failures after which an idempotent call may run again. */
 export function isTransportFailure(err: unknown): boolean {
   if (neverReachedHandler(err)) return true;
-  return err instanceof GawError && (err.code === 'GAW_ERR_CONN_CLOSED' || err.code === 'GAW_ERR_IDLE_TIMEOUT' || err.code === 'GAW_ERR_BACKPRESSURE');
+  return (
+    err instanceof GawError &&
+    (err.code === 'GAW_ERR_CONN_CLOSED' || err.code === 'GAW_ERR_IDLE_TIMEOUT' || err.code === 'GAW_ERR_BACKPRESSURE')
+  );
 }
 
 /**

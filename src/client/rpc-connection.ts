@@ -76,7 +76,9 @@ export class RpcConnection {
     const bytes = isRaw ? Buffer.from(JSON.stringify(message), 'utf8') : this.#codec.encode(message);
     this.connection.send(bytes);
     if (this.#pending.size === 0) this.#becameBusy();
-    const outcome = new Promise<Outcome>((resolve, reject) => this.#pending.set(id, { resolve, reject, receivedAtSend: this.#received }));
+    const outcome = new Promise<Outcome>((resolve, reject) =>
+      this.#pending.set(id, { resolve, reject, receivedAtSend: this.#received }),
+    );
     return { id, outcome };
   }
 
@@ -86,7 +88,10 @@ export class RpcConnection {
   }
 
   /** Sends a batch; each request's outcome in order (notifications have none). */
-  batch(calls: readonly { method: string; params?: JsonRpcParams | undefined; isNotification?: boolean }[]): { ids: number[]; outcomes: Promise<Outcome>[] } {
+  batch(calls: readonly { method: string; params?: JsonRpcParams | undefined; isNotification?: boolean }[]): {
+    ids: number[];
+    outcomes: Promise<Outcome>[];
+  } {
     const ids: number[] = [];
     const messages = calls.map((call) => {
       if (call.isNotification) return notificationMessage(call.method, call.params);
@@ -96,7 +101,12 @@ export class RpcConnection {
     });
     this.connection.send(this.#codec.encode(messages));
     if (this.#pending.size === 0 && ids.length > 0) this.#becameBusy();
-    const outcomes = ids.map((id) => new Promise<Outcome>((resolve, reject) => this.#pending.set(id, { resolve, reject, batch: ids, receivedAtSend: this.#received })));
+    const outcomes = ids.map(
+      (id) =>
+        new Promise<Outcome>((resolve, reject) =>
+          this.#pending.set(id, { resolve, reject, batch: ids, receivedAtSend: this.#received }),
+        ),
+    );
     if (ids.length > 0) this.#batches.push(ids);
     return { ids, outcomes };
   }
@@ -132,7 +142,12 @@ export class RpcConnection {
     const timer = setTimeout(() => {
       this.#pending.delete(probe.id);
       this.#probeId = undefined;
-      this.connection.destroy(new ConnectionError('GAW_ERR_CONN_CLOSED', `the server stopped answering: no reply to rpc.ping within ${probeMs} ms`));
+      this.connection.destroy(
+        new ConnectionError(
+          'GAW_ERR_CONN_CLOSED',
+          `the server stopped answering: no reply to rpc.ping within ${probeMs} ms`,
+        ),
+      );
     }, probeMs).unref();
     const settle = () => {
       clearTimeout(timer);
@@ -165,9 +180,19 @@ export class RpcConnection {
         this.#settle(parseResponse(data));
       }
     } catch (err) {
-      const problem = err instanceof GawError ? err : new ProtocolError('GAW_ERR_BAD_RESPONSE', 'the server sent a reply that cannot be read', { cause: err });
-      this.#logger.warn({ peer: this.connection.remoteAddress, code: problem.code }, 'bad reply from server; closing the connection');
-      this.connection.destroy(new ProtocolError('GAW_ERR_BAD_RESPONSE', `the server sent a reply that cannot be read: ${problem.message}`, { cause: problem }));
+      const problem =
+        err instanceof GawError
+          ? err
+          : new ProtocolError('GAW_ERR_BAD_RESPONSE', 'the server sent a reply that cannot be read', { cause: err });
+      this.#logger.warn(
+        { peer: this.connection.remoteAddress, code: problem.code },
+        'bad reply from server; closing the connection',
+      );
+      this.connection.destroy(
+        new ProtocolError('GAW_ERR_BAD_RESPONSE', `the server sent a reply that cannot be read: ${problem.message}`, {
+          cause: problem,
+        }),
+      );
     }
   }
 
@@ -225,9 +250,11 @@ export class RpcConnection {
   #fail(err: GawError | undefined): void {
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
-    const reason = new ConnectionError('GAW_ERR_CONN_CLOSED',
+    const reason = new ConnectionError(
+      'GAW_ERR_CONN_CLOSED',
       `the connection to ${this.connection.remoteAddress}:${this.connection.remotePort} closed with the call in flight${err ? `: ${err.message}` : ''}`,
-      { cause: err, mayHaveReachedServer: true });
+      { cause: err, mayHaveReachedServer: true },
+    );
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const call of pending) call.reject(reason);

@@ -118,14 +118,16 @@ function badResponse(reason: string): ProtocolError {
  * Throws ProtocolError GAW_ERR_BAD_RESPONSE naming what is wrong.
  */
 export function parseResponse(data: unknown): ParsedResponse {
-  if (!isPlainObject(data)) throw badResponse(Array.isArray(data) ? 'got an array (parse batch elements one by one)' : 'not an object');
+  if (!isPlainObject(data))
+    throw badResponse(Array.isArray(data) ? 'got an array (parse batch elements one by one)' : 'not an object');
   if (data.jsonrpc !== '2.0') throw badResponse('the jsonrpc member is not "2.0"');
   if (!Object.hasOwn(data, 'id')) throw badResponse('the id member is missing');
   const id = data.id;
   if (!isValidId(id)) throw badResponse('the id is not a string, a number or null');
   const hasResult = Object.hasOwn(data, 'result');
   const hasError = Object.hasOwn(data, 'error');
-  if (hasResult === hasError) throw badResponse(hasResult ? 'it has both result and error' : 'it has neither result nor error');
+  if (hasResult === hasError)
+    throw badResponse(hasResult ? 'it has both result and error' : 'it has neither result nor error');
   if (hasResult) return { id, result: data.result };
   const error = data.error;
   if (!isPlainObject(error)) throw badResponse('the error member is not an object');

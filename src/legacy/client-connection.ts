@@ -24,11 +24,19 @@ export class LegacyClientConnection {
     this.#socket = socket;
     this.#decoder = new LegacyFrameDecoder(bounds);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.destroy(new ConnectionError('GAW_ERR_CONN_CLOSED', 'the legacy server closed the connection before replying')));
-    socket.on('error', (err) =>
-      this.destroy(new ConnectionError('GAW_ERR_CONN_CLOSED', `the legacy connection failed: ${err.message}`, { cause: err })),
+    socket.on('end', () =>
+      this.destroy(
+        new ConnectionError('GAW_ERR_CONN_CLOSED', 'the legacy server closed the connection before replying'),
+      ),
     );
-    socket.on('close', () => this.destroy(new ConnectionError('GAW_ERR_CONN_CLOSED', 'the legacy connection closed before the reply')));
+    socket.on('error', (err) =>
+      this.destroy(
+        new ConnectionError('GAW_ERR_CONN_CLOSED', `the legacy connection failed: ${err.message}`, { cause: err }),
+      ),
+    );
+    socket.on('close', () =>
+      this.destroy(new ConnectionError('GAW_ERR_CONN_CLOSED', 'the legacy connection closed before the reply')),
+    );
   }
 
   /** Opens a connection; rejects with ConnectionError (refused, failed) or TimeoutError. */
@@ -37,12 +45,22 @@ export class LegacyClientConnection {
       const socket = connect({ host, port, noDelay: true, keepAlive: true, allowHalfOpen: false });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new TimeoutError('GAW_ERR_CONNECT_TIMEOUT', `connecting to legacy server ${host}:${port} took over ${timeoutMs} ms`));
+        reject(
+          new TimeoutError(
+            'GAW_ERR_CONNECT_TIMEOUT',
+            `connecting to legacy server ${host}:${port} took over ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       socket.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         const code = err.code === 'ECONNREFUSED' ? 'GAW_ERR_CONN_REFUSED' : 'GAW_ERR_CONN_CLOSED';
-        reject(new ConnectionError(code, `cannot connect to legacy server ${host}:${port}: ${err.message}`, { cause: err, mayHaveReachedServer: false }));
+        reject(
+          new ConnectionError(code, `cannot connect to legacy server ${host}:${port}: ${err.message}`, {
+            cause: err,
+            mayHaveReachedServer: false,
+          }),
+        );
       });
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -59,9 +77,12 @@ export class LegacyClientConnection {
   /** Writes one request frame and resolves with the reply's frame body. One exchange at a time. */
   exchange(frame: Buffer): Promise<Buffer> {
     if (this.#isClosed) {
-      return Promise.reject(new ConnectionError('GAW_ERR_CONN_CLOSED', 'the legacy connection is closed', { mayHaveReachedServer: false }));
+      return Promise.reject(
+        new ConnectionError('GAW_ERR_CONN_CLOSED', 'the legacy connection is closed', { mayHaveReachedServer: false }),
+      );
     }
-    if (this.#pending !== undefined) throw new Error('LegacyClientConnection.exchange called while an exchange is in progress');
+    if (this.#pending !== undefined)
+      throw new Error('LegacyClientConnection.exchange called while an exchange is in progress');
     return new Promise((resolve, reject) => {
       this.#pending = { resolve, reject };
       this.#socket.write(frame);
@@ -82,12 +103,15 @@ export class LegacyClientConnection {
     try {
       this.#decoder.push(chunk, (body) => {
         const pending = this.#pending;
-        if (pending === undefined) throw new ProtocolError('GAW_ERR_BAD_RESPONSE', 'the legacy server sent a frame nobody asked for');
+        if (pending === undefined)
+          throw new ProtocolError('GAW_ERR_BAD_RESPONSE', 'the legacy server sent a frame nobody asked for');
         this.#pending = undefined;
         pending.resolve(body);
       });
     } catch (err) {
-      this.destroy(err instanceof Error ? err : new ProtocolError('GAW_ERR_BAD_FRAME', 'bad frame from the legacy server'));
+      this.destroy(
+        err instanceof Error ? err : new ProtocolError('GAW_ERR_BAD_FRAME', 'bad frame from the legacy server'),
+      );
     }
   }
 }

@@ -3,7 +3,15 @@
 // for a free connection. Owns the call lifecycle (ids, timeouts, abort, errors); framing is in
 // client-connection.ts, the envelope in message.ts, the Python value dialect in dialect.ts.
 import { randomBytes } from 'node:crypto';
-import { AbortError, ConnectionError, GawError, ProtocolError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import {
+  AbortError,
+  ConnectionError,
+  GawError,
+  ProtocolError,
+  RemoteError,
+  TimeoutError,
+  UsageError,
+} from '../errors.js';
 import { isPlainObject, rpcErrorCodes } from '../jsonrpc/index.js';
 import { defaultRegistry } from '../serializable/index.js';
 import type { Registry } from '../serializable/index.js';
@@ -65,14 +73,20 @@ export class LegacyClient {
     if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the legacy client was closed');
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
     if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
-      throw new UsageError('GAW_ERR_INVALID_OPTION', `timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`);
+      throw new UsageError(
+        'GAW_ERR_INVALID_OPTION',
+        `timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`,
+      );
     }
     const signal = options.signal;
     if (signal?.aborted) throw new AbortError();
     const id = BigInt('0x' + randomBytes(16).toString('hex'));
     const json = envelopeBytes(toPythonData(requestEnvelope({ id, path: toPath(method), ...this.#arguments(params) })));
     if (json.length > this.#options.maxFrameBytes) {
-      throw new ProtocolError('GAW_ERR_FRAME_TOO_LARGE', `the request is ${json.length} bytes, above maxFrameBytes (${this.#options.maxFrameBytes})`);
+      throw new ProtocolError(
+        'GAW_ERR_FRAME_TOO_LARGE',
+        `the request is ${json.length} bytes, above maxFrameBytes (${this.#options.maxFrameBytes})`,
+      );
     }
     const frame = sealFrame(this.#sealing, json);
 
@@ -82,14 +96,20 @@ export class LegacyClient {
     let onAbort: (() => void) | undefined;
     try {
       const stop = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${method} got no reply within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${method} got no reply within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         onAbort = () => reject(new AbortError());
         signal?.addEventListener('abort', onAbort, { once: true });
       });
       const acquiring = this.#acquire();
       connection = await Promise.race([acquiring, stop]).catch((err: unknown) => {
         // A connection that arrives after the caller gave up goes back to the pool unused.
-        acquiring.then((late) => this.#release(late), () => {});
+        acquiring.then(
+          (late) => this.#release(late),
+          () => {},
+        );
         throw err;
       });
       const body = await Promise.race([connection.exchange(frame), stop]);
@@ -131,7 +151,9 @@ export class LegacyClient {
     this.#isClosed = true;
     this.#isDestroyed = true;
     for (const waiter of this.#waiters.splice(0)) {
-      waiter.reject(new ConnectionError('GAW_ERR_CONN_CLOSED', 'the legacy client was destroyed', { mayHaveReachedServer: false }));
+      waiter.reject(
+        new ConnectionError('GAW_ERR_CONN_CLOSED', 'the legacy client was destroyed', { mayHaveReachedServer: false }),
+      );
     }
     for (const connection of [...this.#all]) connection.destroy();
   }
@@ -143,21 +165,34 @@ export class LegacyClient {
     if (Array.isArray(params)) args = params;
     else if (isArgsAndKwargs(params)) ({ args = [], kwargs = {} } = params);
     else if (isPlainObject(params)) kwargs = params;
-    else if (params !== undefined) throw new UsageError('GAW_ERR_INVALID_OPTION', 'params must be an array, a plain object or { args, kwargs }');
+    else if (params !== undefined)
+      throw new UsageError('GAW_ERR_INVALID_OPTION', 'params must be an array, a plain object or { args, kwargs }');
     const encodedKwargs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(kwargs as Record<string, unknown>)) {
-      Object.defineProperty(encodedKwargs, name, { value: encode(value, `kwargs.${name}`), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(encodedKwargs, name, {
+        value: encode(value, `kwargs.${name}`),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return { args: (args as unknown[]).map((value, i) => encode(value, `args[${i}]`)), kwargs: encodedKwargs };
   }
 
   #interpret(reply: LegacyReply): unknown {
     if (reply.kind === 'transport-error') {
-      const hint = reply.name === 'DecodeError' ? " (the secret or the encrypt setting probably differs from the server's)" : '';
-      throw new ProtocolError('GAW_ERR_LEGACY_REJECTED', `the legacy server could not read the request: ${reply.name}: ${reply.message}${hint}`);
+      const hint =
+        reply.name === 'DecodeError' ? " (the secret or the encrypt setting probably differs from the server's)" : '';
+      throw new ProtocolError(
+        'GAW_ERR_LEGACY_REJECTED',
+        `the legacy server could not read the request: ${reply.name}: ${reply.message}${hint}`,
+      );
     }
     if (reply.kind === 'exception') {
-      const rpcCode = reply.name === 'KeyError' && NOT_FOUND.test(reply.message) ? rpcErrorCodes.METHOD_NOT_FOUND : rpcErrorCodes.SERVER_ERROR;
+      const rpcCode =
+        reply.name === 'KeyError' && NOT_FOUND.test(reply.message)
+          ? rpcErrorCodes.METHOD_NOT_FOUND
+          : rpcErrorCodes.SERVER_ERROR;
       const data = { name: reply.name, message: reply.message, trace: reply.trace };
       throw new RemoteError(rpcCode, `${reply.name}: ${reply.message}`, data);
     }
@@ -183,7 +218,9 @@ export class LegacyClient {
       const connection = await LegacyClientConnection.open(host, port, this.#bounds, connectTimeoutMs);
       if (this.#isDestroyed) {
         connection.destroy();
-        throw new ConnectionError('GAW_ERR_CONN_CLOSED', 'the legacy client was destroyed', { mayHaveReachedServer: false });
+        throw new ConnectionError('GAW_ERR_CONN_CLOSED', 'the legacy client was destroyed', {
+          mayHaveReachedServer: false,
+        });
       }
       this.#all.add(connection);
       connection.onClose = () => this.#forget(connection);
@@ -219,7 +256,11 @@ function readReplyBytes(json: Buffer): LegacyReply {
     return readReply(parseJsonBytes(json));
   } catch (err) {
     if (err instanceof ProtocolError) throw err;
-    throw new ProtocolError('GAW_ERR_BAD_RESPONSE', `unreadable reply from the legacy server: ${(err as Error).message}`, { cause: err });
+    throw new ProtocolError(
+      'GAW_ERR_BAD_RESPONSE',
+      `unreadable reply from the legacy server: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -228,7 +269,11 @@ function openBodyOrFail(sealing: LegacySealing, body: Buffer): Buffer {
     return openBody(sealing, body);
   } catch (err) {
     if (err instanceof GawError && err.code === 'GAW_ERR_AUTH_FAILED') {
-      throw new ProtocolError('GAW_ERR_AUTH_FAILED', 'a reply from the legacy server failed authentication: the secret or the encrypt setting is probably wrong', { cause: err });
+      throw new ProtocolError(
+        'GAW_ERR_AUTH_FAILED',
+        'a reply from the legacy server failed authentication: the secret or the encrypt setting is probably wrong',
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -238,7 +283,10 @@ function openBodyOrFail(sealing: LegacySealing, body: Buffer): Buffer {
 function toPath(method: string): string {
   const dot = typeof method === 'string' ? method.lastIndexOf('.') : -1;
   if (dot <= 0 || dot === method.length - 1) {
-    throw new UsageError('GAW_ERR_INVALID_OPTION', `method must be 'service.method', not ${JSON.stringify(String(method)).slice(0, 80)}`);
+    throw new UsageError(
+      'GAW_ERR_INVALID_OPTION',
+      `method must be 'service.method', not ${JSON.stringify(String(method)).slice(0, 80)}`,
+    );
   }
   return `${method.slice(0, dot)}/${method.slice(dot + 1)}`;
 }
@@ -247,5 +295,8 @@ function isArgsAndKwargs(params: unknown): params is { args?: unknown[]; kwargs?
   if (!isPlainObject(params)) return false;
   const keys = Object.keys(params);
   if (keys.length === 0 || !keys.every((key) => key === 'args' || key === 'kwargs')) return false;
-  return (params.args === undefined || Array.isArray(params.args)) && (params.kwargs === undefined || isPlainObject(params.kwargs));
+  return (
+    (params.args === undefined || Array.isArray(params.args)) &&
+    (params.kwargs === undefined || isPlainObject(params.kwargs))
+  );
 }

@@ -33,7 +33,8 @@ export function toPythonData(value: unknown, depth = 0): unknown {
     return out ?? value;
   }
   const record = value as Record<string, unknown>;
-  if (typeof record._v === 'string' && isTag(record, 'bigint') && /^-?[0-9]+$/.test(record._v)) return BigInt(record._v);
+  if (typeof record._v === 'string' && isTag(record, 'bigint') && /^-?[0-9]+$/.test(record._v))
+    return BigInt(record._v);
   if (isTag(record, 'number') && typeof record._v === 'string') {
     const number = parseNonFinite(record._v);
     if (number !== undefined) return number;
@@ -73,4 +74,3 @@ export function fromPythonData(value: unknown, depth = 0): unknown {
   for (const key of Object.keys(record)) setOwn(record, key, fromPythonData(record[key], depth + 1));
   return value;
 }
-

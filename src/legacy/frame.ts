@@ -47,7 +47,10 @@ function checkBodyLength(length: number, bounds: FrameBounds): void {
   }
   const align = bounds.alignBytes ?? 1;
   if (align > 1 && (length - (bounds.alignOffset ?? 0)) % align !== 0) {
-    throw new ProtocolError('GAW_ERR_BAD_FRAME', `legacy frame length ${length} is not a whole number of cipher blocks`);
+    throw new ProtocolError(
+      'GAW_ERR_BAD_FRAME',
+      `legacy frame length ${length} is not a whole number of cipher blocks`,
+    );
   }
 }
 
@@ -132,7 +135,10 @@ export class LegacyFrameDecoder {
         );
       }
       if (this.#digitCount === MAX_LENGTH_DIGITS) {
-        throw new ProtocolError('GAW_ERR_FRAME_TOO_LARGE', `legacy frame length has more than ${MAX_LENGTH_DIGITS} digits`);
+        throw new ProtocolError(
+          'GAW_ERR_FRAME_TOO_LARGE',
+          `legacy frame length has more than ${MAX_LENGTH_DIGITS} digits`,
+        );
       }
       this.#digitCount += 1;
       this.#length = this.#length * 10 + (byte - DIGIT_0);

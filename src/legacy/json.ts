@@ -21,11 +21,23 @@ const WRITE_MAX_DEPTH = 100;
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-const ESCAPES: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\b': '\\b',
+  '\f': '\\f',
+};
 
 /** Parses JSON text; integers outside the safe range become bigint. Throws SerializationError. */
 export function parsePythonJson(text: string, options: PythonJsonParseOptions = {}): unknown {
-  const parser = new Parser(text, options.maxDepth ?? parseDefaults.maxDepth, options.maxIntegerDigits ?? parseDefaults.maxIntegerDigits);
+  const parser = new Parser(
+    text,
+    options.maxDepth ?? parseDefaults.maxDepth,
+    options.maxIntegerDigits ?? parseDefaults.maxIntegerDigits,
+  );
   return parser.parseDocument();
 }
 
@@ -104,7 +116,8 @@ class Parser {
       this.#pos++;
       const value = this.#value(depth);
       // An own "__proto__" key stays data, as with JSON.parse; it never sets the prototype.
-      if (key === '__proto__') Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
       else result[key] = value;
       this.#skipSpace();
       const next = this.#text[this.#pos++];

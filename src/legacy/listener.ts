@@ -33,22 +33,32 @@ export class LegacyListener {
       registry: options.registry ?? defaultRegistry,
       logger: options.logger ?? silentLogger,
     };
-    this.#server = createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 }, (socket) =>
-      this.#accept(socket),
+    this.#server = createServer(
+      { allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 },
+      (socket) => this.#accept(socket),
     );
   }
 
   /** Starts listening; logs the legacy mode's weaknesses as a warning. */
   listen(): Promise<void> {
-    if (this.#closing !== undefined) return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the legacy listener was closed'));
+    if (this.#closing !== undefined)
+      return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the legacy listener was closed'));
     const { host, port } = this.#options;
     return new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         const where = `${host}:${port}`;
         reject(
           err.code === 'EADDRINUSE'
-            ? new UsageError('GAW_ERR_ADDRESS_IN_USE', `cannot listen on ${where} for legacy clients: the port is taken`, { cause: err })
-            : new ConnectionError('GAW_ERR_CONN_CLOSED', `cannot listen on ${where} for legacy clients: ${err.message}`, { cause: err }),
+            ? new UsageError(
+                'GAW_ERR_ADDRESS_IN_USE',
+                `cannot listen on ${where} for legacy clients: the port is taken`,
+                { cause: err },
+              )
+            : new ConnectionError(
+                'GAW_ERR_CONN_CLOSED',
+                `cannot listen on ${where} for legacy clients: ${err.message}`,
+                { cause: err },
+              ),
         );
       };
       this.#server.once('error', onError);
@@ -63,7 +73,8 @@ export class LegacyListener {
 
   get address(): AddressInfo {
     const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new UsageError('GAW_ERR_CLOSED', 'the legacy listener is not listening');
+    if (address === null || typeof address === 'string')
+      throw new UsageError('GAW_ERR_CLOSED', 'the legacy listener is not listening');
     return address;
   }
 
@@ -79,8 +90,12 @@ export class LegacyListener {
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closing = new Promise<void>((resolve) => {
-      const serverClosed = this.#isListening ? new Promise<void>((done) => this.#server.close(() => done())) : Promise.resolve();
-      const drained = Promise.all([...this.#connections].map((c) => new Promise((done) => c.socket.once('close', done))));
+      const serverClosed = this.#isListening
+        ? new Promise<void>((done) => this.#server.close(() => done()))
+        : Promise.resolve();
+      const drained = Promise.all(
+        [...this.#connections].map((c) => new Promise((done) => c.socket.once('close', done))),
+      );
       for (const connection of this.#connections) connection.closeGracefully();
       const deadline = setTimeout(() => this.destroy(), this.#options.closeTimeoutMs).unref();
       void Promise.all([serverClosed, drained]).then(() => {
@@ -118,7 +133,10 @@ export class LegacyListener {
       return;
     }
     if (this.#connections.size >= this.#options.maxConnections) {
-      logger.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'legacy connection refused: maxConnections reached');
+      logger.warn(
+        { peer: `${socket.remoteAddress}:${socket.remotePort}` },
+        'legacy connection refused: maxConnections reached',
+      );
       socket.destroy();
       return;
     }
@@ -126,7 +144,10 @@ export class LegacyListener {
       // Drop the oldest, so a flood of idle sockets cannot lock honest clients out.
       const oldest = this.#unauthenticated.values().next().value!;
       this.#unauthenticated.delete(oldest);
-      logger.info({ peer: `${oldest.socket.remoteAddress}:${oldest.socket.remotePort}` }, 'legacy connection dropped: too many unauthenticated');
+      logger.info(
+        { peer: `${oldest.socket.remoteAddress}:${oldest.socket.remotePort}` },
+        'legacy connection dropped: too many unauthenticated',
+      );
       oldest.destroy();
     }
     const connection = new LegacyServerConnection(socket, this.#ctx);

@@ -47,7 +47,9 @@ export class LegacyRequestError extends Error {
 }
 
 function isLegacyId(value: unknown): value is LegacyId {
-  return typeof value === 'bigint' || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+  return (
+    typeof value === 'bigint' || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
+  );
 }
 
 /** The request envelope, with keys in the order Python Gaw writes them. */
@@ -178,7 +180,11 @@ const pythonNames: Readonly<Record<number, string>> = {
  * a service's own error keeps its `data.name` and `data.message`, an unknown method reads exactly as
  * Python Gaw's ("KeyError", "path: svc/m not found"). No stack trace is ever sent.
  */
-export function fromJsonRpc(response: unknown, request: LegacyRequest, encodeResult: (value: unknown) => unknown): LegacyReply {
+export function fromJsonRpc(
+  response: unknown,
+  request: LegacyRequest,
+  encodeResult: (value: unknown) => unknown,
+): LegacyReply {
   const respTo = request.id;
   if (!isPlainObject(response)) {
     return { kind: 'exception', respTo, name: 'RuntimeError', message: 'the server produced no reply', trace: '' };
@@ -190,7 +196,8 @@ export function fromJsonRpc(response: unknown, request: LegacyRequest, encodeRes
       return { kind: 'exception', respTo, name: 'KeyError', message: `path: ${request.path} not found`, trace: '' };
     }
     const named = isPlainObject(data) ? data : {};
-    const name = typeof named.name === 'string' && named.name !== '' ? named.name : (pythonNames[rpcCode] ?? 'ServiceError');
+    const name =
+      typeof named.name === 'string' && named.name !== '' ? named.name : (pythonNames[rpcCode] ?? 'ServiceError');
     const text = typeof named.message === 'string' ? named.message : typeof message === 'string' ? message : 'error';
     return { kind: 'exception', respTo, name, message: text, trace: '' };
   }
@@ -198,6 +205,12 @@ export function fromJsonRpc(response: unknown, request: LegacyRequest, encodeRes
     return { kind: 'result', respTo, payload: encodeResult(response.result) };
   } catch (err) {
     const detail = err instanceof Error ? err.message : 'the result cannot be encoded';
-    return { kind: 'exception', respTo, name: 'SerializeError', message: `the result could not be encoded: ${quote(detail, 200)}`, trace: '' };
+    return {
+      kind: 'exception',
+      respTo,
+      name: 'SerializeError',
+      message: `the result could not be encoded: ${quote(detail, 200)}`,
+      trace: '',
+    };
   }
 }

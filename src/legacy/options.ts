@@ -78,12 +78,16 @@ const MAX_FRAME_BYTES = 9_999_999_999 - 64;
 /** setTimeout's largest delay. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type ResolvedListenerOptions = Required<Omit<LegacyListenerOptions, 'secret' | 'encrypt' | 'registry' | 'logger'>>;
+export type ResolvedListenerOptions = Required<
+  Omit<LegacyListenerOptions, 'secret' | 'encrypt' | 'registry' | 'logger'>
+>;
 export type ResolvedClientOptions = Required<Omit<LegacyClientOptions, 'secret' | 'encrypt' | 'registry'>>;
 
 export function resolveListenerOptions(options: LegacyListenerOptions): ResolvedListenerOptions {
-  if (options === null || typeof options !== 'object') throw new UsageError('GAW_ERR_INVALID_OPTION', 'legacy listener options must be an object');
-  if (typeof options.dispatch !== 'function') throw new UsageError('GAW_ERR_INVALID_OPTION', 'dispatch must be a function');
+  if (options === null || typeof options !== 'object')
+    throw new UsageError('GAW_ERR_INVALID_OPTION', 'legacy listener options must be an object');
+  if (typeof options.dispatch !== 'function')
+    throw new UsageError('GAW_ERR_INVALID_OPTION', 'dispatch must be a function');
   const o = { ...legacyListenerDefaults, ...withoutUndefined(options) };
   if (typeof o.host !== 'string') throw new UsageError('GAW_ERR_INVALID_OPTION', 'host must be a string');
   checkInteger('port', o.port, 0, 65535);
@@ -97,9 +101,11 @@ export function resolveListenerOptions(options: LegacyListenerOptions): Resolved
 }
 
 export function resolveClientOptions(options: LegacyClientOptions): ResolvedClientOptions {
-  if (options === null || typeof options !== 'object') throw new UsageError('GAW_ERR_INVALID_OPTION', 'legacy client options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new UsageError('GAW_ERR_INVALID_OPTION', 'legacy client options must be an object');
   const o = { ...legacyClientDefaults, ...withoutUndefined(options) };
-  if (typeof o.host !== 'string' || o.host === '') throw new UsageError('GAW_ERR_INVALID_OPTION', 'host must be a non-empty string');
+  if (typeof o.host !== 'string' || o.host === '')
+    throw new UsageError('GAW_ERR_INVALID_OPTION', 'host must be a non-empty string');
   checkInteger('port', o.port, 1, 65535);
   checkInteger('timeoutMs', o.timeoutMs, 1, MAX_TIMER_MS);
   checkInteger('connectTimeoutMs', o.connectTimeoutMs, 1, MAX_TIMER_MS);

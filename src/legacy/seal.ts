@@ -54,7 +54,12 @@ export function frameBounds(mode: LegacyMode, maxJsonBytes: number): FrameBounds
   if (mode === legacyModes.sign) return { minBodyBytes: MAC_BYTES + 1, maxBodyBytes };
   if (mode === legacyModes.encrypt) {
     // iv, then at least the block holding the MAC's tail, a JSON byte and padding.
-    return { minBodyBytes: IV_BYTES + MAC_BYTES + BLOCK_BYTES, maxBodyBytes, alignBytes: BLOCK_BYTES, alignOffset: IV_BYTES };
+    return {
+      minBodyBytes: IV_BYTES + MAC_BYTES + BLOCK_BYTES,
+      maxBodyBytes,
+      alignBytes: BLOCK_BYTES,
+      alignOffset: IV_BYTES,
+    };
   }
   return { minBodyBytes: 1, maxBodyBytes };
 }
@@ -70,7 +75,8 @@ function mac(key: Buffer, json: Uint8Array): Buffer {
 /** Seals JSON bytes into a frame body. `iv` is for known-answer tests; normally a fresh random one. */
 export function sealBody(sealing: LegacySealing, json: Uint8Array, iv?: Uint8Array): Buffer {
   const { mode, key } = sealing;
-  if (mode === legacyModes.plain || key === undefined) return Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+  if (mode === legacyModes.plain || key === undefined)
+    return Buffer.from(json.buffer, json.byteOffset, json.byteLength);
   const signed = Buffer.concat([mac(key, json), json]);
   if (mode === legacyModes.sign) return signed;
   const ivBytes = iv === undefined ? randomBytes(IV_BYTES) : Buffer.from(iv);
@@ -81,7 +87,10 @@ export function sealBody(sealing: LegacySealing, json: Uint8Array, iv?: Uint8Arr
 
 function authFailed(): ProtocolError {
   // One message for every failure: a peer learns nothing about which check failed.
-  return new ProtocolError('GAW_ERR_AUTH_FAILED', 'legacy frame failed authentication (wrong secret or tampered bytes)');
+  return new ProtocolError(
+    'GAW_ERR_AUTH_FAILED',
+    'legacy frame failed authentication (wrong secret or tampered bytes)',
+  );
 }
 
 /** Checks a signed body (MAC | json) in constant time and returns the JSON bytes. */

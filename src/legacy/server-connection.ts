@@ -117,7 +117,10 @@ export class LegacyServerConnection {
 
   #updateFrameTimer(): void {
     if (this.#decoder.hasPartialFrame && !this.#isBusy) {
-      this.#frameTimer ??= setTimeout(() => this.#fail('a started frame did not complete in time'), this.#ctx.options.frameTimeoutMs).unref();
+      this.#frameTimer ??= setTimeout(
+        () => this.#fail('a started frame did not complete in time'),
+        this.#ctx.options.frameTimeoutMs,
+      ).unref();
     } else {
       clearTimeout(this.#frameTimer);
       this.#frameTimer = undefined;
@@ -216,13 +219,21 @@ export class LegacyServerConnection {
     } catch (err) {
       if (reply.kind !== 'result') throw err;
       const detail = err instanceof Error ? err.message : 'the result cannot be written';
-      reply = { kind: 'exception', respTo: reply.respTo, name: 'SerializeError', message: `the result could not be encoded: ${detail}`, trace: '' };
+      reply = {
+        kind: 'exception',
+        respTo: reply.respTo,
+        name: 'SerializeError',
+        message: `the result could not be encoded: ${detail}`,
+        trace: '',
+      };
       json = envelopeBytes(replyEnvelope(reply));
     }
     const maxBytes = this.#ctx.options.maxFrameBytes;
     if (json.length > maxBytes && reply.kind !== 'transport-error') {
       const message = `the reply is ${json.length} bytes, above the frame cap of ${maxBytes}`;
-      json = envelopeBytes(replyEnvelope({ kind: 'exception', respTo: reply.respTo, name: 'ValueError', message, trace: '' }));
+      json = envelopeBytes(
+        replyEnvelope({ kind: 'exception', respTo: reply.respTo, name: 'ValueError', message, trace: '' }),
+      );
     }
     return sealFrame(this.#ctx.sealing, json);
   }
@@ -236,5 +247,10 @@ function problemReply(err: unknown): LegacyReply {
     return { kind: 'transport-error', name, message, trace: '' };
   }
   const detail = err instanceof GawError ? `: ${err.message}` : '';
-  return { kind: 'transport-error', name: 'ValueError', message: `Data received was not in JSON or not decryptable format${detail}`, trace: '' };
+  return {
+    kind: 'transport-error',
+    name: 'ValueError',
+    message: `Data received was not in JSON or not decryptable format${detail}`,
+    trace: '',
+  };
 }

@@ -9,14 +9,38 @@ import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { Connection } from './connection.js';
 import {
-  CONFIRM_BYTES, HELLO_BYTES, REJECT_BYTES, agree, clientConfirm, decodeHello, decodeReject, deriveKeys, encodeHello,
-  generateEphemeral, hasMagic, isReject, isSameTag, serverConfirm, serverHelloBytes, transcriptHash, VERSION,
+  CONFIRM_BYTES,
+  HELLO_BYTES,
+  REJECT_BYTES,
+  agree,
+  clientConfirm,
+  decodeHello,
+  decodeReject,
+  deriveKeys,
+  encodeHello,
+  generateEphemeral,
+  hasMagic,
+  isReject,
+  isSameTag,
+  serverConfirm,
+  serverHelloBytes,
+  transcriptHash,
+  VERSION,
 } from './handshake.js';
 import { checkInteger, resolveLimits } from './options.js';
 import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
-import { FLAG_FS, checkCodecName, checkSuiteName, codecBytes, codecNames, rejectReasons, suiteNames, suites } from './suite.js';
+import {
+  FLAG_FS,
+  checkCodecName,
+  checkSuiteName,
+  codecBytes,
+  codecNames,
+  rejectReasons,
+  suiteNames,
+  suites,
+} from './suite.js';
 import type { CodecName, RejectReason, SuiteName } from './suite.js';
 
 export interface DialOptions extends Partial<PostofficeLimits> {
@@ -43,7 +67,12 @@ export async function dial(options: DialOptions): Promise<Connection> {
   if (options.signal?.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
   const socket = await openSocket(options);
   const timer = setTimeout(() => {
-    socket.destroy(new TimeoutError('GAW_ERR_HANDSHAKE_TIMEOUT', `the handshake with ${options.host}:${options.port} did not finish within ${limits.handshakeTimeoutMs} ms`));
+    socket.destroy(
+      new TimeoutError(
+        'GAW_ERR_HANDSHAKE_TIMEOUT',
+        `the handshake with ${options.host}:${options.port} did not finish within ${limits.handshakeTimeoutMs} ms`,
+      ),
+    );
   }, limits.handshakeTimeoutMs).unref();
   const onAbort = () => socket.destroy(new AbortError());
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -64,7 +93,10 @@ export async function dial(options: DialOptions): Promise<Connection> {
 /** Refuses bad dial options before any socket is opened; each error names the option. */
 function checkDialOptions(options: DialOptions): void {
   if (typeof options.host !== 'string' || options.host.length === 0) {
-    throw new UsageError('GAW_ERR_INVALID_OPTION', `host must be a non-empty string, not ${JSON.stringify(options.host)}`);
+    throw new UsageError(
+      'GAW_ERR_INVALID_OPTION',
+      `host must be a non-empty string, not ${JSON.stringify(options.host)}`,
+    );
   }
   checkInteger('port', options.port, 1, 65_535);
   checkSuiteName(options.suite);
@@ -75,7 +107,10 @@ function checkDialOptions(options: DialOptions): void {
   if (options.psk === undefined) throw new UsageError('GAW_ERR_BAD_SECRET', `suite ${options.suite} needs a secret`);
   if (!Buffer.isBuffer(options.psk) || ![16, 24, 32].includes(options.psk.length)) {
     const size = Buffer.isBuffer(options.psk) ? `${options.psk.length} bytes` : typeof options.psk;
-    throw new UsageError('GAW_ERR_BAD_SECRET', `the decoded secret must be 16, 24 or 32 bytes, not ${size} (use parseSecret)`);
+    throw new UsageError(
+      'GAW_ERR_BAD_SECRET',
+      `the decoded secret must be 16, 24 or 32 bytes, not ${size} (use parseSecret)`,
+    );
   }
 }
 
@@ -83,7 +118,13 @@ function openSocket(options: DialOptions): Promise<Socket> {
   const where = `${options.host}:${options.port}`;
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: options.host, port: options.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 });
+    const socket = netConnect({
+      host: options.host,
+      port: options.port,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: 30_000,
+    });
     const cleanup = () => {
       clearTimeout(timer);
       socket.off('connect', onConnect);
@@ -98,8 +139,13 @@ function openSocket(options: DialOptions): Promise<Socket> {
       cleanup();
       socket.destroy();
       const refused = err.code === 'ECONNREFUSED';
-      reject(new ConnectionError(refused ? 'GAW_ERR_CONN_REFUSED' : 'GAW_ERR_CONN_CLOSED',
-        refused ? `connection refused by ${where}` : `cannot connect to ${where}: ${err.message}`, { cause: err, mayHaveReachedServer: false }));
+      reject(
+        new ConnectionError(
+          refused ? 'GAW_ERR_CONN_REFUSED' : 'GAW_ERR_CONN_CLOSED',
+          refused ? `connection refused by ${where}` : `cannot connect to ${where}: ${err.message}`,
+          { cause: err, mayHaveReachedServer: false },
+        ),
+      );
     };
     const onAbort = () => {
       cleanup();
@@ -109,7 +155,9 @@ function openSocket(options: DialOptions): Promise<Socket> {
     const timer = setTimeout(() => {
       cleanup();
       socket.destroy();
-      reject(new TimeoutError('GAW_ERR_CONNECT_TIMEOUT', `connecting to ${where} took longer than ${connectTimeoutMs} ms`));
+      reject(
+        new TimeoutError('GAW_ERR_CONNECT_TIMEOUT', `connecting to ${where} took longer than ${connectTimeoutMs} ms`),
+      );
     }, connectTimeoutMs).unref();
     socket.once('connect', onConnect);
     socket.once('error', onError);
@@ -117,12 +165,25 @@ function openSocket(options: DialOptions): Promise<Socket> {
   });
 }
 
-async function handshake(socket: Socket, reader: HandshakeReader, options: DialOptions, suite: number, limits: PostofficeLimits): Promise<Connection> {
+async function handshake(
+  socket: Socket,
+  reader: HandshakeReader,
+  options: DialOptions,
+  suite: number,
+  limits: PostofficeLimits,
+): Promise<Connection> {
   const keyId = suite === suites.none ? 0 : (options.keyId ?? 0);
   const hasForwardSecrecy = suite !== suites.none && (options.forwardSecrecy ?? true);
   const codec = codecBytes[options.codec ?? 'json'];
   const ephemeral = hasForwardSecrecy ? generateEphemeral() : undefined;
-  const offered = { suite, flags: hasForwardSecrecy ? FLAG_FS : 0, codec, keyId, random: randomBytes(32), eph: ephemeral?.publicKey ?? Buffer.alloc(32) };
+  const offered = {
+    suite,
+    flags: hasForwardSecrecy ? FLAG_FS : 0,
+    codec,
+    keyId,
+    random: randomBytes(32),
+    eph: ephemeral?.publicKey ?? Buffer.alloc(32),
+  };
   const clientHello = encodeHello(offered);
   socket.write(clientHello);
 
@@ -131,11 +192,24 @@ async function handshake(socket: Socket, reader: HandshakeReader, options: DialO
   if (isReject(head)) throw rejected(decodeReject(head), options);
   const serverHello = Buffer.concat([head, await reader.read(serverHelloBytes(suite) - REJECT_BYTES)]);
   const hello = decodeHello(serverHello);
-  if (hello.version !== VERSION || hello.suite !== offered.suite || hello.flags !== offered.flags || hello.codec !== offered.codec || hello.keyId !== offered.keyId) {
+  if (
+    hello.version !== VERSION ||
+    hello.suite !== offered.suite ||
+    hello.flags !== offered.flags ||
+    hello.codec !== offered.codec ||
+    hello.keyId !== offered.keyId
+  ) {
     throw badHandshake('the server hello does not match what was offered');
   }
   if (suite === suites.none) {
-    const session = { suite, codec, keyId, hasForwardSecrecy: false, sealer: createSealer(suite, undefined, undefined), opener: createOpener(suite, undefined, undefined) };
+    const session = {
+      suite,
+      codec,
+      keyId,
+      hasForwardSecrecy: false,
+      sealer: createSealer(suite, undefined, undefined),
+      opener: createOpener(suite, undefined, undefined),
+    };
     return new Connection(socket, session, limits, options.logger ?? silentLogger, reader.detach());
   }
   const shared = ephemeral ? agree(ephemeral, hello.eph) : undefined;
@@ -147,7 +221,10 @@ async function handshake(socket: Socket, reader: HandshakeReader, options: DialO
   }
   socket.write(clientConfirm(keys, th));
   const session = {
-    suite, codec, keyId, hasForwardSecrecy,
+    suite,
+    codec,
+    keyId,
+    hasForwardSecrecy,
     sealer: createSealer(suite, keys.c2sEnc, keys.c2sMac),
     opener: createOpener(suite, keys.s2cEnc, keys.s2cMac),
   };
@@ -159,16 +236,26 @@ function badHandshake(message: string): ProtocolError {
 }
 
 /** Turns a ServerReject into an error that says what the server wants. */
-function rejected({ reason, detail }: { reason: number; detail: number }, options: DialOptions): HandshakeRejectedError {
+function rejected(
+  { reason, detail }: { reason: number; detail: number },
+  options: DialOptions,
+): HandshakeRejectedError {
   const why = (() => {
     switch (reason) {
-      case rejectReasons.version: return `the server speaks GAWP up to version ${detail}`;
-      case rejectReasons.suite: return `server requires suite ${suiteNames[detail] ?? `#${detail}`}`;
-      case rejectReasons.codec: return `server does not support codec ${options.codec ?? 'json'} (it accepts ${codecNames[detail] ?? `#${detail}`})`;
-      case rejectReasons.keyId: return `server has no secret with key id ${options.keyId ?? 0}`;
-      case rejectReasons.busy: return 'server is busy (too many connections)';
-      case rejectReasons.flags: return detail & FLAG_FS ? 'server requires forward secrecy' : 'server rejected the hello flags';
-      default: return `server rejected the handshake (reason ${reason})`;
+      case rejectReasons.version:
+        return `the server speaks GAWP up to version ${detail}`;
+      case rejectReasons.suite:
+        return `server requires suite ${suiteNames[detail] ?? `#${detail}`}`;
+      case rejectReasons.codec:
+        return `server does not support codec ${options.codec ?? 'json'} (it accepts ${codecNames[detail] ?? `#${detail}`})`;
+      case rejectReasons.keyId:
+        return `server has no secret with key id ${options.keyId ?? 0}`;
+      case rejectReasons.busy:
+        return 'server is busy (too many connections)';
+      case rejectReasons.flags:
+        return detail & FLAG_FS ? 'server requires forward secrecy' : 'server rejected the hello flags';
+      default:
+        return `server rejected the handshake (reason ${reason})`;
     }
   })();
   const name = (Object.keys(rejectReasons) as RejectReason[]).find((k) => rejectReasons[k] === reason) ?? 'unknown';

@@ -75,7 +75,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly remoteAddress: string;
   readonly remotePort: number;
 
-  constructor(socket: Socket, session: Session, limits: PostofficeLimits, logger: Logger = silentLogger, initialBytes?: Buffer) {
+  constructor(
+    socket: Socket,
+    session: Session,
+    limits: PostofficeLimits,
+    logger: Logger = silentLogger,
+    initialBytes?: Buffer,
+  ) {
     super();
     this.#socket = socket;
     this.#session = session;
@@ -87,7 +93,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#decoder = new FrameDecoder({ suite: session.suite, maxPayloadBytes: limits.maxPayloadBytes });
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('drain', () => this.#onDrain());
-    socket.on('error', (err) => this.#fail(new ConnectionError('GAW_ERR_CONN_CLOSED', `connection failed: ${err.message}`, { cause: err })));
+    socket.on('error', (err) =>
+      this.#fail(new ConnectionError('GAW_ERR_CONN_CLOSED', `connection failed: ${err.message}`, { cause: err })),
+    );
     socket.on('close', () => this.#onSocketClose());
     socket.on('end', () => this.#onPeerEnd());
     if (limits.idleTimeoutMs > 0) {
@@ -151,14 +159,22 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   send(message: Buffer): void {
     if (this.#isClosed || this.#isEnding || this.#hasPeerEnded) {
-      throw new ConnectionError('GAW_ERR_CONN_CLOSED', this.#hasPeerEnded && !this.#isClosed ? 'the peer closed the connection' : 'the connection is closed', { mayHaveReachedServer: false });
+      throw new ConnectionError(
+        'GAW_ERR_CONN_CLOSED',
+        this.#hasPeerEnded && !this.#isClosed ? 'the peer closed the connection' : 'the connection is closed',
+        { mayHaveReachedServer: false },
+      );
     }
     if (message.length === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message cannot be empty');
     const size = LEN_BYTES + message.length;
     if (size > this.#limits.maxPayloadBytes) {
-      throw new ProtocolError('GAW_ERR_FRAME_TOO_LARGE', `a message of ${message.length} bytes exceeds the ${this.#limits.maxPayloadBytes}-byte frame cap`);
+      throw new ProtocolError(
+        'GAW_ERR_FRAME_TOO_LARGE',
+        `a message of ${message.length} bytes exceeds the ${this.#limits.maxPayloadBytes}-byte frame cap`,
+      );
     }
-    if (this.#queueBytes + size > this.#coalesceBytes || this.#queue.length >= MAX_MESSAGES_PER_FRAME) this.#flushQueue();
+    if (this.#queueBytes + size > this.#coalesceBytes || this.#queue.length >= MAX_MESSAGES_PER_FRAME)
+      this.#flushQueue();
     this.#queue.push(message);
     this.#queueBytes += size;
     if (!this.#isFlushScheduled) {
@@ -233,7 +249,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     try {
       parts = this.#session.sealer.sealParts(type, payload);
     } catch (err) {
-      this.#fail(err instanceof GawError ? err : new ProtocolError('GAW_ERR_BAD_FRAME', 'sealing a frame failed', { cause: err }));
+      this.#fail(
+        err instanceof GawError
+          ? err
+          : new ProtocolError('GAW_ERR_BAD_FRAME', 'sealing a frame failed', { cause: err }),
+      );
       return;
     }
     if (payload.length < WRITEV_MIN_BYTES) {
@@ -246,7 +266,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     const pending = this.#socket.writableLength;
     if (pending > this.#limits.maxPendingWriteBytes) {
-      this.#fail(new ConnectionError('GAW_ERR_BACKPRESSURE', `the peer stopped reading and ${pending} bytes are waiting to be sent`));
+      this.#fail(
+        new ConnectionError(
+          'GAW_ERR_BACKPRESSURE',
+          `the peer stopped reading and ${pending} bytes are waiting to be sent`,
+        ),
+      );
     } else if (pending > this.#limits.highWaterBytes && !this.#isPausedByBackpressure) {
       this.#isPausedByBackpressure = true;
       this.#pause();
@@ -275,7 +300,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #startFrameTimer(): void {
     this.#stopFrameTimer();
     this.#frameTimer = setTimeout(() => {
-      this.#fail(new TimeoutError('GAW_ERR_FRAME_TIMEOUT', `a frame did not complete within ${this.#limits.frameTimeoutMs} ms`));
+      this.#fail(
+        new TimeoutError('GAW_ERR_FRAME_TIMEOUT', `a frame did not complete within ${this.#limits.frameTimeoutMs} ms`),
+      );
     }, this.#limits.frameTimeoutMs).unref();
   }
 
@@ -297,7 +324,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     try {
       this.#decoder.push(chunk, this.#onFrame);
     } catch (err) {
-      this.#fail(err instanceof GawError ? err : new ProtocolError('GAW_ERR_BAD_FRAME', 'receiving a frame failed', { cause: err }));
+      this.#fail(
+        err instanceof GawError
+          ? err
+          : new ProtocolError('GAW_ERR_BAD_FRAME', 'receiving a frame failed', { cause: err }),
+      );
       return;
     }
     if (this.#isClosed) return;
@@ -327,7 +358,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #fail(err: GawError): void {
     if (this.#isClosed) return;
     if (err instanceof ProtocolError) {
-      this.#logger.warn({ peer: `${this.remoteAddress}:${this.remotePort}`, code: err.code }, 'connection closed: protocol violation');
+      this.#logger.warn(
+        { peer: `${this.remoteAddress}:${this.remotePort}`, code: err.code },
+        'connection closed: protocol violation',
+      );
     }
     this.destroy(err);
   }
@@ -335,7 +369,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #onSocketClose(): void {
     if (this.#isClosed) return;
     const isClean = this.#decoder.bufferedBytes === 0;
-    this.#finish(isClean ? undefined : new ConnectionError('GAW_ERR_CONN_CLOSED', 'the connection closed in the middle of a frame'));
+    this.#finish(
+      isClean
+        ? undefined
+        : new ConnectionError('GAW_ERR_CONN_CLOSED', 'the connection closed in the middle of a frame'),
+    );
   }
 
   #finish(err: GawError | undefined): void {

@@ -101,10 +101,16 @@ export class FrameDecoder {
   #checkLength(len: number): number {
     const problem = checkFrameLength(this.#suite, len, this.#maxPayloadBytes);
     if (problem === 'large') {
-      throw new ProtocolError('GAW_ERR_FRAME_TOO_LARGE', `frame length ${len} exceeds the cap of ${this.#maxPayloadBytes} payload bytes`);
+      throw new ProtocolError(
+        'GAW_ERR_FRAME_TOO_LARGE',
+        `frame length ${len} exceeds the cap of ${this.#maxPayloadBytes} payload bytes`,
+      );
     }
     if (problem !== null) {
-      throw new ProtocolError('GAW_ERR_BAD_FRAME', `frame length ${len} is ${problem === 'small' ? 'below the suite minimum' : 'misaligned for cbc'}`);
+      throw new ProtocolError(
+        'GAW_ERR_BAD_FRAME',
+        `frame length ${len} is ${problem === 'small' ? 'below the suite minimum' : 'misaligned for cbc'}`,
+      );
     }
     return LEN_BYTES + len;
   }
@@ -134,8 +140,10 @@ export function unpackMessages(payload: Buffer, onMessage: (message: Buffer) => 
   let offset = 0;
   let count = 0;
   while (offset < payload.length) {
-    if (++count > MAX_MESSAGES_PER_FRAME) throw new ProtocolError('GAW_ERR_BAD_FRAME', `more than ${MAX_MESSAGES_PER_FRAME} messages in one frame`);
-    if (payload.length - offset < LEN_BYTES) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message length runs past the payload');
+    if (++count > MAX_MESSAGES_PER_FRAME)
+      throw new ProtocolError('GAW_ERR_BAD_FRAME', `more than ${MAX_MESSAGES_PER_FRAME} messages in one frame`);
+    if (payload.length - offset < LEN_BYTES)
+      throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message length runs past the payload');
     const size = payload.readUInt32BE(offset);
     offset += LEN_BYTES;
     if (size === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message of length 0');

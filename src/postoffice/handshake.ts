@@ -7,7 +7,16 @@
 //                      (73 B in suite none: no confirm)
 //   ClientFinish 32 B  client_confirm[32]                  (not sent in suite none)
 //   ServerReject  8 B  "GAWP" | ver=1 | 0xFF | reason | detail
-import { createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  timingSafeEqual,
+} from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { FLAG_FS, suites } from './suite.js';
 
@@ -108,7 +117,10 @@ export function serverHelloBytes(suite: number): number {
 }
 
 export function transcriptHash(clientHello: Buffer, serverHello: Buffer): Buffer {
-  return createHash('sha256').update(clientHello.subarray(0, HELLO_BYTES)).update(serverHello.subarray(0, HELLO_BYTES)).digest();
+  return createHash('sha256')
+    .update(clientHello.subarray(0, HELLO_BYTES))
+    .update(serverHello.subarray(0, HELLO_BYTES))
+    .digest();
 }
 
 export interface KeyScheduleInput {
@@ -181,7 +193,10 @@ export function agree(mine: EphemeralKey, peerPublic: Buffer): Buffer | undefine
   let shared: Buffer;
   try {
     if (peerPublic.length !== 32) return undefined;
-    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: peerPublic.toString('base64url') }, format: 'jwk' });
+    const publicKey = createPublicKey({
+      key: { kty: 'OKP', crv: 'X25519', x: peerPublic.toString('base64url') },
+      format: 'jwk',
+    });
     shared = diffieHellman({ privateKey: mine.privateKey, publicKey });
   } catch {
     return undefined;

@@ -10,8 +10,21 @@ import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { Connection } from './connection.js';
 import {
-  CONFIRM_BYTES, HELLO_BYTES, agree, clientConfirm, decodeHello, deriveKeys, encodeHello, encodeReject,
-  generateEphemeral, hasFs, hasMagic, isSameTag, serverConfirm, transcriptHash, VERSION,
+  CONFIRM_BYTES,
+  HELLO_BYTES,
+  agree,
+  clientConfirm,
+  decodeHello,
+  deriveKeys,
+  encodeHello,
+  encodeReject,
+  generateEphemeral,
+  hasFs,
+  hasMagic,
+  isSameTag,
+  serverConfirm,
+  transcriptHash,
+  VERSION,
 } from './handshake.js';
 import type { Hello } from './handshake.js';
 import type { KeyRing } from './secret.js';
@@ -74,10 +87,12 @@ export class Listener extends EventEmitter<ListenerEvents> {
     this.#options = options;
     this.#limits = resolveLimits(options);
     this.#logger = options.logger ?? silentLogger;
-    if (!Array.isArray(options.suites as unknown) || options.suites.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one suite must be accepted');
+    if (!Array.isArray(options.suites as unknown) || options.suites.length === 0)
+      throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one suite must be accepted');
     this.#suiteIds = options.suites.map((name) => suites[checkSuiteName(name)]);
     const codecs = options.codecs ?? codecNames;
-    if (!Array.isArray(codecs as unknown) || codecs.length === 0) throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one codec must be accepted');
+    if (!Array.isArray(codecs as unknown) || codecs.length === 0)
+      throw new UsageError('GAW_ERR_INVALID_OPTION', 'at least one codec must be accepted');
     this.#codecIds = codecs.map((name) => codecBytes[checkCodecName(name)]);
     if (options.port !== undefined) checkInteger('port', options.port, 0, 65_535);
     this.#maxUnauthenticated = checkInteger('maxUnauthenticated', options.maxUnauthenticated ?? 128, 1);
@@ -85,7 +100,9 @@ export class Listener extends EventEmitter<ListenerEvents> {
     if (this.#suiteIds.some((id) => id !== suites.none) && options.keyRing === undefined) {
       throw new UsageError('GAW_ERR_BAD_SECRET', `suite ${options.suites.join('/')} needs a secret`);
     }
-    this.#server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 }, (socket) => this.#accept(socket));
+    this.#server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 }, (socket) =>
+      this.#accept(socket),
+    );
   }
 
   /** Resolves with the bound address once listening (port 0 picks a free port). */
@@ -93,9 +110,11 @@ export class Listener extends EventEmitter<ListenerEvents> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         const where = `${this.#options.host ?? '127.0.0.1'}:${this.#options.port ?? 0}`;
-        reject(err.code === 'EADDRINUSE'
-          ? new UsageError('GAW_ERR_ADDRESS_IN_USE', `cannot listen on ${where}: the port is taken`, { cause: err })
-          : new ConnectionError('GAW_ERR_CONN_CLOSED', `cannot listen on ${where}: ${err.message}`, { cause: err }));
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new UsageError('GAW_ERR_ADDRESS_IN_USE', `cannot listen on ${where}: the port is taken`, { cause: err })
+            : new ConnectionError('GAW_ERR_CONN_CLOSED', `cannot listen on ${where}: ${err.message}`, { cause: err }),
+        );
       };
       this.#server.once('error', onError);
       this.#server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
@@ -107,7 +126,8 @@ export class Listener extends EventEmitter<ListenerEvents> {
 
   get address(): AddressInfo {
     const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new UsageError('GAW_ERR_CLOSED', 'the listener is not listening');
+    if (address === null || typeof address === 'string')
+      throw new UsageError('GAW_ERR_CLOSED', 'the listener is not listening');
     return address;
   }
 
@@ -212,17 +232,33 @@ export class Listener extends EventEmitter<ListenerEvents> {
     const ephemeral = hasForwardSecrecy ? generateEphemeral() : undefined;
     const shared = ephemeral ? agree(ephemeral, hello.eph) : undefined;
     if (ephemeral && shared === undefined) return void this.#fail(socket, 'unusable X25519 key in the hello');
-    const serverHello = encodeHello({ ...hello, random: randomBytes(32), eph: ephemeral?.publicKey ?? Buffer.alloc(32) });
+    const serverHello = encodeHello({
+      ...hello,
+      random: randomBytes(32),
+      eph: ephemeral?.publicKey ?? Buffer.alloc(32),
+    });
 
     if (hello.suite === suites.none) {
       socket.write(serverHello);
-      const session = { suite: hello.suite, codec: hello.codec, keyId: 0, hasForwardSecrecy: false,
-        sealer: createSealer(suites.none, undefined, undefined), opener: createOpener(suites.none, undefined, undefined) };
+      const session = {
+        suite: hello.suite,
+        codec: hello.codec,
+        keyId: 0,
+        hasForwardSecrecy: false,
+        sealer: createSealer(suites.none, undefined, undefined),
+        opener: createOpener(suites.none, undefined, undefined),
+      };
       return new Connection(socket, session, this.#limits, this.#logger, reader.detach());
     }
 
     const th = transcriptHash(clientHello, serverHello);
-    const keys = deriveKeys({ psk: this.#options.keyRing!.get(hello.keyId)!, shared, clientRandom: hello.random, serverRandom: serverHello.subarray(9, 41), th });
+    const keys = deriveKeys({
+      psk: this.#options.keyRing!.get(hello.keyId)!,
+      shared,
+      clientRandom: hello.random,
+      serverRandom: serverHello.subarray(9, 41),
+      th,
+    });
     socket.write(Buffer.concat([serverHello, serverConfirm(keys, th)]));
     let finish: Buffer;
     try {
@@ -231,9 +267,13 @@ export class Listener extends EventEmitter<ListenerEvents> {
       // Leaving right after the ServerHello is what a client does when our confirm fails for it.
       return void this.#fail(socket, 'the client left after the ServerHello (its secret is probably wrong)');
     }
-    if (!isSameTag(finish, clientConfirm(keys, th))) return void this.#fail(socket, 'wrong client confirm (wrong secret or tampering)');
+    if (!isSameTag(finish, clientConfirm(keys, th)))
+      return void this.#fail(socket, 'wrong client confirm (wrong secret or tampering)');
     const session = {
-      suite: hello.suite, codec: hello.codec, keyId: hello.keyId, hasForwardSecrecy,
+      suite: hello.suite,
+      codec: hello.codec,
+      keyId: hello.keyId,
+      hasForwardSecrecy,
       sealer: createSealer(hello.suite, keys.s2cEnc, keys.s2cMac),
       opener: createOpener(hello.suite, keys.c2sEnc, keys.c2sMac),
     };
@@ -246,9 +286,11 @@ export class Listener extends EventEmitter<ListenerEvents> {
     if (!this.#suiteIds.includes(hello.suite)) return ['suite', this.#suiteIds[0]!];
     if ((hello.flags & ~FLAG_FS) !== 0) return ['flags', 0];
     if (hello.suite === suites.none && hello.flags !== 0) return ['flags', 0];
-    if (hello.suite !== suites.none && this.#options.requireForwardSecrecy && !hasFs(hello.flags)) return ['flags', FLAG_FS];
+    if (hello.suite !== suites.none && this.#options.requireForwardSecrecy && !hasFs(hello.flags))
+      return ['flags', FLAG_FS];
     if (!this.#codecIds.includes(hello.codec)) return ['codec', this.#codecIds[0]!];
-    if (hello.suite === suites.none ? hello.keyId !== 0 : this.#options.keyRing!.get(hello.keyId) === undefined) return ['keyId', 0];
+    if (hello.suite === suites.none ? hello.keyId !== 0 : this.#options.keyRing!.get(hello.keyId) === undefined)
+      return ['keyId', 0];
     // Authenticated connections only: a hello needs no secret, so counting handshakes in progress
     // would let strangers make honest clients busy. Handshakes finishing together may pass the cap
     // by at most maxUnauthenticated.

@@ -29,7 +29,10 @@ export const postofficeDefaults: Readonly<PostofficeLimits> = Object.freeze({
 /** Checks that `value` is an integer in [min, max]; names the option in the error. */
 export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError('GAW_ERR_INVALID_OPTION', `${name} must be an integer from ${min} to ${max}, not ${String(value)}`);
+    throw new UsageError(
+      'GAW_ERR_INVALID_OPTION',
+      `${name} must be an integer from ${min} to ${max}, not ${String(value)}`,
+    );
   }
   return value;
 }

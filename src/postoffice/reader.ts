@@ -18,8 +18,19 @@ export class HandshakeReader {
     if (this.#buffered.length > MAX_EARLY_BYTES) this.#socket.pause();
     this.#settle();
   };
-  readonly #onEnd = () => this.#stop(new ConnectionError('GAW_ERR_CONN_CLOSED', 'the peer closed the connection during the handshake', { mayHaveReachedServer: false }));
-  readonly #onError = (err: Error) => this.#stop(new ConnectionError('GAW_ERR_CONN_CLOSED', `the connection failed during the handshake: ${err.message}`, { cause: err, mayHaveReachedServer: false }));
+  readonly #onEnd = () =>
+    this.#stop(
+      new ConnectionError('GAW_ERR_CONN_CLOSED', 'the peer closed the connection during the handshake', {
+        mayHaveReachedServer: false,
+      }),
+    );
+  readonly #onError = (err: Error) =>
+    this.#stop(
+      new ConnectionError('GAW_ERR_CONN_CLOSED', `the connection failed during the handshake: ${err.message}`, {
+        cause: err,
+        mayHaveReachedServer: false,
+      }),
+    );
 
   constructor(socket: Socket) {
     this.#socket = socket;

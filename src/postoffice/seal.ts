@@ -20,7 +20,11 @@ export const MAX_SEQ = Number.MAX_SAFE_INTEGER - 1;
  * Null when `len` (the frame's u32 length) is acceptable for the suite and the payload cap;
  * otherwise the reason, for the caller's fatal error. Checked before anything is buffered.
  */
-export function checkFrameLength(suite: number, len: number, maxPayloadBytes: number): 'small' | 'large' | 'misaligned' | null {
+export function checkFrameLength(
+  suite: number,
+  len: number,
+  maxPayloadBytes: number,
+): 'small' | 'large' | 'misaligned' | null {
   const min = suiteMinimum[suite as 0] ?? 1;
   if (len < min) return 'small';
   // cbc pads up to 16 bytes past the payload cap.
@@ -67,7 +71,8 @@ function writeSeq(target: Buffer, offset: number, seq: number): void {
 }
 
 function checkSeq(seq: number): void {
-  if (seq >= MAX_SEQ) throw new ProtocolError('GAW_ERR_SEQ_EXHAUSTED', 'the frame counter is exhausted; open a new connection');
+  if (seq >= MAX_SEQ)
+    throw new ProtocolError('GAW_ERR_SEQ_EXHAUSTED', 'the frame counter is exhausted; open a new connection');
 }
 
 /** 16-byte IVs drawn from one randomBytes call per 256 frames (randomBytes(16) alone costs ~2 µs). */
@@ -85,7 +90,12 @@ export function createIvPool(ivsPerRefill = 256): () => Buffer {
   };
 }
 
-export function createSealer(suite: number, encKey: Buffer | undefined, macKey: Buffer | undefined, options: SealOptions = {}): Sealer {
+export function createSealer(
+  suite: number,
+  encKey: Buffer | undefined,
+  macKey: Buffer | undefined,
+  options: SealOptions = {},
+): Sealer {
   let seq = 0;
   const seqBytes = Buffer.alloc(8);
   /** The 5 bytes every frame starts with: len and type. */
@@ -141,7 +151,9 @@ export function createSealer(suite: number, encKey: Buffer | undefined, macKey: 
       throw new RangeError(`unknown suite ${suite}`);
   }
   return {
-    get seq() { return seq; },
+    get seq() {
+      return seq;
+    },
     sealParts(type, payload) {
       checkSeq(seq);
       const parts = sealParts(type, payload);
@@ -158,7 +170,8 @@ export function createSealer(suite: number, encKey: Buffer | undefined, macKey: 
 function pkcs7PadBytes(plain: Buffer): number {
   const pad = plain.length === 0 ? 0 : plain[plain.length - 1]!;
   if (pad < 1 || pad > 16 || pad > plain.length) throw new RangeError('bad PKCS#7 padding');
-  for (let i = plain.length - pad; i < plain.length; i++) if (plain[i] !== pad) throw new RangeError('bad PKCS#7 padding');
+  for (let i = plain.length - pad; i < plain.length; i++)
+    if (plain[i] !== pad) throw new RangeError('bad PKCS#7 padding');
   return pad;
 }
 
@@ -190,12 +203,16 @@ export function createOpener(suite: number, encKey: Buffer | undefined, macKey: 
         const end = checkTag(frame, macKey!, seqBytes, seq);
         try {
           // Padding is checked here rather than by OpenSSL, so the plaintext is not copied again.
-          const decipher = createDecipheriv('aes-256-cbc', encKey!, frame.subarray(5, 5 + IV_BYTES)).setAutoPadding(false);
+          const decipher = createDecipheriv('aes-256-cbc', encKey!, frame.subarray(5, 5 + IV_BYTES)).setAutoPadding(
+            false,
+          );
           const plain = decipher.update(frame.subarray(5 + IV_BYTES, end));
           decipher.final();
           return { type: frame[4]!, payload: plain.subarray(0, plain.length - pkcs7PadBytes(plain)) };
         } catch (err) {
-          throw new ProtocolError('GAW_ERR_AUTH_FAILED', 'frame decryption failed after a good tag (peer bug)', { cause: err });
+          throw new ProtocolError('GAW_ERR_AUTH_FAILED', 'frame decryption failed after a good tag (peer bug)', {
+            cause: err,
+          });
         }
       };
       break;
@@ -215,7 +232,9 @@ export function createOpener(suite: number, encKey: Buffer | undefined, macKey: 
       throw new RangeError(`unknown suite ${suite}`);
   }
   return {
-    get seq() { return seq; },
+    get seq() {
+      return seq;
+    },
     open(frame) {
       checkSeq(seq);
       const opened = open(frame);

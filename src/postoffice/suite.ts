@@ -36,7 +36,10 @@ export function chooseSuite(options: SuiteChoice, hasSecret: boolean): SuiteName
   if (options.suite !== undefined) {
     checkSuiteName(options.suite);
     if ((options.suite === 'none') === hasSecret) {
-      throw new UsageError('GAW_ERR_INVALID_OPTION', hasSecret ? 'suite none cannot use a secret' : `suite ${options.suite} needs a secret`);
+      throw new UsageError(
+        'GAW_ERR_INVALID_OPTION',
+        hasSecret ? 'suite none cannot use a secret' : `suite ${options.suite} needs a secret`,
+      );
     }
     return options.suite;
   }
@@ -57,12 +60,17 @@ export function isCodecName(value: unknown): value is CodecName {
 
 /** `value` as a suite name; throws a UsageError naming it otherwise. */
 export function checkSuiteName(value: unknown): SuiteName {
-  if (!isSuiteName(value)) throw new UsageError('GAW_ERR_INVALID_OPTION', `suite ${JSON.stringify(value)} is not none, sign, cbc or secretbox`);
+  if (!isSuiteName(value))
+    throw new UsageError(
+      'GAW_ERR_INVALID_OPTION',
+      `suite ${JSON.stringify(value)} is not none, sign, cbc or secretbox`,
+    );
   return value;
 }
 
 /** `value` as a codec name; throws a UsageError naming it otherwise. */
 export function checkCodecName(value: unknown): CodecName {
-  if (!isCodecName(value)) throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(value)} is not json or msgpack`);
+  if (!isCodecName(value))
+    throw new UsageError('GAW_ERR_INVALID_OPTION', `codec ${JSON.stringify(value)} is not json or msgpack`);
   return value;
 }

@@ -40,7 +40,8 @@ function notValid(kind: string, err: unknown): SerializationError {
 }
 
 function checkBytes(bytes: unknown): asserts bytes is Uint8Array {
-  if (!(bytes instanceof Uint8Array)) throw new UsageError('GAW_ERR_INVALID_OPTION', 'codec.decode() needs a Uint8Array or Buffer');
+  if (!(bytes instanceof Uint8Array))
+    throw new UsageError('GAW_ERR_INVALID_OPTION', 'codec.decode() needs a Uint8Array or Buffer');
 }
 
 class JsonCodec implements Codec {
@@ -146,5 +147,8 @@ export function createCodec(name: CodecName, options: CodecOptions = {}): Codec 
   const maxDepth = options.maxDepth === undefined ? registry.maxDepth : checkMaxDepth(options.maxDepth);
   if (name === 'json') return new JsonCodec(registry, maxDepth);
   if (name === 'msgpack') return new MsgpackCodec(registry, maxDepth);
-  throw new UsageError('GAW_ERR_INVALID_OPTION', `unknown codec ${JSON.stringify(String(name)).slice(0, 40)}; use 'json' or 'msgpack'`);
+  throw new UsageError(
+    'GAW_ERR_INVALID_OPTION',
+    `unknown codec ${JSON.stringify(String(name)).slice(0, 40)}; use 'json' or 'msgpack'`,
+  );
 }

@@ -2,7 +2,15 @@
 // (own data fields given the class prototype, or the class's fromJSON hook; never its constructor).
 // The input is never modified and untouched subtrees are returned as they are. No bytes or codecs.
 import type { ErrorCode } from '../errors.js';
-import { asBuffer, maxBigintDigits, parseBase64, parseBigint, parseDatetime, parseNonFinite, parseUuid } from './builtins.js';
+import {
+  asBuffer,
+  maxBigintDigits,
+  parseBase64,
+  parseBigint,
+  parseDatetime,
+  parseNonFinite,
+  parseUuid,
+} from './builtins.js';
 import { describe, quote } from './path.js';
 import { setOwn, type ClassEntry, type Tables } from './tables.js';
 import { addStep, finish, reasonOf, WalkFailure } from './walk-failure.js';
@@ -33,7 +41,10 @@ function failure(code: ErrorCode, message: (path: string) => string, cause?: unk
 
 function badBody(tag: string, expected: string, body: unknown): WalkFailure {
   const got = body === undefined ? 'missing' : describe(body);
-  return failure('GAW_ERR_BAD_TAGGED_VALUE', (path) => `the ${quote(tag)} value at ${path} must have a _v that is ${expected}; it is ${got}`);
+  return failure(
+    'GAW_ERR_BAD_TAGGED_VALUE',
+    (path) => `the ${quote(tag)} value at ${path} must have a _v that is ${expected}; it is ${got}`,
+  );
 }
 
 /** The decode walk of one registry; it keeps no per-call state. `level` counts wire containers. */
@@ -122,7 +133,10 @@ export class Decoder {
     const hasBody = hasOwn(d, '_v');
     for (const k in d) {
       if (k !== '_t' && k !== '_v' && hasOwnProperty.call(d, k)) {
-        throw failure('GAW_ERR_BAD_TAGGED_VALUE', (path) => `the tagged value at ${path} has a key ${quote(k)} besides _t and _v`);
+        throw failure(
+          'GAW_ERR_BAD_TAGGED_VALUE',
+          (path) => `the tagged value at ${path} has a key ${quote(k)} besides _t and _v`,
+        );
       }
     }
     if (typeof tag !== 'string') {
@@ -173,7 +187,10 @@ export class Decoder {
         return text;
       }
     }
-    throw failure('GAW_ERR_UNKNOWN_TAG', (path) => `unknown tag ${quote(tag)} at ${path}: no class is registered under it`);
+    throw failure(
+      'GAW_ERR_UNKNOWN_TAG',
+      (path) => `unknown tag ${quote(tag)} at ${path}: no class is registered under it`,
+    );
   }
 
   #map(body: unknown, inner: number): Map<unknown, unknown> {
@@ -183,7 +200,10 @@ export class Decoder {
     for (let i = 0; i < body.length; i++) {
       const pair: unknown = body[i];
       if (!isArray(pair) || pair.length !== 2) {
-        const notPair = failure('GAW_ERR_BAD_TAGGED_VALUE', (path) => `the "map" entry at ${path} is ${describe(pair)}, not a [key, value] pair`);
+        const notPair = failure(
+          'GAW_ERR_BAD_TAGGED_VALUE',
+          (path) => `the "map" entry at ${path} is ${describe(pair)}, not a [key, value] pair`,
+        );
         throw addStep(notPair, i, body, 'decode');
       }
       let side = 0;
@@ -218,7 +238,11 @@ export class Decoder {
       return entry.fromJSON(data);
     } catch (err) {
       const reason = reasonOf(err);
-      throw failure('GAW_ERR_BAD_TAGGED_VALUE', (path) => `the fromJSON hook of tag ${quote(entry.tag)} rejected the value at ${path}: ${reason}`, err);
+      throw failure(
+        'GAW_ERR_BAD_TAGGED_VALUE',
+        (path) => `the fromJSON hook of tag ${quote(entry.tag)} rejected the value at ${path}: ${reason}`,
+        err,
+      );
     }
   }
 

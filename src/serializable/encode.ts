@@ -219,4 +219,3 @@ export class Encoder {
     return ': its class is not registered (use @serializable(tag) or register(Class, { tag }))';
   }
 }
-

@@ -9,7 +9,9 @@ export const jsonScanThresholdBytes = 16 * 1024;
 
 function tooDeep(maxDepth: number, path?: string): SerializationError {
   const where = path === undefined ? 'received data' : `the data at ${path}`;
-  return new SerializationError('GAW_ERR_DEPTH_EXCEEDED', `${where} nests deeper than maxDepth (${maxDepth})`, { path: path ?? '' });
+  return new SerializationError('GAW_ERR_DEPTH_EXCEEDED', `${where} nests deeper than maxDepth (${maxDepth})`, {
+    path: path ?? '',
+  });
 }
 
 /**

@@ -59,8 +59,17 @@ function readUint(b: Uint8Array, p: number, width: number): number {
 
 function isProtoKey(b: Uint8Array, p: number): boolean {
   // "__proto__"
-  return b[p] === 0x5f && b[p + 1] === 0x5f && b[p + 2] === 0x70 && b[p + 3] === 0x72 && b[p + 4] === 0x6f &&
-    b[p + 5] === 0x74 && b[p + 6] === 0x6f && b[p + 7] === 0x5f && b[p + 8] === 0x5f;
+  return (
+    b[p] === 0x5f &&
+    b[p + 1] === 0x5f &&
+    b[p + 2] === 0x70 &&
+    b[p + 3] === 0x72 &&
+    b[p + 4] === 0x6f &&
+    b[p + 5] === 0x74 &&
+    b[p + 6] === 0x6f &&
+    b[p + 7] === 0x5f &&
+    b[p + 8] === 0x5f
+  );
 }
 
 /**
@@ -156,29 +165,66 @@ export function decodeMsgpackSafe(buf: Buffer): unknown {
     if (t <= 0xbf) return text(t & 0x1f);
     let v: number;
     switch (t) {
-      case 0xc0: return null;
-      case 0xc2: return false;
-      case 0xc3: return true;
-      case 0xc4: return bin(buf[p++]!);
-      case 0xc5: return bin(u16());
-      case 0xc6: return bin(u32());
-      case 0xca: v = view.getFloat32(p); p += 4; return v;
-      case 0xcb: v = view.getFloat64(p); p += 8; return v;
-      case 0xcc: return buf[p++];
-      case 0xcd: return u16();
-      case 0xce: return u32();
-      case 0xcf: v = view.getUint32(p) * 0x100000000; v += view.getUint32(p + 4); p += 8; return v;
-      case 0xd0: return view.getInt8(p++);
-      case 0xd1: v = view.getInt16(p); p += 2; return v;
-      case 0xd2: v = view.getInt32(p); p += 4; return v;
-      case 0xd3: v = view.getInt32(p) * 0x100000000; v += view.getUint32(p + 4); p += 8; return v;
-      case 0xd9: return text(buf[p++]!);
-      case 0xda: return text(u16());
-      case 0xdb: return text(u32());
-      case 0xdc: return readArray(u16());
-      case 0xdd: return readArray(u32());
-      case 0xde: return readMap(u16());
-      case 0xdf: return readMap(u32());
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xc4:
+        return bin(buf[p++]!);
+      case 0xc5:
+        return bin(u16());
+      case 0xc6:
+        return bin(u32());
+      case 0xca:
+        v = view.getFloat32(p);
+        p += 4;
+        return v;
+      case 0xcb:
+        v = view.getFloat64(p);
+        p += 8;
+        return v;
+      case 0xcc:
+        return buf[p++];
+      case 0xcd:
+        return u16();
+      case 0xce:
+        return u32();
+      case 0xcf:
+        v = view.getUint32(p) * 0x100000000;
+        v += view.getUint32(p + 4);
+        p += 8;
+        return v;
+      case 0xd0:
+        return view.getInt8(p++);
+      case 0xd1:
+        v = view.getInt16(p);
+        p += 2;
+        return v;
+      case 0xd2:
+        v = view.getInt32(p);
+        p += 4;
+        return v;
+      case 0xd3:
+        v = view.getInt32(p) * 0x100000000;
+        v += view.getUint32(p + 4);
+        p += 8;
+        return v;
+      case 0xd9:
+        return text(buf[p++]!);
+      case 0xda:
+        return text(u16());
+      case 0xdb:
+        return text(u32());
+      case 0xdc:
+        return readArray(u16());
+      case 0xdd:
+        return readArray(u32());
+      case 0xde:
+        return readMap(u16());
+      case 0xdf:
+        return readMap(u32());
     }
     throw fail(`unexpected type byte 0x${t.toString(16)}`); // unreachable after scanMsgpack
   };
@@ -195,7 +241,8 @@ export function decodeMsgpackSafe(buf: Buffer): unknown {
     for (let i = 0; i < len; i++) {
       const key = read() as string;
       const value = read();
-      if (key === '__proto__') Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
       else out[key] = value;
     }
     return out;

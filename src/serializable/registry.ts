@@ -37,7 +37,10 @@ export interface DecodeOptions {
 }
 
 /** A TC39 standard class decorator (also callable as a plain function on a class). */
-export type SerializableDecorator = <C extends abstract new (...args: any) => any>(cls: C, context?: ClassDecoratorContext<C>) => void;
+export type SerializableDecorator = <C extends abstract new (...args: any) => any>(
+  cls: C,
+  context?: ClassDecoratorContext<C>,
+) => void;
 
 type AnyClass = abstract new (...args: any[]) => unknown;
 
@@ -77,8 +80,10 @@ export class Registry {
   /** Registers `cls` under `options.tag`. A tag or class registered twice is a UsageError. */
   register<T>(cls: abstract new (...args: any[]) => T, options: RegisterOptions<T>): this {
     const prototype: unknown = typeof cls === 'function' ? (cls as { prototype?: unknown }).prototype : undefined;
-    if (typeof prototype !== 'object' || prototype === null) throw invalid('register() needs a class as its first argument');
-    if ((cls as unknown) === Object || (cls as unknown) === Array) throw invalid('plain objects and arrays need no registration');
+    if (typeof prototype !== 'object' || prototype === null)
+      throw invalid('register() needs a class as its first argument');
+    if ((cls as unknown) === Object || (cls as unknown) === Array)
+      throw invalid('plain objects and arrays need no registration');
     if (typeof options !== 'object' || options === null) throw invalid('register() needs an options object with a tag');
     const { tag, fields, toJSON, fromJSON } = options;
     if (typeof tag !== 'string' || tag.length === 0 || tag.length > 256) {
@@ -87,15 +92,21 @@ export class Registry {
     if (builtinTags.has(tag)) throw new UsageError('GAW_ERR_DUPLICATE_TAG', `tag ${quote(tag)} is a built-in tag`);
     const existing = this.#tables.byTag.get(tag);
     if (existing !== undefined) {
-      throw new UsageError('GAW_ERR_DUPLICATE_TAG', `tag ${quote(tag)} is already registered for class ${existing.className}`);
+      throw new UsageError(
+        'GAW_ERR_DUPLICATE_TAG',
+        `tag ${quote(tag)} is already registered for class ${existing.className}`,
+      );
     }
     const previous = this.#tables.byPrototype.get(prototype);
-    if (previous !== undefined) throw invalid(`class ${cls.name} is already registered under tag ${quote(previous.tag)}`);
+    if (previous !== undefined)
+      throw invalid(`class ${cls.name} is already registered under tag ${quote(previous.tag)}`);
     if (fields !== undefined && !(Array.isArray(fields) && fields.every((f) => typeof f === 'string'))) {
       throw invalid(`the fields of tag ${quote(tag)} must be an array of strings`);
     }
-    if (toJSON !== undefined && typeof toJSON !== 'function') throw invalid(`the toJSON hook of tag ${quote(tag)} must be a function`);
-    if (fromJSON !== undefined && typeof fromJSON !== 'function') throw invalid(`the fromJSON hook of tag ${quote(tag)} must be a function`);
+    if (toJSON !== undefined && typeof toJSON !== 'function')
+      throw invalid(`the toJSON hook of tag ${quote(tag)} must be a function`);
+    if (fromJSON !== undefined && typeof fromJSON !== 'function')
+      throw invalid(`the fromJSON hook of tag ${quote(tag)} must be a function`);
     const entry: ClassEntry = {
       tag,
       className: cls.name || '(anonymous class)',

@@ -70,6 +70,8 @@ export function finish(err: unknown, root: string, doing: 'encode' | 'decode', m
   }
   const path = formatPath(root, keys, keys.length);
   const message =
-    failure.code === 'GAW_ERR_DEPTH_EXCEEDED' ? `the ${doing === 'encode' ? 'value' : 'data'} at ${path} nests deeper than maxDepth (${maxDepth})` : failure.message(path);
+    failure.code === 'GAW_ERR_DEPTH_EXCEEDED'
+      ? `the ${doing === 'encode' ? 'value' : 'data'} at ${path} nests deeper than maxDepth (${maxDepth})`
+      : failure.message(path);
   return new SerializationError(failure.code, message, { path, cause: failure.cause });
 }

@@ -48,7 +48,11 @@ export function buildOpenRpcDocument(services: readonly ServiceDescription[], in
     openrpc: '1.2.6',
     info: { title: info.title ?? 'gaw services', version: info.version ?? '1.0.0' },
     methods,
-    'x-gaw-services': services.map((svc) => ({ name: svc.name, shared: svc.isShared, methods: [...svc.methods.keys()] })),
+    'x-gaw-services': services.map((svc) => ({
+      name: svc.name,
+      shared: svc.isShared,
+      methods: [...svc.methods.keys()],
+    })),
   });
 }
 

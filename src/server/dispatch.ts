@@ -7,7 +7,16 @@ import type { Logger } from '../log.js';
 import { checkInteger } from '../postoffice/index.js';
 import { defaultRegistry } from '../serializable/index.js';
 import type { Registry } from '../serializable/index.js';
-import { errorResponse, isNotification, parseErrorResponse, quote, readId, requestProblem, rpcErrorCodes, successResponse } from '../jsonrpc/index.js';
+import {
+  errorResponse,
+  isNotification,
+  parseErrorResponse,
+  quote,
+  readId,
+  requestProblem,
+  rpcErrorCodes,
+  successResponse,
+} from '../jsonrpc/index.js';
 import type { JsonRpcId } from '../jsonrpc/index.js';
 import { buildOpenRpcDocument } from './discover.js';
 import type { OpenRpcInfo } from './discover.js';
@@ -49,7 +58,11 @@ interface WireRequest {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 export class Dispatcher {
@@ -70,8 +83,14 @@ export class Dispatcher {
 
   constructor(options: DispatcherOptions = {}) {
     const timeoutMs = options.handlerTimeoutMs;
-    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > 2 ** 31 - 1)) {
-      throw new UsageError('GAW_ERR_INVALID_OPTION', 'handlerTimeoutMs must be a number of milliseconds from 0 (no limit) to 2^31 - 1');
+    if (
+      timeoutMs !== undefined &&
+      (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > 2 ** 31 - 1)
+    ) {
+      throw new UsageError(
+        'GAW_ERR_INVALID_OPTION',
+        'handlerTimeoutMs must be a number of milliseconds from 0 (no limit) to 2^31 - 1',
+      );
     }
     this.#registry = options.registry ?? defaultRegistry;
     this.#logger = options.logger ?? silentLogger;
@@ -80,8 +99,16 @@ export class Dispatcher {
     this.#maxBatch = checkInteger('maxBatch', options.maxBatch ?? defaults.maxBatch, 1);
     this.#openRpcInfo = options.openRpcInfo;
     this.#forward = options.forward;
-    this.#targets.set('rpc.discover', Target.builtin('rpc.discover', function (this: Dispatcher) { return this.discover(); }));
-    this.#targets.set('rpc.ping', Target.builtin('rpc.ping', () => 'pong'));
+    this.#targets.set(
+      'rpc.discover',
+      Target.builtin('rpc.discover', function (this: Dispatcher) {
+        return this.discover();
+      }),
+    );
+    this.#targets.set(
+      'rpc.ping',
+      Target.builtin('rpc.ping', () => 'pong'),
+    );
   }
 
   /** Hosts a service. Shared services are constructed here with `constructorArgs`; others once per call. */
@@ -145,10 +172,12 @@ export class Dispatcher {
    * an error per request id, nothing for notifications (undefined when nothing must be sent).
    */
   refuse(message: unknown, code: number, reason: string): unknown {
-    if (!Array.isArray(message)) return isNotification(message) ? undefined : errorResponse(readId(message), code, reason);
+    if (!Array.isArray(message))
+      return isNotification(message) ? undefined : errorResponse(readId(message), code, reason);
     if (message.length === 0) return errorResponse(null, code, reason);
     const replies: object[] = [];
-    for (const element of message) if (!isNotification(element)) replies.push(errorResponse(readId(element), code, reason));
+    for (const element of message)
+      if (!isNotification(element)) replies.push(errorResponse(readId(element), code, reason));
     return replies.length === 0 ? undefined : replies;
   }
 
@@ -165,14 +194,17 @@ export class Dispatcher {
   /** A reply, undefined, or a promise of either (for async handlers). Throws only on internal faults. */
   #handleOne(message: unknown): unknown {
     const problem = requestProblem(message);
-    if (problem !== undefined) return errorResponse(readId(message), rpcErrorCodes.INVALID_REQUEST, `Invalid Request: ${problem}`);
+    if (problem !== undefined)
+      return errorResponse(readId(message), rpcErrorCodes.INVALID_REQUEST, `Invalid Request: ${problem}`);
     const { method, params, id } = message as WireRequest;
     if (this.#forward !== undefined) return this.#forwardOne(method, params, id);
     const target = this.#lookup(method);
     const startMs = this.#isDebug() ? performance.now() : -1;
     if (target === undefined) {
       if (startMs >= 0) this.#logCall(quote(method), startMs, 'method not found');
-      return id === undefined ? undefined : errorResponse(id, rpcErrorCodes.METHOD_NOT_FOUND, `Method not found: ${quote(method)}`);
+      return id === undefined
+        ? undefined
+        : errorResponse(id, rpcErrorCodes.METHOD_NOT_FOUND, `Method not found: ${quote(method)}`);
     }
     let args: unknown[] | string;
     try {
@@ -209,10 +241,17 @@ export class Dispatcher {
     }
   }
 
-  async #finishAsync(target: Target, id: JsonRpcId | undefined, pending: PromiseLike<unknown>, startMs: number): Promise<unknown> {
+  async #finishAsync(
+    target: Target,
+    id: JsonRpcId | undefined,
+    pending: PromiseLike<unknown>,
+    startMs: number,
+  ): Promise<unknown> {
     let value: unknown;
     try {
-      value = await (this.#handlerTimeoutMs === undefined ? pending : this.#withTimeout(pending, this.#handlerTimeoutMs));
+      value = await (this.#handlerTimeoutMs === undefined
+        ? pending
+        : this.#withTimeout(pending, this.#handlerTimeoutMs));
     } catch (err) {
       try {
         return this.#failure(target, id, err, startMs);
@@ -244,7 +283,10 @@ export class Dispatcher {
   /** The reply for a handler that threw or rejected (undefined for notifications). */
   #failure(target: Target, id: JsonRpcId | undefined, err: unknown, startMs: number): unknown {
     if (err === handlerTimedOut) {
-      this.#logger.warn({ method: target.fullName, timeoutMs: this.#handlerTimeoutMs }, 'handler timed out; its late result will be dropped');
+      this.#logger.warn(
+        { method: target.fullName, timeoutMs: this.#handlerTimeoutMs },
+        'handler timed out; its late result will be dropped',
+      );
       if (startMs >= 0) this.#logCall(target.fullName, startMs, 'timeout');
       if (id === undefined) return undefined;
       const message = `Handler timeout: ${target.fullName} did not finish within ${this.#handlerTimeoutMs} ms`;
@@ -273,7 +315,8 @@ export class Dispatcher {
   }
 
   async #handleBatch(batch: unknown[]): Promise<unknown> {
-    if (batch.length === 0) return errorResponse(null, rpcErrorCodes.INVALID_REQUEST, 'Invalid Request: the batch is empty');
+    if (batch.length === 0)
+      return errorResponse(null, rpcErrorCodes.INVALID_REQUEST, 'Invalid Request: the batch is empty');
     if (batch.length > this.#maxBatch) {
       const reason = `Invalid Request: a batch of ${batch.length} messages exceeds the limit of ${this.#maxBatch}; nothing was run`;
       return errorResponse(null, rpcErrorCodes.INVALID_REQUEST, reason);

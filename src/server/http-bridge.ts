@@ -54,7 +54,11 @@ const defaults = {
   closeTimeoutMs: 5_000,
 } as const;
 
-const jsonHeaders = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' } as const;
+const jsonHeaders = {
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+} as const;
 
 export class HttpBridge {
   readonly #dispatch: (message: unknown) => Promise<unknown | undefined>;
@@ -71,13 +75,20 @@ export class HttpBridge {
   #closing: Promise<void> | undefined;
 
   constructor(options: HttpBridgeOptions) {
-    if (typeof options?.dispatch !== 'function') throw new UsageError('GAW_ERR_INVALID_OPTION', 'HttpBridge needs a dispatch function');
+    if (typeof options?.dispatch !== 'function')
+      throw new UsageError('GAW_ERR_INVALID_OPTION', 'HttpBridge needs a dispatch function');
     if (options.maxDepth !== undefined) checkInteger('maxDepth', options.maxDepth, 1, 10_000);
     if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
       throw new UsageError('GAW_ERR_INVALID_OPTION', 'host must be a non-empty string');
     }
-    if (options.token !== undefined && (typeof options.token !== 'string' || !/^[\x21-\x7e]{1,1024}$/.test(options.token))) {
-      throw new UsageError('GAW_ERR_INVALID_OPTION', 'token must be 1 to 1024 visible ASCII characters (its value is never shown)');
+    if (
+      options.token !== undefined &&
+      (typeof options.token !== 'string' || !/^[\x21-\x7e]{1,1024}$/.test(options.token))
+    ) {
+      throw new UsageError(
+        'GAW_ERR_INVALID_OPTION',
+        'token must be 1 to 1024 visible ASCII characters (its value is never shown)',
+      );
     }
     this.#dispatch = options.dispatch;
     this.#isRaw = options.isRaw === true;
@@ -87,15 +98,30 @@ export class HttpBridge {
     this.#tokenHash = options.token === undefined ? undefined : hashToken(options.token);
     this.#maxBodyBytes = checkInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes, 1);
     this.#logger = options.logger ?? silentLogger;
-    this.#closeTimeoutMs = checkInteger('closeTimeoutMs', options.closeTimeoutMs ?? defaults.closeTimeoutMs, 0, 2 ** 31 - 1);
-    const requestTimeoutMs = checkInteger('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs, 1, 2 ** 31 - 1);
+    this.#closeTimeoutMs = checkInteger(
+      'closeTimeoutMs',
+      options.closeTimeoutMs ?? defaults.closeTimeoutMs,
+      0,
+      2 ** 31 - 1,
+    );
+    const requestTimeoutMs = checkInteger(
+      'bodyTimeoutMs',
+      options.bodyTimeoutMs ?? defaults.bodyTimeoutMs,
+      1,
+      2 ** 31 - 1,
+    );
     this.#server = createServer({
       requestTimeout: requestTimeoutMs,
       headersTimeout: requestTimeoutMs,
       // Node checks both timeouts on this interval: keep it well below the timeout itself.
       connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
     });
-    this.#server.keepAliveTimeout = checkInteger('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? defaults.keepAliveTimeoutMs, 1, 2 ** 31 - 1);
+    this.#server.keepAliveTimeout = checkInteger(
+      'keepAliveTimeoutMs',
+      options.keepAliveTimeoutMs ?? defaults.keepAliveTimeoutMs,
+      1,
+      2 ** 31 - 1,
+    );
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, false));
     // `Expect: 100-continue`: check everything the headers can tell before inviting the body.
     this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, true));
@@ -106,13 +132,18 @@ export class HttpBridge {
   /** Resolves when listening; rejects with GAW_ERR_ADDRESS_IN_USE when the port is taken. */
   listen(): Promise<void> {
     if (this.#closing) return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the HTTP bridge was closed'));
-    if (this.#isListening) return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'listen() was already called'));
+    if (this.#isListening)
+      return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'listen() was already called'));
     this.#isListening = true;
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         this.#isListening = false;
         if (err.code === 'EADDRINUSE') {
-          reject(new UsageError('GAW_ERR_ADDRESS_IN_USE', `the HTTP port ${this.#host}:${this.#port} is taken`, { cause: err }));
+          reject(
+            new UsageError('GAW_ERR_ADDRESS_IN_USE', `the HTTP port ${this.#host}:${this.#port} is taken`, {
+              cause: err,
+            }),
+          );
         } else reject(err);
       };
       this.#server.once('error', onError);
@@ -120,7 +151,10 @@ export class HttpBridge {
         this.#server.off('error', onError);
         this.#server.on('error', (err) => this.#logger.error({ err }, 'http bridge server error'));
         const { address, port } = this.address;
-        this.#logger.info({ http: `${address}:${port}`, isTokenRequired: this.#tokenHash !== undefined }, 'http bridge listening on /api');
+        this.#logger.info(
+          { http: `${address}:${port}`, isTokenRequired: this.#tokenHash !== undefined },
+          'http bridge listening on /api',
+        );
         resolve();
       });
     });
@@ -129,7 +163,8 @@ export class HttpBridge {
   /** The bound address; throws GAW_ERR_CLOSED when not listening. */
   get address(): AddressInfo {
     const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new UsageError('GAW_ERR_CLOSED', 'the HTTP bridge is not listening');
+    if (address === null || typeof address === 'string')
+      throw new UsageError('GAW_ERR_CLOSED', 'the HTTP bridge is not listening');
     return address;
   }
 
@@ -180,7 +215,9 @@ export class HttpBridge {
     }
     if (this.#tokenHash !== undefined && !isBearerAuthorized(req.headers.authorization, this.#tokenHash)) {
       this.#logger.warn({ peer: req.socket.remoteAddress }, 'http bridge: missing or wrong bearer token');
-      this.#refuse(req, res, 401, 'a bearer token is required: send Authorization: Bearer <token>', { 'WWW-Authenticate': 'Bearer' });
+      this.#refuse(req, res, 401, 'a bearer token is required: send Authorization: Bearer <token>', {
+        'WWW-Authenticate': 'Bearer',
+      });
       return;
     }
     if (!isJsonContentType(req.headers['content-type'])) {
@@ -266,8 +303,18 @@ export class HttpBridge {
    * An HTTP-level refusal with a small JSON body. When the request still has an unread body, the
    * connection is closed after the reply rather than reading that body.
    */
-  #refuse(req: IncomingMessage, res: ServerResponse, status: number, reason: string, headers: Record<string, string> = {}): void {
-    const hasUnreadBody = !req.complete && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
+  #refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    reason: string,
+    headers: Record<string, string> = {},
+  ): void {
+    const hasUnreadBody =
+      !req.complete &&
+      (req.headers['content-length'] !== undefined
+        ? req.headers['content-length'] !== '0'
+        : req.headers['transfer-encoding'] !== undefined);
     const body = JSON.stringify({ error: reason });
     res.writeHead(status, {
       ...jsonHeaders,

@@ -17,7 +17,10 @@ export function isJsonContentType(header: string | undefined): boolean {
     const eq = parts[i]!.indexOf('=');
     if (eq < 0) continue;
     if (parts[i]!.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
-    const charset = parts[i]!.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    const charset = parts[i]!.slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
     if (charset !== 'utf-8' && charset !== 'utf8') return false;
   }
   return true;
@@ -38,8 +41,11 @@ export function isBearerAuthorized(header: string | undefined, tokenHash: Buffer
 /** -32603 for every request in a message whose dispatch failed (a dispatch function should not reject). */
 export function internalErrors(message: unknown): unknown {
   const forOne = (m: unknown): object | undefined =>
-    isPlainObject(m) && m.id === undefined ? undefined : errorResponse(readId(m), rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
-  if (!Array.isArray(message)) return forOne(message) ?? errorResponse(null, rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
+    isPlainObject(m) && m.id === undefined
+      ? undefined
+      : errorResponse(readId(m), rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
+  if (!Array.isArray(message))
+    return forOne(message) ?? errorResponse(null, rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
   const replies = message.map(forOne).filter((r) => r !== undefined);
   return replies.length > 0 ? replies : errorResponse(null, rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
 }

@@ -22,7 +22,8 @@ const maxExplicitNameChars = 128;
  */
 export function readParameterNames(fn: Function): ParameterList | string {
   const source = Function.prototype.toString.call(fn);
-  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) return 'it is a native or bound function, so its source does not show parameter names';
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source))
+    return 'it is a native or bound function, so its source does not show parameter names';
   const arrow = bareArrow.exec(source);
   if (arrow !== null) return checkLength(fn, { params: [arrow[1]!], isOptional: [false] });
   const open = findParamListStart(source);

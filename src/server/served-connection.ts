@@ -109,7 +109,8 @@ export class ServedConnection {
     } catch {
       return false;
     }
-    if (typeof message !== 'object' || message === null || (message as { method?: unknown }).method !== 'rpc.ping') return false;
+    if (typeof message !== 'object' || message === null || (message as { method?: unknown }).method !== 'rpc.ping')
+      return false;
     this.#dispatcher.handle(message).then((reply) => {
       if (reply !== undefined) this.#reply(reply);
     });
@@ -160,7 +161,8 @@ export class ServedConnection {
   }
 
   #resumeIfRoom(): void {
-    if (!this.#isReadingPaused || this.#running >= this.#maxInFlight || this.#waitingHead < this.#waiting.length) return;
+    if (!this.#isReadingPaused || this.#running >= this.#maxInFlight || this.#waitingHead < this.#waiting.length)
+      return;
     this.#isReadingPaused = false;
     this.connection.resumeReading();
   }
@@ -191,7 +193,10 @@ export class ServedConnection {
   #parseError(err: unknown): void {
     this.#parseErrors++;
     if (this.#parseErrors > maxParseErrors) {
-      this.#logger.warn({ peer: this.connection.remoteAddress, parseErrors: this.#parseErrors }, 'closing a connection that sends undecodable messages');
+      this.#logger.warn(
+        { peer: this.connection.remoteAddress, parseErrors: this.#parseErrors },
+        'closing a connection that sends undecodable messages',
+      );
       this.connection.destroy(new ProtocolError('GAW_ERR_DECODE', `more than ${maxParseErrors} undecodable messages`));
       return;
     }

@@ -99,16 +99,22 @@ export class GawServer {
     for (const codec of options.codecs ?? []) checkCodecName(codec);
     const registry = options.registry ?? defaultRegistry;
     const maxDepth = options.maxDepth ?? 64;
-    this.#codecs = { json: createCodec('json', { registry, maxDepth }), msgpack: createCodec('msgpack', { registry, maxDepth }) };
+    this.#codecs = {
+      json: createCodec('json', { registry, maxDepth }),
+      msgpack: createCodec('msgpack', { registry, maxDepth }),
+    };
     this.#dispatcher = new Dispatcher({
-      registry, logger: this.#logger,
+      registry,
+      logger: this.#logger,
       ...(options.exposeStack !== undefined && { exposeStack: options.exposeStack }),
       ...(options.handlerTimeoutMs !== undefined && { handlerTimeoutMs: options.handlerTimeoutMs }),
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
     });
     if (options.http && this.#keyRing && options.http.token === undefined && !options.http.isOpen) {
-      throw new UsageError('GAW_ERR_INVALID_OPTION',
-        'the HTTP bridge needs http.token when the server has a secret (or http.isOpen: true to serve it without one)');
+      throw new UsageError(
+        'GAW_ERR_INVALID_OPTION',
+        'the HTTP bridge needs http.token when the server has a secret (or http.isOpen: true to serve it without one)',
+      );
     }
   }
 
@@ -156,7 +162,8 @@ export class GawServer {
   async listen(): Promise<void> {
     if (this.#closing) throw new UsageError('GAW_ERR_CLOSED', 'the server was closed');
     if (this.#listener) throw new UsageError('GAW_ERR_INVALID_OPTION', 'listen() was already called');
-    if (this.#dispatcher.services.length === 0) throw new UsageError('GAW_ERR_NOT_A_SERVICE', 'add at least one service before listen()');
+    if (this.#dispatcher.services.length === 0)
+      throw new UsageError('GAW_ERR_NOT_A_SERVICE', 'add at least one service before listen()');
     const o = this.#options;
     const codecs = o.codecs ?? ['json', 'msgpack'];
     const registry = o.registry ?? defaultRegistry;
@@ -214,14 +221,17 @@ export class GawServer {
       }
     }
     const { address, port } = listener.address;
-    this.#logger.info({
-      address: `${address}:${port}`,
-      suite: this.#suite,
-      codecs,
-      services: Object.fromEntries(this.#dispatcher.services.map((s) => [s.name, [...s.methods.keys()]])),
-      ...(this.#bridge && { http: `${this.#bridge.address.address}:${this.#bridge.address.port}` }),
-      ...(this.#legacy && { legacy: `${this.#legacy.address.address}:${this.#legacy.address.port}` }),
-    }, 'gaw server listening');
+    this.#logger.info(
+      {
+        address: `${address}:${port}`,
+        suite: this.#suite,
+        codecs,
+        services: Object.fromEntries(this.#dispatcher.services.map((s) => [s.name, [...s.methods.keys()]])),
+        ...(this.#bridge && { http: `${this.#bridge.address.address}:${this.#bridge.address.port}` }),
+        ...(this.#legacy && { legacy: `${this.#legacy.address.address}:${this.#legacy.address.port}` }),
+      },
+      'gaw server listening',
+    );
   }
 
   /**
@@ -238,7 +248,11 @@ export class GawServer {
     // connections (under the same deadline), so their promises are awaited only at the end.
     const stopped = Promise.all([this.#listener?.close(), this.#bridge?.close(), this.#legacy?.close()]);
     // Settles when every connection open now has closed (one accepted later is destroyed in #attach).
-    const drained = Promise.all([...this.#connections].map(({ connection }) => new Promise<void>((resolve) => connection.once('close', () => resolve()))));
+    const drained = Promise.all(
+      [...this.#connections].map(
+        ({ connection }) => new Promise<void>((resolve) => connection.once('close', () => resolve())),
+      ),
+    );
     for (const served of this.#connections) served.beginClose();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -247,7 +261,10 @@ export class GawServer {
     const outcome = await Promise.race([drained, timedOut]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
-      this.#logger.warn({ connections: this.#connections.size }, 'close deadline passed; closing connections with calls in flight');
+      this.#logger.warn(
+        { connections: this.#connections.size },
+        'close deadline passed; closing connections with calls in flight',
+      );
       for (const served of this.#connections) served.connection.destroy();
     }
     await stopped;

@@ -50,14 +50,20 @@ const maxServiceNameChars = 128;
  */
 export function entrypoint(value: Function, context: ClassMethodDecoratorContext): void;
 export function entrypoint(options?: EntrypointOptions): MethodDecorator;
-export function entrypoint(first?: Function | EntrypointOptions, context?: ClassMethodDecoratorContext): MethodDecorator | void {
+export function entrypoint(
+  first?: Function | EntrypointOptions,
+  context?: ClassMethodDecoratorContext,
+): MethodDecorator | void {
   if (typeof first === 'function' || context !== undefined) {
     // Used bare as a decorator (a field decorator gets `undefined` as its value: refused inside).
     markEntrypoint(first as Function, context, null);
     return;
   }
   if (first !== undefined && !isPlainObject(first)) {
-    throw new UsageError('GAW_ERR_INVALID_OPTION', '@entrypoint takes no argument or an options object such as { params: ["a", "b"] }');
+    throw new UsageError(
+      'GAW_ERR_INVALID_OPTION',
+      '@entrypoint takes no argument or an options object such as { params: ["a", "b"] }',
+    );
   }
   const params = first?.params;
   if (params !== undefined && (!Array.isArray(params) || params.some((p) => typeof p !== 'string'))) {
@@ -67,15 +73,25 @@ export function entrypoint(first?: Function | EntrypointOptions, context?: Class
   return (value: Function, ctx: ClassMethodDecoratorContext) => markEntrypoint(value, ctx, names);
 }
 
-function markEntrypoint(fn: Function, context: ClassMethodDecoratorContext | undefined, names: readonly string[] | null): void {
+function markEntrypoint(
+  fn: Function,
+  context: ClassMethodDecoratorContext | undefined,
+  names: readonly string[] | null,
+): void {
   if (context === undefined || typeof context !== 'object' || context.kind !== 'method') {
     const kind = typeof context === 'object' && context !== null ? (context as { kind?: unknown }).kind : undefined;
-    throw new UsageError('GAW_ERR_NOT_A_SERVICE', `@entrypoint applies to methods only${typeof kind === 'string' ? `, not to a ${kind}` : ''}`);
+    throw new UsageError(
+      'GAW_ERR_NOT_A_SERVICE',
+      `@entrypoint applies to methods only${typeof kind === 'string' ? `, not to a ${kind}` : ''}`,
+    );
   }
   const where = typeof context.name === 'string' ? quote(context.name) : 'a symbol-named method';
-  if (context.private) throw new UsageError('GAW_ERR_NOT_A_SERVICE', `@entrypoint cannot expose the private method ${where}`);
-  if (context.static) throw new UsageError('GAW_ERR_NOT_A_SERVICE', `@entrypoint cannot expose the static method ${where}`);
-  if (typeof context.name !== 'string') throw new UsageError('GAW_ERR_NOT_A_SERVICE', '@entrypoint cannot expose a symbol-named method');
+  if (context.private)
+    throw new UsageError('GAW_ERR_NOT_A_SERVICE', `@entrypoint cannot expose the private method ${where}`);
+  if (context.static)
+    throw new UsageError('GAW_ERR_NOT_A_SERVICE', `@entrypoint cannot expose the static method ${where}`);
+  if (typeof context.name !== 'string')
+    throw new UsageError('GAW_ERR_NOT_A_SERVICE', '@entrypoint cannot expose a symbol-named method');
   if (names !== null) {
     try {
       parseExplicitNames(names, fn);
@@ -87,10 +103,16 @@ function markEntrypoint(fn: Function, context: ClassMethodDecoratorContext | und
 }
 
 /** Class decorator: `@service('math_service')` or `@service('math_service', { shared: true })`. */
-export function service(name: string, options?: ServiceOptions): (value: Function, context: ClassDecoratorContext) => void {
+export function service(
+  name: string,
+  options?: ServiceOptions,
+): (value: Function, context: ClassDecoratorContext) => void {
   const problem = serviceNameProblem(name);
   if (problem !== undefined) throw new UsageError('GAW_ERR_INVALID_OPTION', `@service: ${problem}`);
-  if (options !== undefined && (!isPlainObject(options) || (options.shared !== undefined && typeof options.shared !== 'boolean'))) {
+  if (
+    options !== undefined &&
+    (!isPlainObject(options) || (options.shared !== undefined && typeof options.shared !== 'boolean'))
+  ) {
     throw new UsageError('GAW_ERR_INVALID_OPTION', '@service options must be an object such as { shared: true }');
   }
   const info = { name, isShared: options?.shared === true };
@@ -110,7 +132,10 @@ function serviceNameProblem(name: unknown): string | undefined {
 }
 
 function notAService(cls: unknown, reason: string): UsageError {
-  const label = typeof cls === 'function' && typeof cls.name === 'string' && cls.name !== '' ? `class ${quote(cls.name)}` : 'the value';
+  const label =
+    typeof cls === 'function' && typeof cls.name === 'string' && cls.name !== ''
+      ? `class ${quote(cls.name)}`
+      : 'the value';
   return new UsageError('GAW_ERR_NOT_A_SERVICE', `${label} is not a usable service: ${reason}`);
 }
 
@@ -122,7 +147,11 @@ function isClassLike(value: unknown): value is Function & { prototype: object } 
 function collectMethods(cls: Function & { prototype: object }): Map<string, Function> {
   const found = new Map<string, Function>();
   const seen = new Set<string>();
-  for (let proto: object | null = cls.prototype; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto: object | null = cls.prototype;
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       if (key === 'constructor' || seen.has(key)) continue;
       seen.add(key);
@@ -145,7 +174,8 @@ function readStaticEntrypoints(cls: Function): Map<string, readonly string[] | n
     }
     return result;
   }
-  if (!isPlainObject(list)) return 'static entrypoints must be an array of method names or an object { method: [param names] | true }';
+  if (!isPlainObject(list))
+    return 'static entrypoints must be an array of method names or an object { method: [param names] | true }';
   for (const [name, names] of Object.entries(list)) {
     if (names === true) result.set(name, null);
     else if (Array.isArray(names)) result.set(name, names as string[]);
@@ -159,11 +189,13 @@ export function describeService(cls: Function): ServiceDescription {
   if (!isClassLike(cls)) throw notAService(cls, 'it is not a class');
   const decorated = decoratedServices.get(cls);
   const name: unknown = decorated?.name ?? (cls as { serviceName?: unknown }).serviceName;
-  if (name === undefined) throw notAService(cls, 'it has no service name: add `static serviceName = "..."` or the @service("...") decorator');
+  if (name === undefined)
+    throw notAService(cls, 'it has no service name: add `static serviceName = "..."` or the @service("...") decorator');
   const nameProblem = serviceNameProblem(name);
   if (nameProblem !== undefined) throw notAService(cls, nameProblem);
   const shared: unknown = decorated?.isShared ?? (cls as { shared?: unknown }).shared;
-  if (shared !== undefined && typeof shared !== 'boolean') throw notAService(cls, 'static shared must be true or false');
+  if (shared !== undefined && typeof shared !== 'boolean')
+    throw notAService(cls, 'static shared must be true or false');
 
   const candidates = collectMethods(cls);
   const wanted = new Map<string, readonly string[] | null>();
@@ -175,12 +207,18 @@ export function describeService(cls: Function): ServiceDescription {
   if (typeof listed === 'string') throw notAService(cls, listed);
   for (const [method, names] of listed) {
     if (!candidates.has(method)) {
-      throw notAService(cls, `static entrypoints lists ${quote(method)}, which is not a method of the class (Object's own methods and constructor never are)`);
+      throw notAService(
+        cls,
+        `static entrypoints lists ${quote(method)}, which is not a method of the class (Object's own methods and constructor never are)`,
+      );
     }
     if (names !== null || !wanted.has(method)) wanted.set(method, names);
   }
   if (wanted.size === 0) {
-    throw notAService(cls, 'it exposes no methods: mark them with @entrypoint or list them in `static entrypoints = [...]`');
+    throw notAService(
+      cls,
+      'it exposes no methods: mark them with @entrypoint or list them in `static entrypoints = [...]`',
+    );
   }
 
   const methods = new Map<string, MethodDescription>();

@@ -38,7 +38,12 @@ export class Target {
   readonly #lastRequired: number;
   readonly #namedPaths: readonly { path: string }[];
 
-  private constructor(fullName: string, fn: Function, hosted: HostedService | undefined, method: Omit<MethodDescription, 'name' | 'fn' | 'hasExplicitNames'>) {
+  private constructor(
+    fullName: string,
+    fn: Function,
+    hosted: HostedService | undefined,
+    method: Omit<MethodDescription, 'name' | 'fn' | 'hasExplicitNames'>,
+  ) {
     this.fullName = fullName;
     this.#fn = fn;
     this.#hosted = hosted;

@@ -12,7 +12,19 @@ test('a quick run of one case writes a report with a measured row for it', async
   const dir = mkdtempSync(join(tmpdir(), 'gaw-bench-'));
   try {
     const out = join(dir, 'RESULTS.md');
-    const options = parseOptions(['--quick', '--filter', 'gaw/none/json/tiny/x1', '--no-memory', '--no-codec', '--warmup', '100', '--duration', '300', '--out', out]);
+    const options = parseOptions([
+      '--quick',
+      '--filter',
+      'gaw/none/json/tiny/x1',
+      '--no-memory',
+      '--no-codec',
+      '--warmup',
+      '100',
+      '--duration',
+      '300',
+      '--out',
+      out,
+    ]);
     const lines: string[] = [];
     const report = await runBench({ ...options, log: (line) => lines.push(line) }, 'npm run bench -- --quick');
     assert.equal(readFileSync(out, 'utf8'), report);
@@ -22,8 +34,15 @@ test('a quick run of one case writes a report with a measured row for it', async
     const callsPerSecond = Number(row.split('|')[2]!.trim().replace(/,/g, ''));
     assert.ok(callsPerSecond > 0, `calls/s should be a positive number: ${row}`);
     assert.doesNotMatch(row, /failed|errors/);
-    assert.match(row.split('|')[7]!, /^ [\d.]+ \/ [\d.]+ $/, `the load's and the server's CPU per call were measured: ${row}`);
-    assert.ok(lines.some((line) => line.includes('gaw/none/json/tiny/x1')), 'the progress log names the case');
+    assert.match(
+      row.split('|')[7]!,
+      /^ [\d.]+ \/ [\d.]+ $/,
+      `the load's and the server's CPU per call were measured: ${row}`,
+    );
+    assert.ok(
+      lines.some((line) => line.includes('gaw/none/json/tiny/x1')),
+      'the progress log names the case',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -31,9 +50,14 @@ test('a quick run of one case writes a report with a measured row for it', async
 
 test('the closed loop counts calls, keeps going after a failing call, and reports the first error', async () => {
   let i = 0;
-  const result = await closedLoop(() => (++i % 10 === 0 ? Promise.reject(new Error('every tenth call fails')) : new Promise((r) => setImmediate(r))), {
-    inFlight: 4, warmupMs: 20, durationMs: 100,
-  });
+  const result = await closedLoop(
+    () => (++i % 10 === 0 ? Promise.reject(new Error('every tenth call fails')) : new Promise((r) => setImmediate(r))),
+    {
+      inFlight: 4,
+      warmupMs: 20,
+      durationMs: 100,
+    },
+  );
   assert.ok(result.calls > 0);
   assert.ok(result.errors > 0);
   assert.equal(result.firstError, 'Error: every tenth call fails');

@@ -18,35 +18,70 @@ function post(port: number, body: unknown, headers: Record<string, string> = {})
 
 describe('gaw bridge', () => {
   test('forwards HTTP JSON-RPC to an encrypted server, class tags untouched, behind its bearer token', async () => {
-    const server = await startGaw([`${examplesDir}services.js`, '--port', '0', '--encrypt', '--secret-file', fx.secretFile]);
-    const bridge = await startGaw(['bridge', '--to', `127.0.0.1:${server.port}`, '--port', '0', '--encrypt',
-      '--secret-file', fx.secretFile, '--http-token-file', fx.tokenFile]);
+    const server = await startGaw([
+      `${examplesDir}services.js`,
+      '--port',
+      '0',
+      '--encrypt',
+      '--secret-file',
+      fx.secretFile,
+    ]);
+    const bridge = await startGaw([
+      'bridge',
+      '--to',
+      `127.0.0.1:${server.port}`,
+      '--port',
+      '0',
+      '--encrypt',
+      '--secret-file',
+      fx.secretFile,
+      '--http-token-file',
+      fx.tokenFile,
+    ]);
     try {
       assert.equal(bridge.started.to, `127.0.0.1:${server.port}`);
       assert.equal(bridge.started.http, `http://127.0.0.1:${bridge.port}/api`);
       const auth = { Authorization: `Bearer ${token}` };
 
-      const single = await post(bridge.port, { jsonrpc: '2.0', id: 1, method: 'math_service.multiply', params: [6, 7] }, auth);
+      const single = await post(
+        bridge.port,
+        { jsonrpc: '2.0', id: 1, method: 'math_service.multiply', params: [6, 7] },
+        auth,
+      );
       assert.equal(single.status, 200);
-      assert.deepEqual(await single.json(), { jsonrpc: '2.0', id: 1, result: { _t: 'MathResult', _v: { header: 'hello!', result: 42 } } });
+      assert.deepEqual(await single.json(), {
+        jsonrpc: '2.0',
+        id: 1,
+        result: { _t: 'MathResult', _v: { header: 'hello!', result: 42 } },
+      });
 
-      const batch = await post(bridge.port, [
-        { jsonrpc: '2.0', id: 'p', method: 'math_service.plus', params: { a: 1, b: 2 } },
-        { jsonrpc: '2.0', method: 'math_service.plus', params: [0, 0] },
-        { jsonrpc: '2.0', id: 'd', method: 'math_service.divide', params: [1, 0] },
-      ], auth);
+      const batch = await post(
+        bridge.port,
+        [
+          { jsonrpc: '2.0', id: 'p', method: 'math_service.plus', params: { a: 1, b: 2 } },
+          { jsonrpc: '2.0', method: 'math_service.plus', params: [0, 0] },
+          { jsonrpc: '2.0', id: 'd', method: 'math_service.divide', params: [1, 0] },
+        ],
+        auth,
+      );
       assert.deepEqual(await batch.json(), [
         { jsonrpc: '2.0', id: 'p', result: 'hello!: 3' },
         { jsonrpc: '2.0', id: 'd', error: { code: 1001, message: 'division by zero', data: { a: 1, b: 0 } } },
       ]);
 
-      const notification = await post(bridge.port, { jsonrpc: '2.0', method: 'math_service.plus', params: [1, 1] }, auth);
+      const notification = await post(
+        bridge.port,
+        { jsonrpc: '2.0', method: 'math_service.plus', params: [1, 1] },
+        auth,
+      );
       assert.equal(notification.status, 204);
 
       const denied = await post(bridge.port, { jsonrpc: '2.0', id: 1, method: 'math_service.plus', params: [1, 1] });
       assert.equal(denied.status, 401);
 
-      const call = await runGaw(['call', `http://127.0.0.1:${bridge.port}/api`, 'math_service.multiply', '2', '5'], { env: { GAW_HTTP_TOKEN: token } });
+      const call = await runGaw(['call', `http://127.0.0.1:${bridge.port}/api`, 'math_service.multiply', '2', '5'], {
+        env: { GAW_HTTP_TOKEN: token },
+      });
       assert.equal(call.stdout, '{"_t":"MathResult","_v":{"header":"hello!","result":10}}\n');
     } finally {
       bridge.child.kill('SIGTERM');

@@ -12,8 +12,17 @@ import type { StartedGaw } from './run-gaw.js';
 describe('command-line params', () => {
   test('a word is JSON when it parses and a string otherwise', () => {
     const cases: [string, unknown][] = [
-      ['10', 10], ['-2.5', -2.5], ['true', true], ['null', null], ['"10"', '10'], ['[1,"a"]', [1, 'a']],
-      ['{"a":{"b":2}}', { a: { b: 2 } }], ['hello', 'hello'], ['hello world', 'hello world'], ['', ''], ['{broken', '{broken'],
+      ['10', 10],
+      ['-2.5', -2.5],
+      ['true', true],
+      ['null', null],
+      ['"10"', '10'],
+      ['[1,"a"]', [1, 'a']],
+      ['{"a":{"b":2}}', { a: { b: 2 } }],
+      ['hello', 'hello'],
+      ['hello world', 'hello world'],
+      ['', ''],
+      ['{broken', '{broken'],
     ];
     for (const [word, expected] of cases) assert.deepEqual(parseValue(word), expected, word);
   });
@@ -43,8 +52,17 @@ describe('gaw call', () => {
   const auth = () => ['--secret-file', fx.secretFile];
 
   before(async () => {
-    server = await startGaw([`${examplesDir}services.js`, '--port', '0', '--secret-file', fx.secretFile,
-      '--http-port', '0', '--http-token-file', fx.tokenFile]);
+    server = await startGaw([
+      `${examplesDir}services.js`,
+      '--port',
+      '0',
+      '--secret-file',
+      fx.secretFile,
+      '--http-port',
+      '0',
+      '--http-token-file',
+      fx.tokenFile,
+    ]);
     target = `127.0.0.1:${server.port}`;
   });
 
@@ -65,7 +83,9 @@ describe('gaw call', () => {
   });
 
   test('speaks msgpack when asked and prints the same JSON', async () => {
-    const result = await runGaw(['call', target, 'math_service.multiply', '2', '3', '--codec', 'msgpack'], { env: { GAW_SECRET: secret } });
+    const result = await runGaw(['call', target, 'math_service.multiply', '2', '3', '--codec', 'msgpack'], {
+      env: { GAW_SECRET: secret },
+    });
     assert.equal(result.stdout, '{"_t":"MathResult","_v":{"header":"hello!","result":6}}\n');
   });
 
@@ -125,7 +145,11 @@ describe('gaw call', () => {
   });
 
   test('a reply that is not a JSON-RPC 2.0 response is a runtime failure (exit 1) naming GAW_ERR_BAD_RESPONSE', async () => {
-    const replies = [{ status: 200, body: '{"jsonrpc":"2.0","id":1}' }, { status: 200, body: '{"jsonrpc":"2.0","id":1,"error":"oops"}' }, { status: 204, body: '' }];
+    const replies = [
+      { status: 200, body: '{"jsonrpc":"2.0","id":1}' },
+      { status: 200, body: '{"jsonrpc":"2.0","id":1,"error":"oops"}' },
+      { status: 204, body: '' },
+    ];
     let next = 0;
     const fake = createHttpServer((req, res) => {
       const { status, body } = replies[next++]!;
@@ -136,7 +160,8 @@ describe('gaw call', () => {
     const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/api`;
     try {
       const expected = [/neither result nor error/, /the error member is not an object/, /HTTP 204/];
-      for (const pattern of expected) { // one at a time: each call takes the next reply
+      for (const pattern of expected) {
+        // one at a time: each call takes the next reply
         const result = await runGaw(['call', url, 'math_service.plus', '1', '2']);
         assert.equal(result.code, 1, result.stderr);
         assert.equal(result.stdout, '');
@@ -150,12 +175,27 @@ describe('gaw call', () => {
 
   test('gaw list --json prints the OpenRPC document, over TCP and through the HTTP bridge alike', async () => {
     const tcp = await runGaw(['list', target, '--json', ...auth()]);
-    const http = await runGaw(['list', `http://127.0.0.1:${server.httpPort}/api`, '--json', '--http-token-file', fx.tokenFile]);
+    const http = await runGaw([
+      'list',
+      `http://127.0.0.1:${server.httpPort}/api`,
+      '--json',
+      '--http-token-file',
+      fx.tokenFile,
+    ]);
     assert.equal(tcp.code, 0);
     assert.equal(http.stdout, tcp.stdout);
-    const document = JSON.parse(tcp.stdout) as { openrpc: string; methods: { name: string; params: { name: string }[] }[] };
+    const document = JSON.parse(tcp.stdout) as {
+      openrpc: string;
+      methods: { name: string; params: { name: string }[] }[];
+    };
     assert.equal(document.openrpc, '1.2.6');
-    assert.deepEqual(document.methods.map((m) => [m.name, m.params.map((p) => p.name)]),
-      [['math_service.plus', ['a', 'b']], ['math_service.multiply', ['a', 'b']], ['math_service.divide', ['a', 'b']]]);
+    assert.deepEqual(
+      document.methods.map((m) => [m.name, m.params.map((p) => p.name)]),
+      [
+        ['math_service.plus', ['a', 'b']],
+        ['math_service.multiply', ['a', 'b']],
+        ['math_service.divide', ['a', 'b']],
+      ],
+    );
   });
 });

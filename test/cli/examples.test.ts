@@ -10,9 +10,18 @@ const fx = useFixtureModules(secret, generateSecret(), 'examples-test-token');
 
 describe('the examples', () => {
   test('examples/client.js calls the encrypted demo services and gets a MathResult back', async () => {
-    const server = await startGaw([`${examplesDir}services.js`, '--port', '0', '--encrypt', '--secret-file', fx.secretFile]);
+    const server = await startGaw([
+      `${examplesDir}services.js`,
+      '--port',
+      '0',
+      '--encrypt',
+      '--secret-file',
+      fx.secretFile,
+    ]);
     try {
-      const client = await runScript(`${examplesDir}client.js`, [], { env: { GAW_PORT: String(server.port), GAW_SECRET: secret } });
+      const client = await runScript(`${examplesDir}client.js`, [], {
+        env: { GAW_PORT: String(server.port), GAW_SECRET: secret },
+      });
       assert.equal(client.stderr, '');
       assert.equal(client.stdout, "hello!: 30\nhello!: 3\ntrue MathResult { header: 'hello!', result: 200 }\n");
       assert.equal(client.code, 0);
@@ -24,7 +33,13 @@ describe('the examples', () => {
 
   test('examples/gateway.js serves a method that calls math_service through a GawClient', async () => {
     const math = await startGaw([`${examplesDir}services.js`, '--port', '0', '--kwargs', '{"hello": "from math"}']);
-    const gateway = await startGaw([`${examplesDir}gateway.js`, '--port', '0', '--kwargs', JSON.stringify({ math: `127.0.0.1:${math.port}` })]);
+    const gateway = await startGaw([
+      `${examplesDir}gateway.js`,
+      '--port',
+      '0',
+      '--kwargs',
+      JSON.stringify({ math: `127.0.0.1:${math.port}` }),
+    ]);
     try {
       const result = await runGaw(['call', `127.0.0.1:${gateway.port}`, 'gateway.rectangle', 'width=3', 'height=4']);
       assert.equal(result.stdout, '{"width":3,"height":4,"area":12,"greeting":"from math"}\n', result.stderr);
@@ -58,11 +73,25 @@ describe('the examples', () => {
       assert.equal(demo.started.suite, 'cbc');
       await demo.waitForStderr('Stop with Ctrl-C');
       const instructions = demo.stderr();
-      assert.match(instructions, new RegExp(`npx gaw call 127\\.0\\.0\\.1:${demo.port} math_service\\.plus 10 20 --secret-file \\.gaw-demo/secret --encrypt`));
+      assert.match(
+        instructions,
+        new RegExp(
+          `npx gaw call 127\\.0\\.0\\.1:${demo.port} math_service\\.plus 10 20 --secret-file \\.gaw-demo/secret --encrypt`,
+        ),
+      );
       assert.match(instructions, new RegExp(`GAW_PORT=${demo.port} node examples/client\\.js`));
       assert.match(instructions, /Authorization: Bearer \$\(cat \.gaw-demo\/http-token\)/);
 
-      const call = await runGaw(['call', `127.0.0.1:${demo.port}`, 'math_service.plus', '10', '20', '--secret-file', '.gaw-demo/secret', '--encrypt']);
+      const call = await runGaw([
+        'call',
+        `127.0.0.1:${demo.port}`,
+        'math_service.plus',
+        '10',
+        '20',
+        '--secret-file',
+        '.gaw-demo/secret',
+        '--encrypt',
+      ]);
       assert.equal(call.stdout, '"hello!: 30"\n');
       const client = await runScript(`${examplesDir}client.js`, [], { env: { GAW_PORT: String(demo.port) } });
       assert.equal(client.code, 0, client.stderr);
@@ -72,7 +101,11 @@ describe('the examples', () => {
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
         body: '{"jsonrpc":"2.0","id":1,"method":"math_service.multiply","params":[10,20]}',
       });
-      assert.deepEqual(await response.json(), { jsonrpc: '2.0', id: 1, result: { _t: 'MathResult', _v: { header: 'hello!', result: 200 } } });
+      assert.deepEqual(await response.json(), {
+        jsonrpc: '2.0',
+        id: 1,
+        result: { _t: 'MathResult', _v: { header: 'hello!', result: 200 } },
+      });
     } finally {
       demo.child.kill('SIGTERM');
       assert.equal((await demo.exited).code, 0);

@@ -15,7 +15,9 @@ test('gaw keygen prints a fresh base64 secret of 32 random bytes, different each
 
 test('gaw keygen --bytes makes 16- and 24-byte secrets and refuses other sizes with exit code 2', async () => {
   const [sixteen, twentyFour, seventeen] = await Promise.all([
-    runGaw(['keygen', '--bytes', '16']), runGaw(['keygen', '--bytes', '24']), runGaw(['keygen', '--bytes', '17']),
+    runGaw(['keygen', '--bytes', '16']),
+    runGaw(['keygen', '--bytes', '24']),
+    runGaw(['keygen', '--bytes', '17']),
   ]);
   assert.equal(parseSecret(sixteen.stdout).length, 16);
   assert.equal(parseSecret(twentyFour.stdout).length, 24);

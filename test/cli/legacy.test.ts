@@ -11,10 +11,15 @@ after(() => stopAll());
 
 test('--legacy-port serves the module to Python Gaw clients on a port of its own, encrypted like the main port', async () => {
   const secret = generateSecret(32);
-  const server = await startGaw([`${examplesDir}services.js`, '--kwargs', '{"hello": "py"}', '--port', '0', '--encrypt',
-    '--legacy-port', '0'], { env: { GAW_SECRET: secret } });
+  const server = await startGaw(
+    [`${examplesDir}services.js`, '--kwargs', '{"hello": "py"}', '--port', '0', '--encrypt', '--legacy-port', '0'],
+    { env: { GAW_SECRET: secret } },
+  );
   const legacyPort = server.started.legacyPort as number;
-  assert.ok(Number.isInteger(legacyPort) && legacyPort > 0 && legacyPort !== server.port, 'the legacy port is logged and is not the GAWP port');
+  assert.ok(
+    Number.isInteger(legacyPort) && legacyPort > 0 && legacyPort !== server.port,
+    'the legacy port is logged and is not the GAWP port',
+  );
   const client = new LegacyClient({ host: '127.0.0.1', port: legacyPort, secret, encrypt: true });
   try {
     assert.equal(await client.call('math_service.plus', [10, 20]), 'py: 30');
@@ -22,9 +27,18 @@ test('--legacy-port serves the module to Python Gaw clients on a port of its own
   } finally {
     await client.close();
   }
-  const wrong = new LegacyClient({ host: '127.0.0.1', port: legacyPort, secret: generateSecret(32), encrypt: true, timeoutMs: 5_000 });
+  const wrong = new LegacyClient({
+    host: '127.0.0.1',
+    port: legacyPort,
+    secret: generateSecret(32),
+    encrypt: true,
+    timeoutMs: 5_000,
+  });
   try {
-    await assert.rejects(wrong.call('math_service.plus', [1, 2]), (err: { code?: string }) => typeof err.code === 'string' && err.code.startsWith('GAW_ERR_'));
+    await assert.rejects(
+      wrong.call('math_service.plus', [1, 2]),
+      (err: { code?: string }) => typeof err.code === 'string' && err.code.startsWith('GAW_ERR_'),
+    );
   } finally {
     await wrong.close();
   }

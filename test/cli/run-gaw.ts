@@ -71,7 +71,11 @@ function spawnScript(script: string, args: readonly string[], options: RunOption
 
 /** Runs `node <script> ...args` to completion. */
 export function runScript(script: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return collect(spawnScript(script, args, options), options.timeoutMs ?? defaultTimeoutMs, `${script} ${args.join(' ')}`);
+  return collect(
+    spawnScript(script, args, options),
+    options.timeoutMs ?? defaultTimeoutMs,
+    `${script} ${args.join(' ')}`,
+  );
 }
 
 /** Runs `gaw ...args` to completion. */
@@ -104,7 +108,11 @@ export function startGaw(args: readonly string[], options: RunOptions = {}): Pro
 }
 
 /** Starts `node <script> ...args` (a script that runs the CLI) and waits for its startup log line. */
-export async function startScript(script: string, args: readonly string[], options: RunOptions = {}): Promise<StartedGaw> {
+export async function startScript(
+  script: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<StartedGaw> {
   const child = spawnScript(script, args, options);
   const records: Record<string, any>[] = [];
   let stderr = '';
@@ -143,32 +151,54 @@ export async function startScript(script: string, args: readonly string[], optio
   void exited.then(() => {
     hasExited = true;
   });
-  const waitFor = <T>(check: () => T | undefined, what: string, timeoutMs: number): Promise<T> => new Promise((resolve, reject) => {
-    const done = (err: Error | undefined, value?: T) => {
-      clearTimeout(timer);
-      watchers.delete(watcher);
-      if (err) reject(err);
-      else resolve(value as T);
-    };
-    const watcher = () => {
-      const value = check();
-      if (value !== undefined) done(undefined, value);
-      else if (hasExited || child.exitCode !== null || child.signalCode !== null) {
-        done(new Error(`gaw exited (code ${child.exitCode}) before ${what}\nstdout: ${JSON.stringify(records)}\nstderr: ${stderr}`));
-      }
-    };
-    const timer = setTimeout(() => done(new Error(`${what} did not happen within ${timeoutMs} ms\nstderr: ${stderr}`)), timeoutMs);
-    watchers.add(watcher);
-    watcher();
-  });
+  const waitFor = <T>(check: () => T | undefined, what: string, timeoutMs: number): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const done = (err: Error | undefined, value?: T) => {
+        clearTimeout(timer);
+        watchers.delete(watcher);
+        if (err) reject(err);
+        else resolve(value as T);
+      };
+      const watcher = () => {
+        const value = check();
+        if (value !== undefined) done(undefined, value);
+        else if (hasExited || child.exitCode !== null || child.signalCode !== null) {
+          done(
+            new Error(
+              `gaw exited (code ${child.exitCode}) before ${what}\nstdout: ${JSON.stringify(records)}\nstderr: ${stderr}`,
+            ),
+          );
+        }
+      };
+      const timer = setTimeout(
+        () => done(new Error(`${what} did not happen within ${timeoutMs} ms\nstderr: ${stderr}`)),
+        timeoutMs,
+      );
+      watchers.add(watcher);
+      watcher();
+    });
   const waitForRecord = (predicate: (record: Record<string, any>) => boolean, timeoutMs = defaultTimeoutMs) =>
     waitFor(() => records.find(predicate), 'the awaited log line', timeoutMs);
   const waitForStderr = async (text: string, count = 1, timeoutMs = defaultTimeoutMs) => {
-    await waitFor(() => (stderr.split(text).length - 1 >= count ? true : undefined), `${count} x ${JSON.stringify(text)} on stderr`, timeoutMs);
+    await waitFor(
+      () => (stderr.split(text).length - 1 >= count ? true : undefined),
+      `${count} x ${JSON.stringify(text)} on stderr`,
+      timeoutMs,
+    );
   };
   const started = await waitForRecord((r) => r.msg === 'gaw started' || r.msg === 'gaw bridge started');
   const port = typeof started.port === 'number' ? started.port : started.httpPort;
-  return { child, started, port, httpPort: started.httpPort, records, stderr: () => stderr, waitForRecord, waitForStderr, exited };
+  return {
+    child,
+    started,
+    port,
+    httpPort: started.httpPort,
+    records,
+    stderr: () => stderr,
+    waitForRecord,
+    waitForStderr,
+    exited,
+  };
 }
 
 /** Kills every child still running (for `after` hooks). */

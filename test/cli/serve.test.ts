@@ -12,8 +12,22 @@ const fx = useFixtureModules(secret, generateSecret(), token);
 
 describe('gaw <module>', () => {
   test('serves the example with encryption and the HTTP bridge; call, list and HTTP reach it, and SIGTERM stops it with exit code 0', async () => {
-    const server = await startGaw([`${examplesDir}services.js`, '--kwargs', '{"hello": "hi"}', '--port', '0', '--encrypt',
-      '--secret-file', fx.secretFile, '--http-port', '0', '--http-token-file', fx.tokenFile, '--log-level', 'debug']);
+    const server = await startGaw([
+      `${examplesDir}services.js`,
+      '--kwargs',
+      '{"hello": "hi"}',
+      '--port',
+      '0',
+      '--encrypt',
+      '--secret-file',
+      fx.secretFile,
+      '--http-port',
+      '0',
+      '--http-token-file',
+      fx.tokenFile,
+      '--log-level',
+      'debug',
+    ]);
     const { started, port, httpPort } = server;
     assert.equal(started.address, `127.0.0.1:${port}`);
     assert.equal(started.suite, 'cbc');
@@ -21,7 +35,16 @@ describe('gaw <module>', () => {
     assert.deepEqual(started.services, { math_service: ['plus', 'multiply', 'divide'] });
     assert.equal(started.http, `http://127.0.0.1:${httpPort}/api`);
 
-    const plus = await runGaw(['call', `127.0.0.1:${port}`, 'math_service.plus', '10', '20', '--secret-file', fx.secretFile, '--encrypt']);
+    const plus = await runGaw([
+      'call',
+      `127.0.0.1:${port}`,
+      'math_service.plus',
+      '10',
+      '20',
+      '--secret-file',
+      fx.secretFile,
+      '--encrypt',
+    ]);
     assert.equal(plus.stderr, '');
     assert.equal(plus.stdout, '"hi: 30"\n');
     assert.equal(plus.code, 0);
@@ -37,7 +60,11 @@ describe('gaw <module>', () => {
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
       body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'math_service.multiply', params: [6, 7] }),
     });
-    assert.deepEqual(await response.json(), { jsonrpc: '2.0', id: 7, result: { _t: 'MathResult', _v: { header: 'hi', result: 42 } } });
+    assert.deepEqual(await response.json(), {
+      jsonrpc: '2.0',
+      id: 7,
+      result: { _t: 'MathResult', _v: { header: 'hi', result: 42 } },
+    });
 
     server.child.kill('SIGTERM');
     const exit = await server.exited;
@@ -49,7 +76,15 @@ describe('gaw <module>', () => {
   });
 
   test('binds --kwargs by constructor parameter name in a CommonJS module, and serves only the --service named', async () => {
-    const server = await startGaw([fx.commonjs, '--port', '0', '--kwargs', '{"step": 5, "start": 10}', '--service', 'counter']);
+    const server = await startGaw([
+      fx.commonjs,
+      '--port',
+      '0',
+      '--kwargs',
+      '{"step": 5, "start": 10}',
+      '--service',
+      'counter',
+    ]);
     try {
       assert.deepEqual(server.started.services, { counter: ['next'] });
       const first = await runGaw(['call', `127.0.0.1:${server.port}`, 'counter.next']);
@@ -84,7 +119,14 @@ describe('gaw <module>', () => {
     await server.waitForRecord((r) => r.msg?.startsWith('stopping'));
     server.child.kill('SIGUSR2'); // the fixture's signal to let the held calls return
     const results = await Promise.all(calls);
-    assert.deepEqual(results.map((r) => [r.code, r.stdout]), [[0, '"released a"\n'], [0, '"released b"\n'], [0, '"released c"\n']]);
+    assert.deepEqual(
+      results.map((r) => [r.code, r.stdout]),
+      [
+        [0, '"released a"\n'],
+        [0, '"released b"\n'],
+        [0, '"released c"\n'],
+      ],
+    );
     const exit = await server.exited;
     assert.equal(exit.code, 0);
   });
@@ -111,7 +153,10 @@ describe('gaw <module>', () => {
     try {
       const result = await runGaw([`${examplesDir}services.js`, '--port', String(port)]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is taken .*GAW_ERR_ADDRESS_IN_USE`));
+      assert.match(
+        result.stderr,
+        new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is taken .*GAW_ERR_ADDRESS_IN_USE`),
+      );
     } finally {
       blocker.close();
     }
@@ -124,7 +169,10 @@ describe('gaw <module>', () => {
       [[services, '--bogus-option'], /Unknown argument: bogus-option/],
       [[services, '--kwargs', '{not json'], /--kwargs is not valid JSON/],
       [[services, '--kwargs', '[1]'], /--kwargs must be a JSON object/],
-      [[services, '--kwargs', '{"helo": 1}'], /--kwargs names "helo", which no selected constructor takes: math_service \(hello\?\)/],
+      [
+        [services, '--kwargs', '{"helo": 1}'],
+        /--kwargs names "helo", which no selected constructor takes: math_service \(hello\?\)/,
+      ],
       [[services, '--args', '["x"]', '--kwargs', '{"hello": "x"}'], /--args or --kwargs, not both/],
       [[fx.commonjs, '--service', 'nope'], /unknown --service "nope"; .* offers: counter, echo/],
       [[services, '--port', '70000'], /--port must be an integer from 0 to 65535/],
@@ -145,7 +193,10 @@ describe('gaw <module>', () => {
 
   test('a missing module, a module that throws while loading and one with no services exit with code 2', async () => {
     const cases: [string, RegExp][] = [
-      ['./no/such/module.js', /cannot find the module "\.\/no\/such\/module\.js" \(looked for .*no\/such\/module\.js\)/],
+      [
+        './no/such/module.js',
+        /cannot find the module "\.\/no\/such\/module\.js" \(looked for .*no\/such\/module\.js\)/,
+      ],
       [fx.throws, /cannot load the module .*throws\.mjs": Error: the module failed on purpose/],
       [fx.noServices, /exports no service classes .*its exports: NotAService, answer/],
     ];
@@ -159,7 +210,17 @@ describe('gaw <module>', () => {
   test('--help lists every command with examples, and each command has its own help', async () => {
     const top = await runGaw(['--help']);
     assert.equal(top.code, 0);
-    for (const text of ['gaw <module>', 'gaw call <target> <method>', 'gaw list <target>', 'gaw keygen', 'gaw bridge', 'Examples:', 'GAW_SECRET', 'Exit codes', 'process list']) {
+    for (const text of [
+      'gaw <module>',
+      'gaw call <target> <method>',
+      'gaw list <target>',
+      'gaw keygen',
+      'gaw bridge',
+      'Examples:',
+      'GAW_SECRET',
+      'Exit codes',
+      'process list',
+    ]) {
       assert.ok(top.stdout.includes(text), `--help lacks ${text}`);
     }
     const commands = ['call', 'list', 'keygen', 'bridge'];

@@ -52,7 +52,10 @@ class MathService {
   }
 }
 
-async function withServer(run: (client: GawClient, port: number) => Promise<void>, options: ConstructorParameters<typeof GawClient>[0] = {}): Promise<void> {
+async function withServer(
+  run: (client: GawClient, port: number) => Promise<void>,
+  options: ConstructorParameters<typeof GawClient>[0] = {},
+): Promise<void> {
   const server = await startServer({}, MathService);
   const client = new GawClient({ port: server.address.port, ...options });
   try {
@@ -63,39 +66,42 @@ async function withServer(run: (client: GawClient, port: number) => Promise<void
   }
 }
 
-test('call sends positional or named params and resolves to the result', () => withServer(async (client) => {
-  assert.equal(await client.call('math.plus', [10, 20]), 30);
-  assert.equal(await client.call('math.plus', { a: 1, b: 2 }), 3);
-}));
+test('call sends positional or named params and resolves to the result', () =>
+  withServer(async (client) => {
+    assert.equal(await client.call('math.plus', [10, 20]), 30);
+    assert.equal(await client.call('math.plus', { a: 1, b: 2 }), 3);
+  }));
 
-test('the dynamic form client.services.math.plus(1, 2) calls math.plus and does not clash with the client', () => withServer(async (client) => {
-  assert.equal(await client.services.math!.plus!(1, 2), 3);
-  const services = client.services as Record<string, any>;
-  assert.equal(typeof services.close.plus, 'function', 'a service may be called close');
-  assert.equal(services.math.then, undefined, 'a proxy is never mistaken for a promise');
-  assert.equal(typeof client.close, 'function');
-}));
+test('the dynamic form client.services.math.plus(1, 2) calls math.plus and does not clash with the client', () =>
+  withServer(async (client) => {
+    assert.equal(await client.services.math!.plus!(1, 2), 3);
+    const services = client.services as Record<string, any>;
+    assert.equal(typeof services.close.plus, 'function', 'a service may be called close');
+    assert.equal(services.math.then, undefined, 'a proxy is never mistaken for a promise');
+    assert.equal(typeof client.close, 'function');
+  }));
 
-test('a remote error rejects with RemoteError carrying code, message, data and the caller\'s own stack', () => withServer(async (client) => {
-  async function callerThatDividesByZero(): Promise<unknown> {
-    return await client.call('math.divide', [1, 0]);
-  }
-  await assert.rejects(callerThatDividesByZero(), (err: RemoteError) => {
-    assert.ok(err instanceof RemoteError);
-    assert.equal(err.code, 'GAW_ERR_REMOTE');
-    assert.equal(err.rpcCode, 4000);
-    assert.equal(err.message, 'division by zero');
-    assert.deepEqual(err.data, { dividend: 1 });
-    assert.match(err.stack ?? '', /callerThatDividesByZero/);
-    return true;
-  });
-  async function proxyCaller(): Promise<unknown> {
-    return await client.service<MathService>('math').divide(2, 0);
-  }
-  await assert.rejects(proxyCaller(), (err: RemoteError) => /proxyCaller/.test(err.stack ?? ''));
-}));
+test("a remote error rejects with RemoteError carrying code, message, data and the caller's own stack", () =>
+  withServer(async (client) => {
+    async function callerThatDividesByZero(): Promise<unknown> {
+      return await client.call('math.divide', [1, 0]);
+    }
+    await assert.rejects(callerThatDividesByZero(), (err: RemoteError) => {
+      assert.ok(err instanceof RemoteError);
+      assert.equal(err.code, 'GAW_ERR_REMOTE');
+      assert.equal(err.rpcCode, 4000);
+      assert.equal(err.message, 'division by zero');
+      assert.deepEqual(err.data, { dividend: 1 });
+      assert.match(err.stack ?? '', /callerThatDividesByZero/);
+      return true;
+    });
+    async function proxyCaller(): Promise<unknown> {
+      return await client.service<MathService>('math').divide(2, 0);
+    }
+    await assert.rejects(proxyCaller(), (err: RemoteError) => /proxyCaller/.test(err.stack ?? ''));
+  }));
 
-test('a timeout (of a call or a batch), a refused connection and an abort reject with the caller\'s own stack, the original kept as the cause', async () => {
+test("a timeout (of a call or a batch), a refused connection and an abort reject with the caller's own stack, the original kept as the cause", async () => {
   const server = await startServer({}, SlowService);
   const client = new GawClient({ port: server.address.port, retries: 0 });
   try {
@@ -111,11 +117,17 @@ test('a timeout (of a call or a batch), a refused connection and an abort reject
     async function callerThatAborts(): Promise<unknown> {
       return await client.call('slow.wait', [], { signal: AbortSignal.timeout(20) });
     }
-    await assert.rejects(callerThatAborts(), (err: GawError) => err.code === 'GAW_ERR_ABORTED' && /callerThatAborts/.test(err.stack ?? ''));
+    await assert.rejects(
+      callerThatAborts(),
+      (err: GawError) => err.code === 'GAW_ERR_ABORTED' && /callerThatAborts/.test(err.stack ?? ''),
+    );
     async function callerOfABatchThatTimesOut(): Promise<unknown> {
       return await client.batch([{ method: 'slow.wait' }], { timeoutMs: 30 });
     }
-    await assert.rejects(callerOfABatchThatTimesOut(), (err: GawError) => err.code === 'GAW_ERR_CALL_TIMEOUT' && /callerOfABatchThatTimesOut/.test(err.stack ?? ''));
+    await assert.rejects(
+      callerOfABatchThatTimesOut(),
+      (err: GawError) => err.code === 'GAW_ERR_CALL_TIMEOUT' && /callerOfABatchThatTimesOut/.test(err.stack ?? ''),
+    );
   } finally {
     client.destroy();
     await server.close();
@@ -133,52 +145,69 @@ test('a timeout (of a call or a batch), a refused connection and an abort reject
   refused.destroy();
 });
 
-test('batch returns each call\'s outcome in order and skips notifications', () => withServer(async (client) => {
-  notified = new Gate();
-  const results = await client.batch([
-    { method: 'math.plus', params: [1, 2] },
-    { method: 'math.remember', params: ['in a batch'], isNotification: true },
-    { method: 'math.divide', params: [1, 0] },
-    { method: 'math.nope' },
-  ]);
-  assert.equal(results.length, 3);
-  assert.deepEqual(results[0], { ok: true, result: 3 });
-  assert.equal(results[1]!.ok, false);
-  assert.equal(!results[1]!.ok && results[1]!.error.rpcCode, 4000);
-  assert.equal(!results[2]!.ok && results[2]!.error.rpcCode, rpcErrorCodes.METHOD_NOT_FOUND);
-  await within(notified.promise, 5_000, 'the batched notification running');
-  assert.deepEqual(notifiedWith, ['in a batch']);
-  await assert.rejects(client.batch([]), (err: GawError) => err.code === 'GAW_ERR_INVALID_OPTION');
-}));
+test("batch returns each call's outcome in order and skips notifications", () =>
+  withServer(async (client) => {
+    notified = new Gate();
+    const results = await client.batch([
+      { method: 'math.plus', params: [1, 2] },
+      { method: 'math.remember', params: ['in a batch'], isNotification: true },
+      { method: 'math.divide', params: [1, 0] },
+      { method: 'math.nope' },
+    ]);
+    assert.equal(results.length, 3);
+    assert.deepEqual(results[0], { ok: true, result: 3 });
+    assert.equal(results[1]!.ok, false);
+    assert.equal(!results[1]!.ok && results[1]!.error.rpcCode, 4000);
+    assert.equal(!results[2]!.ok && results[2]!.error.rpcCode, rpcErrorCodes.METHOD_NOT_FOUND);
+    await within(notified.promise, 5_000, 'the batched notification running');
+    assert.deepEqual(notifiedWith, ['in a batch']);
+    await assert.rejects(client.batch([]), (err: GawError) => err.code === 'GAW_ERR_INVALID_OPTION');
+  }));
 
-test('notify runs the method on the server and gets no reply', () => withServer(async (client) => {
-  notified = new Gate();
-  await client.notify('math.remember', [1, 'two']);
-  await within(notified.promise, 5_000, 'the notification running');
-  assert.deepEqual(notifiedWith, [1, 'two']);
-  assert.equal(client.pendingCount, 0);
-}));
+test('notify runs the method on the server and gets no reply', () =>
+  withServer(async (client) => {
+    notified = new Gate();
+    await client.notify('math.remember', [1, 'two']);
+    await within(notified.promise, 5_000, 'the notification running');
+    assert.deepEqual(notifiedWith, [1, 'two']);
+    assert.equal(client.pendingCount, 0);
+  }));
 
-test('a call past its timeout fails with GAW_ERR_CALL_TIMEOUT and releases its id and listener', () => withServer(async (client) => {
-  const controller = new AbortController();
-  await assert.rejects(client.call('math.forever', [], { timeoutMs: 30, signal: controller.signal }), (err: GawError) => err.code === 'GAW_ERR_CALL_TIMEOUT');
-  assert.equal(client.pendingCount, 0);
-  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
-  assert.equal(await client.call('math.plus', [1, 1], { signal: controller.signal }), 2);
-  assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'a finished call removes its abort listener');
-}, { timeoutMs: 60_000 }));
+test('a call past its timeout fails with GAW_ERR_CALL_TIMEOUT and releases its id and listener', () =>
+  withServer(
+    async (client) => {
+      const controller = new AbortController();
+      await assert.rejects(
+        client.call('math.forever', [], { timeoutMs: 30, signal: controller.signal }),
+        (err: GawError) => err.code === 'GAW_ERR_CALL_TIMEOUT',
+      );
+      assert.equal(client.pendingCount, 0);
+      assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+      assert.equal(await client.call('math.plus', [1, 1], { signal: controller.signal }), 2);
+      assert.equal(
+        getEventListeners(controller.signal, 'abort').length,
+        0,
+        'a finished call removes its abort listener',
+      );
+    },
+    { timeoutMs: 60_000 },
+  ));
 
-test('aborting a call rejects it with GAW_ERR_ABORTED at once, and an aborted signal never sends', () => withServer(async (client) => {
-  assert.equal(await client.call('math.plus', [0, 0]), 0, 'a connection is open');
-  const controller = new AbortController();
-  const call = client.call('math.forever', [], { signal: controller.signal });
-  assert.equal(client.pendingCount, 1, 'the request went out on the open connection');
-  controller.abort(new Error('user gave up'));
-  await assert.rejects(call, (err: GawError) => err.code === 'GAW_ERR_ABORTED' && err.name === 'AbortError');
-  assert.equal(client.pendingCount, 0);
-  await assert.rejects(client.call('math.plus', [1, 2], { signal: AbortSignal.abort() }), (err: GawError) => err.code === 'GAW_ERR_ABORTED');
-  assert.equal(client.pendingCount, 0);
-}));
+test('aborting a call rejects it with GAW_ERR_ABORTED at once, and an aborted signal never sends', () =>
+  withServer(async (client) => {
+    assert.equal(await client.call('math.plus', [0, 0]), 0, 'a connection is open');
+    const controller = new AbortController();
+    const call = client.call('math.forever', [], { signal: controller.signal });
+    assert.equal(client.pendingCount, 1, 'the request went out on the open connection');
+    controller.abort(new Error('user gave up'));
+    await assert.rejects(call, (err: GawError) => err.code === 'GAW_ERR_ABORTED' && err.name === 'AbortError');
+    assert.equal(client.pendingCount, 0);
+    await assert.rejects(
+      client.call('math.plus', [1, 2], { signal: AbortSignal.abort() }),
+      (err: GawError) => err.code === 'GAW_ERR_ABORTED',
+    );
+    assert.equal(client.pendingCount, 0);
+  }));
 
 test('retries: 0 against a closed port fails at once with GAW_ERR_CONN_REFUSED, saying the request never left', async () => {
   const client = new GawClient({ port: await closedPort(), retries: 0, timeoutMs: 30_000 });
@@ -196,13 +225,22 @@ test('retries: 0 against a closed port fails at once with GAW_ERR_CONN_REFUSED, 
 
 test('a wrong secret fails with GAW_ERR_AUTH_FAILED, not a timeout, and is not retried', async () => {
   const server = await startServer({ secret: makeSecret(), encrypt: true }, MathService);
-  const client = new GawClient({ port: server.address.port, secret: makeSecret(), encrypt: true, retries: 5, timeoutMs: 60_000 });
+  const client = new GawClient({
+    port: server.address.port,
+    secret: makeSecret(),
+    encrypt: true,
+    retries: 5,
+    timeoutMs: 60_000,
+  });
   try {
-    await assert.rejects(within(client.call('math.plus', [1, 2]), 10_000, 'the wrong-secret call failing'), (err: GawError) => {
-      assert.equal(err.code, 'GAW_ERR_AUTH_FAILED');
-      assert.match(err.message, /secret/);
-      return true;
-    });
+    await assert.rejects(
+      within(client.call('math.plus', [1, 2]), 10_000, 'the wrong-secret call failing'),
+      (err: GawError) => {
+        assert.equal(err.code, 'GAW_ERR_AUTH_FAILED');
+        assert.match(err.message, /secret/);
+        return true;
+      },
+    );
     assert.equal(server.connectionCount, 0);
   } finally {
     await client.close();
@@ -210,27 +248,35 @@ test('a wrong secret fails with GAW_ERR_AUTH_FAILED, not a timeout, and is not r
   }
 });
 
-test('a closed client refuses new calls with GAW_ERR_CLOSED; close() is idempotent', () => withServer(async (client) => {
-  assert.equal(await client.call('math.plus', [1, 2]), 3);
-  const closing = client.close();
-  assert.equal(client.close(), closing);
-  await closing;
-  await assert.rejects(client.call('math.plus', [1, 2]), (err: GawError) => err.code === 'GAW_ERR_CLOSED');
-  await assert.rejects(client.notify('math.remember', []), (err: GawError) => err.code === 'GAW_ERR_CLOSED');
-  assert.equal(client.connectionCount, 0);
-}));
+test('a closed client refuses new calls with GAW_ERR_CLOSED; close() is idempotent', () =>
+  withServer(async (client) => {
+    assert.equal(await client.call('math.plus', [1, 2]), 3);
+    const closing = client.close();
+    assert.equal(client.close(), closing);
+    await closing;
+    await assert.rejects(client.call('math.plus', [1, 2]), (err: GawError) => err.code === 'GAW_ERR_CLOSED');
+    await assert.rejects(client.notify('math.remember', []), (err: GawError) => err.code === 'GAW_ERR_CLOSED');
+    assert.equal(client.connectionCount, 0);
+  }));
 
 test('bad options and bad params are refused with a message naming the problem', async () => {
   assert.throws(() => new GawClient({ endpoints: ['nohost'] }), /endpoint "nohost" is not host:port/);
   assert.throws(() => new GawClient({ retries: -2 }), /retries/);
   assert.throws(() => new GawClient({ poolSize: 0 }), /poolSize/);
-  assert.throws(() => new GawClient({ encrypt: true }), (err: GawError) => err.code === 'GAW_ERR_BAD_SECRET');
+  assert.throws(
+    () => new GawClient({ encrypt: true }),
+    (err: GawError) => err.code === 'GAW_ERR_BAD_SECRET',
+  );
   const client = new GawClient({ port: 1 });
   await assert.rejects(client.call('', []), /method must be a non-empty string/);
   await assert.rejects(client.call('math.plus', 5 as never), /params must be an array/);
   await assert.rejects(client.callRaw('math.plus', 5 as never), /params must be an array/);
   for (const timeoutMs of [0, -5, 1.5, Number.NaN, Infinity]) {
-    await assert.rejects(client.call('math.plus', [], { timeoutMs }), /timeoutMs must be an integer/, `timeoutMs ${timeoutMs}`);
+    await assert.rejects(
+      client.call('math.plus', [], { timeoutMs }),
+      /timeoutMs must be an integer/,
+      `timeoutMs ${timeoutMs}`,
+    );
     await assert.rejects(client.service<MathService>('math', { timeoutMs }).plus(1, 2), /timeoutMs must be an integer/);
     await assert.rejects(client.batch([{ method: 'math.plus' }], { timeoutMs }), /timeoutMs must be an integer/);
   }

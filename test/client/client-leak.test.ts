@@ -40,7 +40,8 @@ async function timeOutWave(client: GawClient): Promise<void> {
 async function abortWave(client: GawClient, calls: number): Promise<void> {
   const controller = new AbortController();
   const aborted: Promise<unknown>[] = [];
-  for (let i = 0; i < calls; i++) aborted.push(client.call('label.hang', [], { signal: controller.signal, timeoutMs: 60_000 }));
+  for (let i = 0; i < calls; i++)
+    aborted.push(client.call('label.hang', [], { signal: controller.signal, timeoutMs: 60_000 }));
   // A connection left under suspicion by the timed-out wave (its rpc.ping probe still out) takes no
   // new calls, so they may wait for a replacement connection before they are in flight.
   await until(() => client.pendingCount === calls, 'every call in flight');
@@ -74,7 +75,10 @@ test('100,000 timed-out and 20,000 aborted calls leave no pending ids, timers, l
     const grownBytes = heapAfterGc() - heapBefore;
     // V8 may still hold the last wave or two for a while (measured: 2-6 MiB, never growing with the
     // number of waves); a leak of even 80 bytes a call would add 9 MiB.
-    assert.ok(grownBytes < 8 * 1024 * 1024, `the heap grew by ${Math.round(grownBytes / 1024)} KiB over 115,000 abandoned calls`);
+    assert.ok(
+      grownBytes < 8 * 1024 * 1024,
+      `the heap grew by ${Math.round(grownBytes / 1024)} KiB over 115,000 abandoned calls`,
+    );
   } finally {
     client.destroy();
     await server.kill();

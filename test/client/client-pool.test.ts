@@ -54,7 +54,10 @@ test('an idle connection is closed after connectionLifetimeMs and a later call o
   try {
     assert.equal(await client.call('echo.square', [3]), 9);
     assert.equal(client.connectionCount, 1);
-    await until(() => client.connectionCount === 0 && server.connectionCount === 0, 'the idle connection closing on both sides');
+    await until(
+      () => client.connectionCount === 0 && server.connectionCount === 0,
+      'the idle connection closing on both sides',
+    );
     assert.equal(await client.call('echo.square', [4]), 16);
     assert.equal(client.connectionCount, 1);
   } finally {
@@ -195,7 +198,11 @@ test('a down endpoint is backed off rather than dialed for every call, while the
     }
   })();
   counting.catch(() => {});
-  const client = new GawClient({ endpoints: [`127.0.0.1:${dead.port}`, `127.0.0.1:${live.address.port}`], poolSize: 1, retries: 3 });
+  const client = new GawClient({
+    endpoints: [`127.0.0.1:${dead.port}`, `127.0.0.1:${live.address.port}`],
+    poolSize: 1,
+    retries: 3,
+  });
   try {
     for (let i = 0; i < 200; i++) assert.equal(await client.call('echo.whoami'), 'live');
     assert.ok(dials >= 1, 'the dead endpoint was tried');
@@ -221,7 +228,11 @@ test('a connection that dies rejects exactly the calls that were on it, saying t
   gate = new Gate();
   const doomed = await ChildServer.start('doomed');
   const healthy = await startServer({}, HeldLabelService);
-  const client = new GawClient({ endpoints: [`127.0.0.1:${doomed.port}`, `127.0.0.1:${healthy.address.port}`], poolSize: 1, retries: 3 });
+  const client = new GawClient({
+    endpoints: [`127.0.0.1:${doomed.port}`, `127.0.0.1:${healthy.address.port}`],
+    poolSize: 1,
+    retries: 3,
+  });
   try {
     // One call each first, so both endpoints have a connection and calls alternate between them.
     await Promise.allSettled([client.call('label.echo', [1]), client.call('label.echo', [2])]);

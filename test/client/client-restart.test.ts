@@ -47,7 +47,12 @@ async function restartMidLoad(name: string, closeTimeoutMs: number): Promise<voi
   const first = await startServer({ closeTimeoutMs }, [LedgerService, 'first']);
   const { port } = first.address;
   const client = new GawClient({
-    port, retries: -1, timeoutMs: 20_000, baseDelayMs: 2, maxDelayMs: 40, idempotent: ['ledger.read'],
+    port,
+    retries: -1,
+    timeoutMs: 20_000,
+    baseDelayMs: 2,
+    maxDelayMs: 40,
+    idempotent: ['ledger.read'],
   });
   let second: GawServer | undefined;
   const sent: Sent[] = [];
@@ -97,12 +102,14 @@ async function restartMidLoad(name: string, closeTimeoutMs: number): Promise<voi
         assert.ok(err instanceof GawError, String(err));
         assert.match(err.code, /^GAW_ERR_/);
         assert.ok(err.message.length > 0);
-        if (err instanceof ConnectionError) assert.equal(err.mayHaveReachedServer, true, 'only a call that may have run is given up on');
+        if (err instanceof ConnectionError)
+          assert.equal(err.mayHaveReachedServer, true, 'only a call that may have run is given up on');
         assert.ok(runs <= 1, `${key} failed and ran ${runs} times`);
       }
       if (kind === 'record') assert.ok(runs <= 1, `the non-idempotent ${key} ran ${runs} times`);
     }
-    const cutOff = outcomes.filter((o) => o.status === 'rejected').length + [...executions.values()].filter((n) => n > 1).length;
+    const cutOff =
+      outcomes.filter((o) => o.status === 'rejected').length + [...executions.values()].filter((n) => n > 1).length;
     // With a 1 ms deadline how many calls get cut off depends on scheduling; the per-call checks
     // above are the property. A graceful close must lose nothing.
     if (closeTimeoutMs >= 10) assert.equal(cutOff, 0, 'a graceful close loses nothing and runs nothing again');

@@ -36,7 +36,9 @@ test('deadlines expire in deadline order, whatever order they were added in', as
 test('a deadline removed before it is due never fires, and removing twice says so', async () => {
   const deadlines = new Deadlines();
   let removedFired = false;
-  const removed = deadlines.add(5, () => { removedFired = true; });
+  const removed = deadlines.add(5, () => {
+    removedFired = true;
+  });
   const fired = new Promise<void>((resolve) => deadlines.add(25, resolve));
   assert.equal(deadlines.remove(removed), true);
   assert.equal(deadlines.remove(removed), false);
@@ -48,18 +50,22 @@ test('a deadline does not fire early and reports whether it already expired', as
   const deadlines = new Deadlines();
   const startMs = performance.now();
   let entry: ReturnType<Deadlines['add']> | undefined;
-  const elapsedMs = await holdingLoop(new Promise<number>((resolve) => {
-    entry = deadlines.add(30, () => resolve(performance.now() - startMs));
-  }));
+  const elapsedMs = await holdingLoop(
+    new Promise<number>((resolve) => {
+      entry = deadlines.add(30, () => resolve(performance.now() - startMs));
+    }),
+  );
   assert.ok(elapsedMs >= 29, `fired after ${elapsedMs} ms`);
   assert.equal(deadlines.remove(entry!), false);
 });
 
 test('a deadline added from an expiry callback is still served', async () => {
   const deadlines = new Deadlines();
-  const second = await holdingLoop(new Promise<string>((resolve) => {
-    deadlines.add(5, () => deadlines.add(5, () => resolve('second')));
-  }));
+  const second = await holdingLoop(
+    new Promise<string>((resolve) => {
+      deadlines.add(5, () => deadlines.add(5, () => resolve('second')));
+    }),
+  );
   assert.equal(second, 'second');
 });
 

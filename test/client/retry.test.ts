@@ -9,14 +9,54 @@ import { HandshakeRejectedError } from '../../src/postoffice/index.js';
 import { rpcErrorCodes } from '../../src/jsonrpc/index.js';
 
 const failures: { name: string; err: unknown; isPlainRetried: boolean; isIdempotentRetried: boolean }[] = [
-  { name: 'connection refused', err: new ConnectionError('GAW_ERR_CONN_REFUSED', 'refused', { mayHaveReachedServer: false }), isPlainRetried: true, isIdempotentRetried: true },
-  { name: 'connection closed with the call in flight', err: new ConnectionError('GAW_ERR_CONN_CLOSED', 'closed'), isPlainRetried: false, isIdempotentRetried: true },
-  { name: 'handshake refused as busy', err: new HandshakeRejectedError('busy', 'busy'), isPlainRetried: true, isIdempotentRetried: true },
-  { name: 'handshake refused for its suite', err: new HandshakeRejectedError('suite', 'suite'), isPlainRetried: false, isIdempotentRetried: false },
-  { name: 'connect timeout', err: new TimeoutError('GAW_ERR_CONNECT_TIMEOUT', 'slow'), isPlainRetried: true, isIdempotentRetried: true },
-  { name: 'call timeout', err: new TimeoutError('GAW_ERR_CALL_TIMEOUT', 'slow'), isPlainRetried: false, isIdempotentRetried: false },
-  { name: 'server shutting down', err: new RemoteError(rpcErrorCodes.SHUTTING_DOWN, 'bye'), isPlainRetried: true, isIdempotentRetried: true },
-  { name: 'server overloaded', err: new RemoteError(rpcErrorCodes.OVERLOADED, 'busy'), isPlainRetried: true, isIdempotentRetried: true },
+  {
+    name: 'connection refused',
+    err: new ConnectionError('GAW_ERR_CONN_REFUSED', 'refused', { mayHaveReachedServer: false }),
+    isPlainRetried: true,
+    isIdempotentRetried: true,
+  },
+  {
+    name: 'connection closed with the call in flight',
+    err: new ConnectionError('GAW_ERR_CONN_CLOSED', 'closed'),
+    isPlainRetried: false,
+    isIdempotentRetried: true,
+  },
+  {
+    name: 'handshake refused as busy',
+    err: new HandshakeRejectedError('busy', 'busy'),
+    isPlainRetried: true,
+    isIdempotentRetried: true,
+  },
+  {
+    name: 'handshake refused for its suite',
+    err: new HandshakeRejectedError('suite', 'suite'),
+    isPlainRetried: false,
+    isIdempotentRetried: false,
+  },
+  {
+    name: 'connect timeout',
+    err: new TimeoutError('GAW_ERR_CONNECT_TIMEOUT', 'slow'),
+    isPlainRetried: true,
+    isIdempotentRetried: true,
+  },
+  {
+    name: 'call timeout',
+    err: new TimeoutError('GAW_ERR_CALL_TIMEOUT', 'slow'),
+    isPlainRetried: false,
+    isIdempotentRetried: false,
+  },
+  {
+    name: 'server shutting down',
+    err: new RemoteError(rpcErrorCodes.SHUTTING_DOWN, 'bye'),
+    isPlainRetried: true,
+    isIdempotentRetried: true,
+  },
+  {
+    name: 'server overloaded',
+    err: new RemoteError(rpcErrorCodes.OVERLOADED, 'busy'),
+    isPlainRetried: true,
+    isIdempotentRetried: true,
+  },
   { name: 'a handler error', err: new RemoteError(4000, 'no'), isPlainRetried: false, isIdempotentRetried: false },
   { name: 'a plain Error', err: new Error('?'), isPlainRetried: false, isIdempotentRetried: false },
 ];
@@ -40,7 +80,10 @@ test('retries counts the tries after the first: 0 never, N at most N, -1 forever
 test('the backoff is a random wait between 0 and min(max, base * 2^attempt)', () => {
   const options = { baseDelayMs: 50, maxDelayMs: 2_000 };
   const almostOne = () => 1 - Number.EPSILON;
-  assert.equal(backoffDelayMs(0, options, () => 0), 0);
+  assert.equal(
+    backoffDelayMs(0, options, () => 0),
+    0,
+  );
   assert.equal(backoffDelayMs(0, options, almostOne), 49);
   assert.equal(backoffDelayMs(3, options, almostOne), 399);
   assert.equal(backoffDelayMs(10, options, almostOne), 1_999);

@@ -9,7 +9,10 @@ import { GawServer } from '../../src/server/index.js';
 import { entrypoint } from '../../src/server/index.js';
 
 class Point {
-  constructor(public x = 0, public y = 0) {}
+  constructor(
+    public x = 0,
+    public y = 0,
+  ) {}
 }
 
 class GeometryService {

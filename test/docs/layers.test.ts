@@ -35,8 +35,10 @@ test('each area imports only the layers below it, and only through their index.t
         const other = /^\.\.\/([a-z-]+)(\/|\.js$)/.exec(spec)?.[1];
         if (other === undefined || other === 'errors' || other === 'log') continue;
         const where = path.relative(projectRoot, file);
-        if (!allowed[area]!.includes(other)) problems.push(`${where} imports ${spec}: ${area} must not depend on ${other}`);
-        else if (!spec.endsWith(`/${other}/index.js`)) problems.push(`${where} imports ${spec}: go through ${other}/index.js`);
+        if (!allowed[area]!.includes(other))
+          problems.push(`${where} imports ${spec}: ${area} must not depend on ${other}`);
+        else if (!spec.endsWith(`/${other}/index.js`))
+          problems.push(`${where} imports ${spec}: go through ${other}/index.js`);
       }
     }
   }
@@ -49,6 +51,7 @@ test('only the serializable layer imports msgpackr, and only the seal file impor
     const text = readFileSync(file, 'utf8');
     const where = path.relative(src, file);
     if (/from 'msgpackr'/.test(text)) assert.match(where, /^serializable\//, `${where} imports msgpackr`);
-    if (/from 'tweetnacl'/.test(text)) assert.equal(where, path.join('postoffice', 'seal.ts'), `${where} imports tweetnacl`);
+    if (/from 'tweetnacl'/.test(text))
+      assert.equal(where, path.join('postoffice', 'seal.ts'), `${where} imports tweetnacl`);
   }
 });

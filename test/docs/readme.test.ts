@@ -13,7 +13,10 @@ const run = promisify(execFile);
 const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
 
 test('the README quickstart example runs and prints what the README says', async () => {
-  const { stdout } = await run(process.execPath, [path.join(projectRoot, 'examples', 'quickstart.js')], { cwd: projectRoot, timeout: 30_000 });
+  const { stdout } = await run(process.execPath, [path.join(projectRoot, 'examples', 'quickstart.js')], {
+    cwd: projectRoot,
+    timeout: 30_000,
+  });
   assert.deepEqual(stdout.trim().split('\n'), ['hello!: 30', 'hello!: 3', 'true 200']);
   const example = readFileSync(path.join(projectRoot, 'examples', 'quickstart.js'), 'utf8');
   const start = example.indexOf('import { randomBytes }');

@@ -63,7 +63,17 @@ export async function startEchoListener(
     ...options,
   });
   const echo: EchoListener = {
-    listener, port: 0, secret, psk: parseSecret(secret), suite, isEchoing: options.echo !== false, delivered: [], connections: [], authFailures: [], closeErrors: [], events,
+    listener,
+    port: 0,
+    secret,
+    psk: parseSecret(secret),
+    suite,
+    isEchoing: options.echo !== false,
+    delivered: [],
+    connections: [],
+    authFailures: [],
+    closeErrors: [],
+    events,
     async close() {
       untrack();
       for (const connection of echo.connections) connection.destroy();
@@ -95,7 +105,13 @@ export async function startEchoListener(
 
 /** Dial options for an honest client of `echo` (its suite, secret and port). */
 export function honestOptions(echo: EchoListener, overrides: Partial<DialOptions> = {}): DialOptions {
-  return { host: '127.0.0.1', port: echo.port, suite: echo.suite, psk: echo.suite === 'none' ? undefined : echo.psk, ...overrides };
+  return {
+    host: '127.0.0.1',
+    port: echo.port,
+    suite: echo.suite,
+    psk: echo.suite === 'none' ? undefined : echo.psk,
+    ...overrides,
+  };
 }
 
 /** Resolves with the next message a connection emits, as UTF-8; rejects if it closes first. */
@@ -125,7 +141,10 @@ export async function closeOf(connection: Connection): Promise<GawError | undefi
  * Dials an honest client and waits until the listener has handed the server side to its owner
  * too (dial resolves once the ClientFinish is written, before the server has read it).
  */
-export async function dialAccepted(echo: EchoListener, overrides: Partial<DialOptions> = {}): Promise<{ client: Connection; server: Connection }> {
+export async function dialAccepted(
+  echo: EchoListener,
+  overrides: Partial<DialOptions> = {},
+): Promise<{ client: Connection; server: Connection }> {
   const accepted = once(echo.events, 'connection') as Promise<[Connection]>;
   const client = await dial(honestOptions(echo, overrides));
   const [server] = await accepted;
@@ -133,7 +152,10 @@ export async function dialAccepted(echo: EchoListener, overrides: Partial<DialOp
 }
 
 /** A hand-played client with a finished handshake (echo's suite and secret), and the server side of its connection. */
-export async function rawClientOf(echo: EchoListener, offer: Omit<HelloOffer, 'suite'> = {}): Promise<{ client: GawpClient; server: Connection }> {
+export async function rawClientOf(
+  echo: EchoListener,
+  offer: Omit<HelloOffer, 'suite'> = {},
+): Promise<{ client: GawpClient; server: Connection }> {
   const accepted = once(echo.events, 'connection') as Promise<[Connection]>;
   const client = await GawpClient.handshake(echo.port, echo.psk, { ...offer, suite: echo.suite });
   const [server] = await accepted;

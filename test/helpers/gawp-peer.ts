@@ -5,8 +5,22 @@
 // dial(). Neither checks anything it is not asked to: misbehaving is the point.
 import { randomBytes } from 'node:crypto';
 import {
-  CONFIRM_BYTES, HELLO_BYTES, REJECT_BYTES, agree, clientConfirm, decodeHello, decodeReject, deriveKeys, encodeHello,
-  encodeReject, generateEphemeral, isReject, isSameTag, serverConfirm, serverHelloBytes, transcriptHash,
+  CONFIRM_BYTES,
+  HELLO_BYTES,
+  REJECT_BYTES,
+  agree,
+  clientConfirm,
+  decodeHello,
+  decodeReject,
+  deriveKeys,
+  encodeHello,
+  encodeReject,
+  generateEphemeral,
+  isReject,
+  isSameTag,
+  serverConfirm,
+  serverHelloBytes,
+  transcriptHash,
 } from '../../src/postoffice/handshake.js';
 import type { EphemeralKey, Hello, Reject, SessionKeys } from '../../src/postoffice/handshake.js';
 import { createOpener, createSealer } from '../../src/postoffice/seal.js';
@@ -155,7 +169,14 @@ export class GawpClient extends GawpSession {
    * that write (GAWP/1 lets the first frame ride with the ClientFinish); `pieceBytes` writes it
    * in pieces of that many bytes instead.
    */
-  async finish(options: { finishBytes?: Buffer; firstBytes?: Buffer; firstMessages?: (string | Buffer)[]; pieceBytes?: number } = {}): Promise<void> {
+  async finish(
+    options: {
+      finishBytes?: Buffer;
+      firstBytes?: Buffer;
+      firstMessages?: (string | Buffer)[];
+      pieceBytes?: number;
+    } = {},
+  ): Promise<void> {
     const clientHello = this.clientHello!;
     const serverHello = this.serverHello!;
     this.keys = undefined;
@@ -170,7 +191,13 @@ export class GawpClient extends GawpSession {
     const shared = this.#ephemeral ? agree(this.#ephemeral, hello.eph) : undefined;
     if (this.#ephemeral && shared === undefined) throw new Error('the server sent an unusable X25519 key');
     const th = transcriptHash(clientHello, serverHello);
-    const keys = deriveKeys({ psk: this.psk!, shared, clientRandom: clientHello.subarray(9, 41), serverRandom: hello.random, th });
+    const keys = deriveKeys({
+      psk: this.psk!,
+      shared,
+      clientRandom: clientHello.subarray(9, 41),
+      serverRandom: hello.random,
+      th,
+    });
     if (!isSameTag(serverHello.subarray(HELLO_BYTES, HELLO_BYTES + CONFIRM_BYTES), serverConfirm(keys, th))) {
       throw new Error('the server confirm is wrong');
     }
@@ -223,7 +250,11 @@ export class GawpServerSide extends GawpSession {
     const client = decodeHello(this.clientHello!);
     const hasForwardSecrecy = (client.flags & FLAG_FS) !== 0;
     const ephemeral = hasForwardSecrecy ? generateEphemeral() : undefined;
-    const hello = encodeHello({ ...client, random: randomBytes(32), eph: answer.eph ?? ephemeral?.publicKey ?? Buffer.alloc(32) });
+    const hello = encodeHello({
+      ...client,
+      random: randomBytes(32),
+      eph: answer.eph ?? ephemeral?.publicKey ?? Buffer.alloc(32),
+    });
     answer.editHello?.(hello);
     if (client.suite === suites.none) {
       this.serverHello = hello;
@@ -234,7 +265,13 @@ export class GawpServerSide extends GawpSession {
     }
     const shared = ephemeral ? agree(ephemeral, client.eph) : undefined;
     const th = transcriptHash(this.clientHello!, hello);
-    const keys = deriveKeys({ psk: answer.psk!, shared, clientRandom: client.random, serverRandom: hello.subarray(9, 41), th });
+    const keys = deriveKeys({
+      psk: answer.psk!,
+      shared,
+      clientRandom: client.random,
+      serverRandom: hello.subarray(9, 41),
+      th,
+    });
     this.keys = keys;
     this.#th = th;
     this.serverHello = Buffer.concat([hello, serverConfirm(keys, th)]);

@@ -92,11 +92,19 @@ export interface LogLine {
 /** A pino-shaped logger that keeps every line. */
 export function capturingLogger(): Logger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const at = (level: LogLine['level']): LogFn => ((first: object | string, msg?: string) => {
-    if (typeof first === 'string') lines.push({ level, obj: {}, msg: first });
-    else lines.push({ level, obj: first as Record<string, unknown>, msg: msg ?? '' });
-  }) as LogFn;
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), isLevelEnabled: () => true };
+  const at = (level: LogLine['level']): LogFn =>
+    ((first: object | string, msg?: string) => {
+      if (typeof first === 'string') lines.push({ level, obj: {}, msg: first });
+      else lines.push({ level, obj: first as Record<string, unknown>, msg: msg ?? '' });
+    }) as LogFn;
+  return {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    isLevelEnabled: () => true,
+  };
 }
 
 export interface RawClientOptions {
@@ -163,9 +171,13 @@ export class RawClient {
       return Promise.resolve(reply);
     }
     if (this.#waiter) return Promise.reject(new Error('a read is already waiting'));
-    return within(new Promise((resolve) => {
-      this.#waiter = resolve;
-    }), timeoutMs, 'a reply from the server').catch((err: unknown) => {
+    return within(
+      new Promise((resolve) => {
+        this.#waiter = resolve;
+      }),
+      timeoutMs,
+      'a reply from the server',
+    ).catch((err: unknown) => {
       this.#waiter = undefined;
       throw err;
     });
@@ -224,13 +236,21 @@ export class ForkedServer {
  * Forks `script` (a compiled test module that serves on port 0 or a given port and then sends
  * `{ port }` over IPC) and resolves once it listens.
  */
-export async function forkListening(script: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<ForkedServer> {
+export async function forkListening(
+  script: string,
+  args: readonly string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<ForkedServer> {
   const child = fork(script, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], ...(env && { env }) });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await within(new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`the child server exited with ${code} before listening`)));
-  }), 10_000, 'the child server listening');
+  const port = await within(
+    new Promise<number>((resolve, reject) => {
+      child.once('message', (message) => resolve((message as { port: number }).port));
+      child.once('exit', (code) => reject(new Error(`the child server exited with ${code} before listening`)));
+    }),
+    10_000,
+    'the child server listening',
+  );
   return new ForkedServer(child, port, exited);
 }
 
@@ -238,14 +258,21 @@ export async function forkListening(script: string, args: readonly string[], env
 export class ChildServer extends ForkedServer {
   /** `options` must be plain JSON (no logger, no registry). */
   static async start(label: string, options: GawServerOptions = {}): Promise<ChildServer> {
-    const { child, port, exited } = await forkListening(fileURLToPath(import.meta.url), ['--child-server', label, JSON.stringify(options)]);
+    const { child, port, exited } = await forkListening(fileURLToPath(import.meta.url), [
+      '--child-server',
+      label,
+      JSON.stringify(options),
+    ]);
     return new ChildServer(child, port, exited);
   }
 }
 
 if (process.argv[2] === '--child-server' && process.send) {
   const options = JSON.parse(process.argv[4] ?? '{}') as GawServerOptions;
-  const server = new GawServer({ host: '127.0.0.1', port: 0, ...options }).add(LabelService, process.argv[3] ?? 'child');
+  const server = new GawServer({ host: '127.0.0.1', port: 0, ...options }).add(
+    LabelService,
+    process.argv[3] ?? 'child',
+  );
   await server.listen();
   process.send({ port: server.address.port });
   process.on('disconnect', () => process.exit(0));

@@ -18,7 +18,9 @@ const timeout = 60_000;
 
 type Outcome = { ok: true } | { ok: false; err: unknown };
 
-test('a server SIGKILLed mid-load and restarted on the same port: the client recovers by itself, idempotent calls all complete, non-idempotent ones ran at most once', { timeout }, async (t) => {
+test('a server SIGKILLed mid-load and restarted on the same port: the client recovers by itself, idempotent calls all complete, non-idempotent ones ran at most once', {
+  timeout,
+}, async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gaw-hostile-'));
   const countFile = path.join(dir, 'counts');
   writeFileSync(countFile, '');
@@ -26,7 +28,14 @@ test('a server SIGKILLed mid-load and restarted on the same port: the client rec
   let child = await startChildVictim(0, countFile, secret);
   const port = child.port;
   const client = new GawClient({
-    port, secret, encrypt: true, retries: -1, timeoutMs: 20_000, baseDelayMs: 10, maxDelayMs: 100, poolSize: 2,
+    port,
+    secret,
+    encrypt: true,
+    retries: -1,
+    timeoutMs: 20_000,
+    baseDelayMs: 10,
+    maxDelayMs: 100,
+    poolSize: 2,
     idempotent: ['counter.idem'],
   });
   const outcomes = new Map<string, Outcome>();
@@ -69,13 +78,20 @@ test('a server SIGKILLed mid-load and restarted on the same port: the client rec
       } else {
         onceFailures++;
         // Only a call that may have reached the server may fail: a refused one is retried, never lost.
-        assert.ok(outcome.err instanceof ConnectionError && outcome.err.mayHaveReachedServer,
-          `${call} failed with ${String(outcome.err)} although it could have been retried`);
+        assert.ok(
+          outcome.err instanceof ConnectionError && outcome.err.mayHaveReachedServer,
+          `${call} failed with ${String(outcome.err)} although it could have been retried`,
+        );
       }
     }
     assert.equal(outcomes.size, 480);
-    t.diagnostic(`killed after ${completedAtKill} of 480 calls; ${onceFailures} non-idempotent calls failed as possibly run; ${idemReruns} idempotent calls ran twice`);
-    assert.ok(onceFailures <= 16, `${onceFailures} non-idempotent calls were in flight at the kill (at most 16 can be: 8 workers, 2 connections)`);
+    t.diagnostic(
+      `killed after ${completedAtKill} of 480 calls; ${onceFailures} non-idempotent calls failed as possibly run; ${idemReruns} idempotent calls ran twice`,
+    );
+    assert.ok(
+      onceFailures <= 16,
+      `${onceFailures} non-idempotent calls were in flight at the kill (at most 16 can be: 8 workers, 2 connections)`,
+    );
     assert.equal(await client.call('counter.once', ['after']), 'after', 'the same client works after the restart');
   } finally {
     client.destroy();
@@ -84,7 +100,9 @@ test('a server SIGKILLed mid-load and restarted on the same port: the client rec
   }
 });
 
-test('a server closed gracefully under load lets every call in flight finish, then refuses new ones with a clear error', { timeout }, async () => {
+test('a server closed gracefully under load lets every call in flight finish, then refuses new ones with a clear error', {
+  timeout,
+}, async () => {
   const victim = await startVictim({ encrypt: true, closeTimeoutMs: 5_000 });
   const client = honestClient(victim, { poolSize: 4, busyThreshold: 4 });
   try {
@@ -93,10 +111,16 @@ test('a server closed gracefully under load lets every call in flight finish, th
     await within(arrivals.all, 5_000, 'forty handlers starting');
     const closing = victim.server.close();
     // New calls made while the server drains are refused (never run), not lost in silence.
-    const late = await client.call('victim.legit', [1]).then(() => undefined, (err: unknown) => err);
+    const late = await client.call('victim.legit', [1]).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     assert.ok(late instanceof GawError, `a call during the drain fails cleanly (${String(late)})`);
     gate.open();
-    assert.deepEqual(await within(Promise.all(inFlight), 5_000, 'the calls in flight finishing'), Array.from({ length: 40 }, (_, n) => n));
+    assert.deepEqual(
+      await within(Promise.all(inFlight), 5_000, 'the calls in flight finishing'),
+      Array.from({ length: 40 }, (_, n) => n),
+    );
     await within(closing, 5_000, 'close() resolving once drained');
     assert.equal(executions.get('wait'), 40);
     assert.equal(executions.get('legit') ?? 0, 0, 'the late call never ran');
@@ -106,11 +130,21 @@ test('a server closed gracefully under load lets every call in flight finish, th
   }
 });
 
-test('a client whose pool loses every connection at once: in-flight calls fail or retry by the rules, and new calls are served on fresh connections', { timeout }, async () => {
+test('a client whose pool loses every connection at once: in-flight calls fail or retry by the rules, and new calls are served on fresh connections', {
+  timeout,
+}, async () => {
   const victim = await startVictim({ encrypt: true });
   const proxy = await TcpProxy.start(victim.port);
   const bystander = new Bystander(victim);
-  const client = new GawClient({ port: proxy.port, secret: victim.secret, encrypt: true, poolSize: 4, busyThreshold: 1, retries: 3, timeoutMs: 10_000 });
+  const client = new GawClient({
+    port: proxy.port,
+    secret: victim.secret,
+    encrypt: true,
+    poolSize: 4,
+    busyThreshold: 1,
+    retries: 3,
+    timeoutMs: 10_000,
+  });
   try {
     await bystander.start();
     // Fill the pool: four connections.
@@ -133,7 +167,11 @@ test('a client whose pool loses every connection at once: in-flight calls fail o
     assert.deepEqual(await within(Promise.all(idempotent), 5_000, 'the idempotent calls retried'), [4, 5, 6, 7]);
     assert.equal(await client.call('victim.legit', [41]), 42);
     assert.ok(proxy.accepted > acceptedBefore, 'the client dialed fresh connections');
-    assert.equal(executions.get('wait'), 12, 'each plain call ran once; each idempotent call ran once more after the cut');
+    assert.equal(
+      executions.get('wait'),
+      12,
+      'each plain call ran once; each idempotent call ran once more after the cut',
+    );
   } finally {
     client.destroy();
     await bystander.stop(2);
@@ -147,14 +185,31 @@ test('a pooled connection that went silent (no FIN, no RST) is abandoned after a
 }, async () => {
   const victim = await startVictim({ encrypt: true });
   const proxy = await TcpProxy.start(victim.port);
-  const client = new GawClient({ port: proxy.port, secret: victim.secret, encrypt: true, poolSize: 1, timeoutMs: 300, retries: 3 });
+  const client = new GawClient({
+    port: proxy.port,
+    secret: victim.secret,
+    encrypt: true,
+    poolSize: 1,
+    timeoutMs: 300,
+    retries: 3,
+  });
   try {
     assert.equal(await client.call('victim.legit', [1]), 2);
     proxy.blackHoleAll();
     const outcomes: string[] = [];
-    for (let n = 0; n < 5; n++) outcomes.push(await client.call('victim.legit', [n]).then(() => 'ok', (err: GawError) => err.code));
+    for (let n = 0; n < 5; n++)
+      outcomes.push(
+        await client.call('victim.legit', [n]).then(
+          () => 'ok',
+          (err: GawError) => err.code,
+        ),
+      );
     assert.equal(outcomes[0], 'GAW_ERR_CALL_TIMEOUT', 'the first call into the black hole times out');
-    assert.deepEqual(outcomes.slice(1), ['ok', 'ok', 'ok', 'ok'], `later calls were served on a fresh connection: ${outcomes.join(', ')}`);
+    assert.deepEqual(
+      outcomes.slice(1),
+      ['ok', 'ok', 'ok', 'ok'],
+      `later calls were served on a fresh connection: ${outcomes.join(', ')}`,
+    );
     assert.ok(proxy.accepted > 1, 'the client dialed again');
   } finally {
     client.destroy();

@@ -25,7 +25,8 @@ async function hostileServer(): Promise<Hostile> {
   const server = await RawServer.start();
   const client = new GawClient({ port: server.port, secret, encrypt: true, retries: 0, timeoutMs: 3_000, poolSize: 1 });
   return {
-    server, client,
+    server,
+    client,
     async accept() {
       const side = new GawpServerSide(await server.accept());
       await side.readHello();
@@ -47,11 +48,14 @@ async function requestIds(side: GawpServerSide): Promise<number[]> {
 }
 
 /** Makes `count` calls, accepts the connection they go out on and reads their request ids. */
-async function callsAccepted(hostile: Hostile, count: number): Promise<{ calls: Promise<unknown>[]; side: GawpServerSide; ids: number[] }> {
+async function callsAccepted(
+  hostile: Hostile,
+  count: number,
+): Promise<{ calls: Promise<unknown>[]; side: GawpServerSide; ids: number[] }> {
   const calls = Array.from({ length: count }, (_, n) => hostile.client.call('svc.method', [n + 1]));
   const side = await hostile.accept();
   const ids: number[] = [];
-  while (ids.length < count) ids.push(...await requestIds(side));
+  while (ids.length < count) ids.push(...(await requestIds(side)));
   return { calls, side, ids };
 }
 
@@ -60,11 +64,49 @@ test('a fake server (wrong confirm, low-order key, another suite or codec, garba
   const server = await RawServer.start();
   const answers: [string, (side: GawpServerSide) => Promise<void>, string][] = [
     ['a wrong secret', (side) => side.answer({ psk: parseSecret(makeSecret()) }), 'GAW_ERR_AUTH_FAILED'],
-    ['a tampered confirm', (side) => side.answer({ psk: parseSecret(secret), tamperAfterConfirm: (hello) => { hello[80]! ^= 1; } }), 'GAW_ERR_AUTH_FAILED'],
-    ['a low-order key', (side) => side.answer({ psk: parseSecret(secret), eph: lowOrderPoints[0] }), 'GAW_ERR_BAD_HANDSHAKE'],
-    ['another suite', (side) => side.answer({ psk: parseSecret(secret), editHello: (hello) => { hello[5] = 1; } }), 'GAW_ERR_BAD_HANDSHAKE'],
-    ['another codec', (side) => side.answer({ psk: parseSecret(secret), editHello: (hello) => { hello[7] = 1; } }), 'GAW_ERR_BAD_HANDSHAKE'],
-    ['an HTTP response', (side) => side.raw.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'.padEnd(120, ' '))), 'GAW_ERR_BAD_HANDSHAKE'],
+    [
+      'a tampered confirm',
+      (side) =>
+        side.answer({
+          psk: parseSecret(secret),
+          tamperAfterConfirm: (hello) => {
+            hello[80]! ^= 1;
+          },
+        }),
+      'GAW_ERR_AUTH_FAILED',
+    ],
+    [
+      'a low-order key',
+      (side) => side.answer({ psk: parseSecret(secret), eph: lowOrderPoints[0] }),
+      'GAW_ERR_BAD_HANDSHAKE',
+    ],
+    [
+      'another suite',
+      (side) =>
+        side.answer({
+          psk: parseSecret(secret),
+          editHello: (hello) => {
+            hello[5] = 1;
+          },
+        }),
+      'GAW_ERR_BAD_HANDSHAKE',
+    ],
+    [
+      'another codec',
+      (side) =>
+        side.answer({
+          psk: parseSecret(secret),
+          editHello: (hello) => {
+            hello[7] = 1;
+          },
+        }),
+      'GAW_ERR_BAD_HANDSHAKE',
+    ],
+    [
+      'an HTTP response',
+      (side) => side.raw.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'.padEnd(120, ' '))),
+      'GAW_ERR_BAD_HANDSHAKE',
+    ],
   ];
   try {
     for (const [what, answer, code] of answers) {
@@ -89,7 +131,11 @@ test('a fake server (wrong confirm, low-order key, another suite or codec, garba
 test('replies for ids never sent and duplicated replies are dropped; the right reply still settles its call', async () => {
   const hostile = await hostileServer();
   try {
-    const { calls: [call], side, ids: [id] } = await callsAccepted(hostile, 1);
+    const {
+      calls: [call],
+      side,
+      ids: [id],
+    } = await callsAccepted(hostile, 1);
     await side.sendMessages(
       JSON.stringify({ jsonrpc: '2.0', id: id! + 1000, result: 'forged' }),
       JSON.stringify({ jsonrpc: '2.0', id: 'a string id', result: 'forged' }),
@@ -109,8 +155,17 @@ test('replies for ids never sent and duplicated replies are dropped; the right r
 test('a reply that is not JSON-RPC fails the calls on that connection with GAW_ERR_CONN_CLOSED naming the bad response, and the client dials again', async () => {
   const hostile = await hostileServer();
   try {
-    for (const garbage of ['not json', '{"jsonrpc":"2.0","id":1}', '{"jsonrpc":"1.0","id":1,"result":1}', '[1,2,3]', '{"jsonrpc":"2.0","id":1,"error":{"code":"x","message":1}}']) {
-      const { calls: [call], side } = await callsAccepted(hostile, 1);
+    for (const garbage of [
+      'not json',
+      '{"jsonrpc":"2.0","id":1}',
+      '{"jsonrpc":"1.0","id":1,"result":1}',
+      '[1,2,3]',
+      '{"jsonrpc":"2.0","id":1,"error":{"code":"x","message":1}}',
+    ]) {
+      const {
+        calls: [call],
+        side,
+      } = await callsAccepted(hostile, 1);
       await side.sendMessages(garbage);
       await assert.rejects(call, (err: GawError) => {
         assert.equal(err.code, 'GAW_ERR_CONN_CLOSED', garbage);
@@ -129,7 +184,10 @@ test('a server announcing a 4 GiB frame, or one past the cap, is cut by the clie
   try {
     const before = memoryNow();
     for (const len of [0xffff_ffff, 16 * 1024 * 1024 + 49 + 16 + 16, 0, 64]) {
-      const { calls: [call], side } = await callsAccepted(hostile, 1);
+      const {
+        calls: [call],
+        side,
+      } = await callsAccepted(hostile, 1);
       const prefix = Buffer.alloc(4);
       prefix.writeUInt32BE(len);
       await side.raw.write(Buffer.concat([prefix, Buffer.alloc(100, 1)])).catch(() => {});
@@ -150,7 +208,11 @@ test('a result carrying an unregistered class tag rejects that call only with GA
   try {
     const { calls, side, ids } = await callsAccepted(hostile, 2);
     await side.sendMessages(
-      JSON.stringify({ jsonrpc: '2.0', id: ids[0], result: { _t: 'constructor', _v: { prototype: { polluted: true } } } }),
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: ids[0],
+        result: { _t: 'constructor', _v: { prototype: { polluted: true } } },
+      }),
       JSON.stringify({ jsonrpc: '2.0', id: ids[1], result: 'fine' }),
     );
     const [tagged, fine] = await Promise.allSettled(calls);

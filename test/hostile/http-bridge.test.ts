@@ -10,7 +10,15 @@ import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { within } from '../helpers/server-fixtures.js';
-import { assertMemoryBounded, assertNoLeak, assertUnharmed, checkServes, executions, memoryNow, startVictim } from './helpers/victim.js';
+import {
+  assertMemoryBounded,
+  assertNoLeak,
+  assertUnharmed,
+  checkServes,
+  executions,
+  memoryNow,
+  startVictim,
+} from './helpers/victim.js';
 import type { Victim } from './helpers/victim.js';
 
 interface RawHttp {
@@ -26,8 +34,12 @@ function openHttp(port: number): Promise<RawHttp> {
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', () => {});
-    const closed = new Promise<string>((done) => socket.once('close', () => done(Buffer.concat(chunks).toString('latin1'))));
-    socket.once('connect', () => resolve({ socket, closed, write: (bytes) => void (socket.writable && socket.write(bytes)) }));
+    const closed = new Promise<string>((done) =>
+      socket.once('close', () => done(Buffer.concat(chunks).toString('latin1'))),
+    );
+    socket.once('connect', () =>
+      resolve({ socket, closed, write: (bytes) => void (socket.writable && socket.write(bytes)) }),
+    );
     socket.once('error', reject);
   });
 }
@@ -49,18 +61,31 @@ function bodyOf(response: string): string {
  */
 async function send(port: number, headers: Record<string, string>, body: string | Buffer = ''): Promise<string> {
   const http = await openHttp(port);
-  const lines = ['POST /api HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`];
+  const lines = [
+    'POST /api HTTP/1.1',
+    'Host: 127.0.0.1',
+    'Connection: close',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   http.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), Buffer.from(body)]));
   return within(http.closed, 10_000, 'the answer to POST /api');
 }
 
-const rpc = (method: string, params: unknown[], id: unknown = 1) => JSON.stringify({ jsonrpc: '2.0', id, method, params });
+const rpc = (method: string, params: unknown[], id: unknown = 1) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method, params });
 
-async function startBridgeVictim(http: Record<string, unknown> = {}): Promise<{ victim: Victim; port: number; token: string; auth: Record<string, string> }> {
+async function startBridgeVictim(
+  http: Record<string, unknown> = {},
+): Promise<{ victim: Victim; port: number; token: string; auth: Record<string, string> }> {
   const token = `hostile-${randomBytes(16).toString('hex')}`;
   const victim = await startVictim({ encrypt: true, http: { port: 0, token, ...http } });
-  return { victim, port: victim.server.httpAddress!.port, token, auth: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } };
+  return {
+    victim,
+    port: victim.server.httpAddress!.port,
+    token,
+    auth: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+  };
 }
 
 /** The bridge answers an honest call. */
@@ -88,7 +113,10 @@ test('missing, wrong or malformed bearer tokens get 401 with nothing run and not
     const attacks: [string, Record<string, string>][] = [
       ['no Authorization', json],
       ['a wrong token', { ...json, Authorization: 'Bearer wrong' }],
-      ['the token with one character changed', { ...json, Authorization: `Bearer ${token.slice(0, -1)}${token.endsWith('a') ? 'b' : 'a'}` }],
+      [
+        'the token with one character changed',
+        { ...json, Authorization: `Bearer ${token.slice(0, -1)}${token.endsWith('a') ? 'b' : 'a'}` },
+      ],
       ['the token as a prefix', { ...json, Authorization: `Bearer ${token}x` }],
       ['a token prefix', { ...json, Authorization: `Bearer ${token.slice(0, 10)}` }],
       ['Basic with the token', { ...json, Authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}` }],
@@ -112,8 +140,16 @@ test('missing, wrong or malformed bearer tokens get 401 with nothing run and not
 test('wrong content types get 415 and the body is never run', async () => {
   const { victim, port, token, auth } = await startBridgeVictim();
   try {
-    const types = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1',
-      'application/jsonp', 'application/json-patch+json', 'text/json', ''];
+    const types = [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json; charset=latin1',
+      'application/jsonp',
+      'application/json-patch+json',
+      'text/json',
+      '',
+    ];
     for (const type of types) {
       const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
       if (type !== '') headers['Content-Type'] = type;
@@ -131,9 +167,15 @@ test('a body announced over the cap gets 413 before any of it is sent, and the c
   const { victim, port, token, auth } = await startBridgeVictim({ maxBodyBytes: 64 * 1024 });
   try {
     // A length Node's parser cannot hold is refused by Node itself with 400.
-    for (const [length, status] of [['1073741824', 413], ['65537', 413], ['99999999999999999999', 400]] as const) {
+    for (const [length, status] of [
+      ['1073741824', 413],
+      ['65537', 413],
+      ['99999999999999999999', 400],
+    ] as const) {
       const http = await openHttp(port);
-      http.write(`POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`);
+      http.write(
+        `POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
+      );
       const response = await within(http.closed, 3_000, `the answer to Content-Length ${length}`);
       assert.equal(statusOf(response), status, `Content-Length ${length}`);
       assertClean(response, victim, token, 'an oversized body');
@@ -172,8 +214,12 @@ test('a chunked body that grows past the cap is cut soon after the cap, with mem
     const before = memoryNow();
     const http = await openHttp(port);
     let resetCode = '';
-    http.socket.on('error', (err: NodeJS.ErrnoException) => { resetCode = err.code ?? String(err); });
-    http.write(`POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    http.socket.on('error', (err: NodeJS.ErrnoException) => {
+      resetCode = err.code ?? String(err);
+    });
+    http.write(
+      `POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    );
     const chunk = `${(16 * 1024).toString(16)}\r\n${'['.repeat(16 * 1024)}\r\n`;
     let sentBytes = 0;
     // Up to 64 MiB offered, 16 KiB per write, each write waiting for the kernel to take it.
@@ -184,8 +230,13 @@ test('a chunked body that grows past the cap is cut soon after the cap, with mem
     const response = await within(http.closed, 5_000, 'the server cutting a chunked body');
     // The 413 is written, but the server closes with our upload unread, so the kernel may reset the
     // connection and drop the 413 before we read it: either is a refusal.
-    assert.ok(response === '' ? resetCode !== '' : statusOf(response) === 413, `got ${JSON.stringify(response.slice(0, 40))}`);
-    t.diagnostic(`upload cut after ${sentBytes} bytes offered; ${response === '' ? `reset (${resetCode}) before the 413 was read` : '413 read'}`);
+    assert.ok(
+      response === '' ? resetCode !== '' : statusOf(response) === 413,
+      `got ${JSON.stringify(response.slice(0, 40))}`,
+    );
+    t.diagnostic(
+      `upload cut after ${sentBytes} bytes offered; ${response === '' ? `reset (${resetCode}) before the 413 was read` : '413 read'}`,
+    );
     assert.ok(sentBytes < 16 * 1024 * 1024, `the server cut the upload (${sentBytes} bytes offered)`);
     assertMemoryBounded(before, 64 * 1024 * 1024, 'a chunked upload past the cap');
     await assertBothUnharmed(victim, port, auth);
@@ -199,10 +250,15 @@ test('slow headers and slow bodies are cut at bodyTimeoutMs (408 or a close), an
   try {
     // A body that stops halfway.
     const stalled = await openHttp(port);
-    stalled.write(`POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc":`);
+    stalled.write(
+      `POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc":`,
+    );
     const stalledMs = Date.now();
     const stalledResponse = await within(stalled.closed, 3_000, 'the stalled body being cut');
-    assert.ok(stalledResponse === '' || statusOf(stalledResponse) === 408, `a stalled body got ${JSON.stringify(stalledResponse.slice(0, 40))}`);
+    assert.ok(
+      stalledResponse === '' || statusOf(stalledResponse) === 408,
+      `a stalled body got ${JSON.stringify(stalledResponse.slice(0, 40))}`,
+    );
     assert.ok(Date.now() - stalledMs < 2_000, `a stalled body was cut after ${Date.now() - stalledMs} ms`);
     // Headers, then a body, one byte per 100 ms.
     for (const part of ['headers', 'body'] as const) {
@@ -212,7 +268,9 @@ test('slow headers and slow bodies are cut at bodyTimeoutMs (408 or a close), an
       const slowBytes = part === 'headers' ? head + body : body;
       if (part === 'body') slow.write(head);
       let isClosed = false;
-      void slow.closed.then(() => { isClosed = true; });
+      void slow.closed.then(() => {
+        isClosed = true;
+      });
       // Sent whole at this pace, the request would take six seconds or more: a cut within two is the deadline's.
       const startMs = Date.now();
       for (let i = 0; i < slowBytes.length && !isClosed; i++) {
@@ -220,7 +278,10 @@ test('slow headers and slow bodies are cut at bodyTimeoutMs (408 or a close), an
         await Promise.race([delay(100), slow.closed]);
       }
       const response = await within(slow.closed, 3_000, `slow ${part} being cut`);
-      assert.ok(response === '' || statusOf(response) === 408, `slow ${part} got ${JSON.stringify(response.slice(0, 40))}`);
+      assert.ok(
+        response === '' || statusOf(response) === 408,
+        `slow ${part} got ${JSON.stringify(response.slice(0, 40))}`,
+      );
       assert.ok(Date.now() - startMs < 2_000, `slow ${part} cut after ${Date.now() - startMs} ms`);
     }
     await assertBothUnharmed(victim, port, auth);
@@ -236,8 +297,20 @@ test('invalid JSON, too-deep JSON and batches over the limit get 200 with the JS
       ['truncated JSON', '{"jsonrpc":"2.0","id":1,"method":"victim.add"', -32700],
       ['invalid UTF-8 as latin1 text', '{"a":"\xff\xfe"}', -32700],
       ['nested 100,000 deep', '['.repeat(100_000) + ']'.repeat(100_000), -32700],
-      ['a batch of 100,000 notifications', JSON.stringify(Array.from({ length: 100_000 }, () => ({ jsonrpc: '2.0', method: 'victim.add', params: [1, 2] }))), -32600],
-      ['a batch of 101 requests', JSON.stringify(Array.from({ length: 101 }, (_, id) => ({ jsonrpc: '2.0', id, method: 'victim.add', params: [1, 2] }))), -32600],
+      [
+        'a batch of 100,000 notifications',
+        JSON.stringify(
+          Array.from({ length: 100_000 }, () => ({ jsonrpc: '2.0', method: 'victim.add', params: [1, 2] })),
+        ),
+        -32600,
+      ],
+      [
+        'a batch of 101 requests',
+        JSON.stringify(
+          Array.from({ length: 101 }, (_, id) => ({ jsonrpc: '2.0', id, method: 'victim.add', params: [1, 2] })),
+        ),
+        -32600,
+      ],
       ['an empty batch', '[]', -32600],
     ];
     for (const [what, body, code] of cases) {

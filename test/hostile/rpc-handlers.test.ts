@@ -9,7 +9,16 @@ import { pino } from 'pino';
 import { GawError, RemoteError } from '../../src/errors.js';
 import { within, until } from '../helpers/server-fixtures.js';
 import { AuthedPeer } from './helpers/authed-peer.js';
-import { assertNoLeak, checkServes, executions, holdWaits, honestClient, logText, startVictim, thrownValues } from './helpers/victim.js';
+import {
+  assertNoLeak,
+  checkServes,
+  executions,
+  holdWaits,
+  honestClient,
+  logText,
+  startVictim,
+  thrownValues,
+} from './helpers/victim.js';
 
 function request(method: string, params: unknown[], id: unknown = 1): string {
   return JSON.stringify({ jsonrpc: '2.0', id, method, params });
@@ -35,7 +44,12 @@ test('handlers that throw or reject with non-Error values answer a bounded -3200
       // A Proxy whose traps throw defeats even `instanceof`: answered as gaw's own internal error.
       proxy: [-32603, 'Internal error'],
     };
-    assert.deepEqual(Object.keys(expected).sort(), Object.keys(thrownValues).filter((k) => k !== 'hugeMessage').sort());
+    assert.deepEqual(
+      Object.keys(expected).sort(),
+      Object.keys(thrownValues)
+        .filter((k) => k !== 'hugeMessage')
+        .sort(),
+    );
     for (const method of ['victim.throws', 'victim.rejects']) {
       for (const [kind, [code, message]] of Object.entries(expected)) {
         const reply = await peer.call(request(method, [kind]));
@@ -58,7 +72,15 @@ test('handlers that throw or reject with non-Error values answer a bounded -3200
 
 test('with a real pino logger, a thrown Error whose getters throw is still answered -32000 "could not be described" (defect D2)', async () => {
   const lines: string[] = [];
-  const logger = pino({ level: 'debug' }, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } }));
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+  );
   const victim = await startVictim({ encrypt: true, logger });
   try {
     const peer = await AuthedPeer.open(victim);
@@ -78,7 +100,11 @@ test('results that cannot be encoded (a function, a cycle, a throwing getter) an
   const victim = await startVictim({ encrypt: true });
   try {
     const peer = await AuthedPeer.open(victim);
-    for (const [kind, pattern] of [['function', /result/], ['cycle', /cycle/], ['getter', /result\.bomb/]] as const) {
+    for (const [kind, pattern] of [
+      ['function', /result/],
+      ['cycle', /cycle/],
+      ['getter', /result\.bomb/],
+    ] as const) {
       const reply = await peer.call(request('victim.unencodable', [kind]));
       assert.equal(reply.value.error?.code, -32603, kind);
       assert.match(reply.value.error.message, pattern);
@@ -86,7 +112,10 @@ test('results that cannot be encoded (a function, a cycle, a throwing getter) an
     }
     assert.equal(executions.get('unencodable'), 3);
     // In a batch, only the bad element is replaced.
-    const batch = await peer.call([JSON.parse(request('victim.unencodable', ['cycle'], 1)), JSON.parse(request('victim.legit', [1], 2))]);
+    const batch = await peer.call([
+      JSON.parse(request('victim.unencodable', ['cycle'], 1)),
+      JSON.parse(request('victim.legit', [1], 2)),
+    ]);
     assert.equal(batch.value[0].error.code, -32603);
     assert.deepEqual(batch.value[1], { jsonrpc: '2.0', id: 2, result: 2 });
   } finally {
@@ -189,7 +218,11 @@ test('a handler that resolves after its peer left: the reply is dropped, the ser
     gate.open();
     await within(returned.all, 3_000, 'the twenty handlers returning');
     assert.equal(executions.get('wait'), 20, 'each request ran once');
-    assert.deepEqual(victim.logs.filter((line) => line.level === 'error'), [], 'a reply with nowhere to go is no error');
+    assert.deepEqual(
+      victim.logs.filter((line) => line.level === 'error'),
+      [],
+      'a reply with nowhere to go is no error',
+    );
     await checkServes(victim);
   } finally {
     await victim.close();
@@ -208,7 +241,7 @@ test('with exposeStack left at its default, a thrown Error reaches the caller as
     const error = await client.call('victim.throws', ['hugeMessage']).catch((err: RemoteError) => err);
     assert.ok(error instanceof RemoteError);
     assert.ok(!JSON.stringify(error.data).includes('    at '), 'no server stack in the data');
-    assert.ok(!(error.stack ?? '').includes('dispatch.js'), 'the stack is the caller\'s own');
+    assert.ok(!(error.stack ?? '').includes('dispatch.js'), "the stack is the caller's own");
   } finally {
     client.destroy();
     await victim.close();

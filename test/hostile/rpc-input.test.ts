@@ -6,7 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthedPeer } from './helpers/authed-peer.js';
 import type { Reply } from './helpers/authed-peer.js';
-import { assertMemoryBounded, assertNoLeak, attackExecutions, logText, memoryNow, startVictim } from './helpers/victim.js';
+import {
+  assertMemoryBounded,
+  assertNoLeak,
+  attackExecutions,
+  logText,
+  memoryNow,
+  startVictim,
+} from './helpers/victim.js';
 import type { Victim } from './helpers/victim.js';
 
 const timeout = 60_000;
@@ -36,7 +43,17 @@ function mpStr(text: string): Buffer {
 
 /** A msgpack request map {jsonrpc, id, method, params} with `id` and `params` as raw msgpack bytes. */
 function mpRequest(id: Buffer, method: string, params: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([0x84]), mpStr('jsonrpc'), mpStr('2.0'), mpStr('id'), id, mpStr('method'), mpStr(method), mpStr('params'), params]);
+  return Buffer.concat([
+    Buffer.from([0x84]),
+    mpStr('jsonrpc'),
+    mpStr('2.0'),
+    mpStr('id'),
+    id,
+    mpStr('method'),
+    mpStr(method),
+    mpStr('params'),
+    params,
+  ]);
 }
 
 test('bytes that are not JSON get -32700 with id null and a short message, and the connection keeps serving', async () => {
@@ -57,7 +74,10 @@ test('bytes that are not JSON get -32700 with id null and a short message, and t
     await assertStillServes(peer);
     assert.equal(attackExecutions(), 0);
     // RFC 8259 lets a parser ignore a leading UTF-8 BOM, and gaw does.
-    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"jsonrpc":"2.0","id":1,"method":"victim.add","params":[1,2]}')]);
+    const bom = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from('{"jsonrpc":"2.0","id":1,"method":"victim.add","params":[1,2]}'),
+    ]);
     assert.deepEqual((await peer.call(bom)).value, { jsonrpc: '2.0', id: 1, result: 3 });
   } finally {
     await victim.close();
@@ -75,7 +95,10 @@ test('bytes that are not msgpack get -32700 with id null, and the connection kee
       ['a bin32 announcing 4 GiB', Buffer.from([0xc6, 0xff, 0xff, 0xff, 0xff, 0x41])],
       ['a map with a non-string key', Buffer.from([0x81, 0x01, 0xc0])],
       ['a str32 announcing 4 GiB', Buffer.from([0xdb, 0xff, 0xff, 0xff, 0xff, 0x41])],
-      ['a truncated request map', mpRequest(Buffer.from([0x01]), 'victim.add', Buffer.from([0x92, 0x01])).subarray(0, 30)],
+      [
+        'a truncated request map',
+        mpRequest(Buffer.from([0x01]), 'victim.add', Buffer.from([0x92, 0x01])).subarray(0, 30),
+      ],
       ['an extension type', Buffer.from([0xd4, 0x01, 0x00])],
     ];
     for (const [what, bytes] of attacks) assertError(await peer.call(bytes), -32700, null, victim, what);
@@ -87,7 +110,9 @@ test('bytes that are not msgpack get -32700 with id null, and the connection kee
   }
 });
 
-test('JSON nested a million deep (arrays, objects, unclosed, inside params) gets -32700 at once, without a stack overflow or a large allocation', { timeout }, async () => {
+test('JSON nested a million deep (arrays, objects, unclosed, inside params) gets -32700 at once, without a stack overflow or a large allocation', {
+  timeout,
+}, async () => {
   const victim = await startVictim({ encrypt: true });
   try {
     const peer = await AuthedPeer.open(victim);
@@ -96,8 +121,14 @@ test('JSON nested a million deep (arrays, objects, unclosed, inside params) gets
       ['arrays', '['.repeat(million) + ']'.repeat(million)],
       ['objects', '{"a":'.repeat(million) + '1' + '}'.repeat(million)],
       ['unclosed arrays', '['.repeat(million)],
-      ['inside params', '{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":[' + '['.repeat(million) + ']'.repeat(million) + ']}'],
-      ['65 levels in a short message', '{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":' + '['.repeat(65) + ']'.repeat(65) + '}'],
+      [
+        'inside params',
+        '{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":[' + '['.repeat(million) + ']'.repeat(million) + ']}',
+      ],
+      [
+        '65 levels in a short message',
+        '{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":' + '['.repeat(65) + ']'.repeat(65) + '}',
+      ],
     ];
     const before = memoryNow();
     for (const [what, text] of attacks) {
@@ -123,7 +154,10 @@ test('msgpack nested a million deep gets -32700 at once', { timeout }, async () 
     const deepArrays = Buffer.concat([Buffer.alloc(1_000_000, 0x91), Buffer.from([0xc0])]);
     const deepMaps = Buffer.alloc(3 * 1_000_000 + 1, 0xc0); // {"a": {"a": ... nil}}
     for (let i = 0; i < 1_000_000; i++) deepMaps.set([0x81, 0xa1, 0x61], 3 * i);
-    for (const [what, bytes] of [['arrays', deepArrays], ['maps', deepMaps]] as const) {
+    for (const [what, bytes] of [
+      ['arrays', deepArrays],
+      ['maps', deepMaps],
+    ] as const) {
       const startMs = Date.now();
       assertError(await peer.call(bytes), -32700, null, victim, what);
       assert.ok(Date.now() - startMs < 2_000, `${what} took ${Date.now() - startMs} ms`);
@@ -136,14 +170,22 @@ test('msgpack nested a million deep gets -32700 at once', { timeout }, async () 
   }
 });
 
-test('10,000,000-element arrays within the frame cap (JSON and msgpack) are refused: -32602 as params, -32600 as a batch, nothing run, memory bounded', { timeout }, async () => {
+test('10,000,000-element arrays within the frame cap (JSON and msgpack) are refused: -32602 as params, -32600 as a batch, nothing run, memory bounded', {
+  timeout,
+}, async () => {
   const victim = await startVictim({ encrypt: true, maxPayloadBytes: 32 * 1024 * 1024 });
   try {
     const ten = 10_000_000;
     const zeros = '0,'.repeat(ten - 1) + '0';
     const before = memoryNow();
     const json = await AuthedPeer.open(victim);
-    assertError(await json.call(`{"jsonrpc":"2.0","id":1,"method":"victim.add","params":[${zeros}]}`, 20_000), -32602, 1, victim, 'JSON params');
+    assertError(
+      await json.call(`{"jsonrpc":"2.0","id":1,"method":"victim.add","params":[${zeros}]}`, 20_000),
+      -32602,
+      1,
+      victim,
+      'JSON params',
+    );
     assertError(await json.call(`[${zeros}]`, 20_000), -32600, null, victim, 'a JSON batch of 10,000,000 zeros');
     await assertStillServes(json);
     json.destroy();
@@ -152,7 +194,13 @@ test('10,000,000-element arrays within the frame cap (JSON and msgpack) are refu
     const count = Buffer.alloc(4);
     count.writeUInt32BE(ten);
     const array = Buffer.concat([Buffer.from([0xdd]), count, Buffer.alloc(ten, 0x00)]);
-    assertError(await msgpack.call(mpRequest(Buffer.from([0x01]), 'victim.add', array), 20_000), -32602, 1, victim, 'msgpack params');
+    assertError(
+      await msgpack.call(mpRequest(Buffer.from([0x01]), 'victim.add', array), 20_000),
+      -32602,
+      1,
+      victim,
+      'msgpack params',
+    );
     assertError(await msgpack.call(array, 20_000), -32600, null, victim, 'a msgpack batch of 10,000,000 zeros');
     await assertStillServes(msgpack);
     msgpack.destroy();
@@ -164,12 +212,17 @@ test('10,000,000-element arrays within the frame cap (JSON and msgpack) are refu
   }
 });
 
-test('a rest-parameter method given 200,000 or 10,000,000 positional params is refused with -32602 Invalid params, not a server error (defect D1)', { timeout }, async () => {
+test('a rest-parameter method given 200,000 or 10,000,000 positional params is refused with -32602 Invalid params, not a server error (defect D1)', {
+  timeout,
+}, async () => {
   const victim = await startVictim({ encrypt: true, maxPayloadBytes: 32 * 1024 * 1024 });
   try {
     const peer = await AuthedPeer.open(victim);
     for (const count of [200_000, 10_000_000]) {
-      const reply = await peer.call(`{"jsonrpc":"2.0","id":1,"method":"victim.spread","params":[${'0,'.repeat(count - 1)}0]}`, 20_000);
+      const reply = await peer.call(
+        `{"jsonrpc":"2.0","id":1,"method":"victim.spread","params":[${'0,'.repeat(count - 1)}0]}`,
+        20_000,
+      );
       assertError(reply, -32602, 1, victim, `${count} params`);
     }
     assert.equal(attackExecutions(), 0, 'the handler never ran');
@@ -191,7 +244,13 @@ test('1e400 parses to Infinity: as a param the handler gets Infinity and the rep
     const nan = await peer.call('{"jsonrpc":"2.0","id":3,"method":"victim.add","params":[1e400, -1e400]}');
     assert.deepEqual(nan.value, { jsonrpc: '2.0', id: 3, result: { _t: 'number', _v: 'NaN' } });
     assert.equal(attackExecutions(), 3);
-    assertError(await peer.call('{"jsonrpc":"2.0","id":1e400,"method":"victim.echo","params":[1]}'), -32600, null, victim, 'id 1e400');
+    assertError(
+      await peer.call('{"jsonrpc":"2.0","id":1e400,"method":"victim.echo","params":[1]}'),
+      -32600,
+      null,
+      victim,
+      'id 1e400',
+    );
     assert.equal(attackExecutions(), 3, 'the request with id 1e400 did not run');
     await assertStillServes(peer);
     peer.destroy();
@@ -206,7 +265,9 @@ test('ids above 2^53 lose precision: JSON id 9007199254740993 is answered with i
     const json = await AuthedPeer.open(victim);
     const above = await json.call('{"jsonrpc":"2.0","id":9007199254740993,"method":"victim.legit","params":[1]}');
     assert.match(above.bytes.toString(), /"id":9007199254740992,/);
-    const huge = await json.call('{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"victim.legit","params":[1]}');
+    const huge = await json.call(
+      '{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"victim.legit","params":[1]}',
+    );
     assert.match(huge.bytes.toString(), /"id":1\.2345678901234568e\+29,/);
     const fraction = await json.call('{"jsonrpc":"2.0","id":1.5,"method":"victim.legit","params":[1]}');
     assert.equal(fraction.value.id, 1.5, 'a fractional id is echoed as it is');

@@ -13,7 +13,11 @@ import type { Victim } from './helpers/victim.js';
 const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
 
 function assertPrototypeUntouched(): void {
-  assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), prototypeKeys, 'Object.prototype has the same keys');
+  assert.deepEqual(
+    Object.getOwnPropertyNames(Object.prototype).sort(),
+    prototypeKeys,
+    'Object.prototype has the same keys',
+  );
   const probe: Record<string, unknown> = {};
   assert.equal(probe.polluted, undefined, 'no polluted property is inherited');
   assert.equal(Object.getPrototypeOf(probe), Object.prototype);
@@ -39,31 +43,66 @@ test('__proto__ and constructor.prototype in params reach handlers only as plain
     const proto = '{"__proto__":{"polluted":true,"isAdmin":true},"a":1}';
     // Positional: an own key named __proto__, echoed back as data.
     const echoed = await json.call(`{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":[${proto}]}`);
-    assert.equal(echoed.bytes.toString(), '{"jsonrpc":"2.0","id":1,"result":{"__proto__":{"polluted":true,"isAdmin":true},"a":1}}');
+    assert.equal(
+      echoed.bytes.toString(),
+      '{"jsonrpc":"2.0","id":1,"result":{"__proto__":{"polluted":true,"isAdmin":true},"a":1}}',
+    );
     // Nested deep in the value and under a built-in tag.
     const nested = await json.call(`{"jsonrpc":"2.0","id":2,"method":"victim.echo","params":[{"x":[{"y":${proto}}]}]}`);
     assert.ok(nested.bytes.toString().includes('"__proto__":{"polluted":true'));
-    const tagged = await json.call(`{"jsonrpc":"2.0","id":3,"method":"victim.echo","params":[{"_t":"object","_v":${proto}}]}`);
-    assert.equal(tagged.bytes.toString(), '{"jsonrpc":"2.0","id":3,"result":{"__proto__":{"polluted":true,"isAdmin":true},"a":1}}', 'the object tag decodes it as data');
+    const tagged = await json.call(
+      `{"jsonrpc":"2.0","id":3,"method":"victim.echo","params":[{"_t":"object","_v":${proto}}]}`,
+    );
+    assert.equal(
+      tagged.bytes.toString(),
+      '{"jsonrpc":"2.0","id":3,"result":{"__proto__":{"polluted":true,"isAdmin":true},"a":1}}',
+      'the object tag decodes it as data',
+    );
     // Naive service code that copies keys with assignment sets its own object's prototype, never Object.prototype;
     // the result is then not a plain object, so it cannot be encoded (-32603).
-    assertError(await json.call(`{"jsonrpc":"2.0","id":4,"method":"victim.merge","params":[${proto}]}`), -32603, victim, 'merge');
-    const ctor = await json.call('{"jsonrpc":"2.0","id":5,"method":"victim.merge","params":[{"constructor":{"prototype":{"polluted":true}}}]}');
+    assertError(
+      await json.call(`{"jsonrpc":"2.0","id":4,"method":"victim.merge","params":[${proto}]}`),
+      -32603,
+      victim,
+      'merge',
+    );
+    const ctor = await json.call(
+      '{"jsonrpc":"2.0","id":5,"method":"victim.merge","params":[{"constructor":{"prototype":{"polluted":true}}}]}',
+    );
     assert.deepEqual(ctor.value.result, { constructor: { prototype: { polluted: true } } });
     // Named: unknown parameter names, refused before any handler.
     const before = attackExecutions();
-    for (const named of [proto, '{"constructor":{"prototype":{"polluted":true}}}', '{"value":1,"__proto__":null}', '{"toString":1}', '{"hasOwnProperty":1}']) {
-      assertError(await json.call(`{"jsonrpc":"2.0","id":6,"method":"victim.echo","params":${named}}`), -32602, victim, `named ${named}`);
+    for (const named of [
+      proto,
+      '{"constructor":{"prototype":{"polluted":true}}}',
+      '{"value":1,"__proto__":null}',
+      '{"toString":1}',
+      '{"hasOwnProperty":1}',
+    ]) {
+      assertError(
+        await json.call(`{"jsonrpc":"2.0","id":6,"method":"victim.echo","params":${named}}`),
+        -32602,
+        victim,
+        `named ${named}`,
+      );
     }
     assert.equal(attackExecutions(), before, 'no handler ran for refused named params');
     // The request object itself carrying __proto__ and constructor keys.
-    const own = await json.call(`{"jsonrpc":"2.0","id":7,"method":"victim.legit","params":[1],"__proto__":{"method":"victim.add"},"constructor":{"prototype":{"polluted":true}}}`);
+    const own = await json.call(
+      `{"jsonrpc":"2.0","id":7,"method":"victim.legit","params":[1],"__proto__":{"method":"victim.add"},"constructor":{"prototype":{"polluted":true}}}`,
+    );
     assert.deepEqual(own.value, { jsonrpc: '2.0', id: 7, result: 2 });
 
     const msgpack = await AuthedPeer.open(victim, { codec: 'msgpack' });
     // {"jsonrpc":"2.0","id":8,"method":"victim.echo","params":[{"__proto__":{"polluted":true}}]}
     const head = msgpack.codec.encode({ jsonrpc: '2.0', id: 8, method: 'victim.echo', params: [] }).subarray(0, -1);
-    const body = Buffer.concat([Buffer.from([0x91, 0x81, 0xa9]), Buffer.from('__proto__'), Buffer.from([0x81, 0xa8]), Buffer.from('polluted'), Buffer.from([0xc3])]);
+    const body = Buffer.concat([
+      Buffer.from([0x91, 0x81, 0xa9]),
+      Buffer.from('__proto__'),
+      Buffer.from([0x81, 0xa8]),
+      Buffer.from('polluted'),
+      Buffer.from([0xc3]),
+    ]);
     const mp = await msgpack.call(Buffer.concat([head, body]));
     assert.deepEqual(Object.keys(mp.value.result), ['__proto__'], 'msgpack keeps __proto__ as an own key');
     assert.equal(mp.value.result.polluted, undefined);
@@ -77,18 +116,46 @@ test('class tags that were never registered (constructor, Function, __proto__, t
   const victim = await startVictim({ encrypt: true });
   try {
     const peer = await AuthedPeer.open(victim);
-    for (const tag of ['constructor', 'Function', '__proto__', 'toString', 'hasOwnProperty', 'Object', 'prototype', 'Error', 'Buffer', '', 'victim']) {
+    for (const tag of [
+      'constructor',
+      'Function',
+      '__proto__',
+      'toString',
+      'hasOwnProperty',
+      'Object',
+      'prototype',
+      'Error',
+      'Buffer',
+      '',
+      'victim',
+    ]) {
       for (const body of ['{}', '{"prototype":{"polluted":true}}', '"return process"', 'null']) {
-        const reply = await peer.call(`{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":[{"_t":${JSON.stringify(tag)},"_v":${body}}]}`);
+        const reply = await peer.call(
+          `{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":[{"_t":${JSON.stringify(tag)},"_v":${body}}]}`,
+        );
         assertError(reply, -32602, victim, `tag ${JSON.stringify(tag)} with ${body}`);
         assert.match(reply.value.error.message, /unknown tag/);
       }
-      const named = await peer.call(`{"jsonrpc":"2.0","id":2,"method":"victim.echo","params":{"value":{"_t":${JSON.stringify(tag)},"_v":{}}}}`);
+      const named = await peer.call(
+        `{"jsonrpc":"2.0","id":2,"method":"victim.echo","params":{"value":{"_t":${JSON.stringify(tag)},"_v":{}}}}`,
+      );
       assertError(named, -32602, victim, `named tag ${tag}`);
     }
     // A tag that is not a string, and extra keys beside _t and _v.
-    assertError(await peer.call('{"jsonrpc":"2.0","id":3,"method":"victim.echo","params":[{"_t":{"__proto__":1},"_v":{}}]}'), -32602, victim, 'an object tag');
-    assertError(await peer.call('{"jsonrpc":"2.0","id":4,"method":"victim.echo","params":[{"_t":"datetime","_v":"2020-01-01T00:00:00Z","__proto__":{}}]}'), -32602, victim, 'an extra key');
+    assertError(
+      await peer.call('{"jsonrpc":"2.0","id":3,"method":"victim.echo","params":[{"_t":{"__proto__":1},"_v":{}}]}'),
+      -32602,
+      victim,
+      'an object tag',
+    );
+    assertError(
+      await peer.call(
+        '{"jsonrpc":"2.0","id":4,"method":"victim.echo","params":[{"_t":"datetime","_v":"2020-01-01T00:00:00Z","__proto__":{}}]}',
+      ),
+      -32602,
+      victim,
+      'an extra key',
+    );
     assert.equal(attackExecutions(), 0);
     assertPrototypeUntouched();
   } finally {
@@ -100,13 +167,35 @@ test('method names found on every prototype, empty or malformed get -32601 and r
   const victim = await startVictim({ encrypt: true });
   try {
     const peer = await AuthedPeer.open(victim);
-    const names = ['constructor', '__proto__', 'toString', 'then', '', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'prototype', 'call', 'apply', 'bind'];
+    const names = [
+      'constructor',
+      '__proto__',
+      'toString',
+      'then',
+      '',
+      'hasOwnProperty',
+      'valueOf',
+      '__defineGetter__',
+      'prototype',
+      'call',
+      'apply',
+      'bind',
+    ];
     for (const name of names) {
       for (const method of [name, `victim.${name}`, `rpc.${name}`, `${name}.legit`]) {
         assertError(await peer.call(request(method, [1])), -32601, victim, `method ${JSON.stringify(method)}`);
       }
     }
-    for (const method of ['.', 'victim.', '.legit', 'victim..legit', 'victim.legit.', ' victim.legit', 'VICTIM.LEGIT', 'victim.legit\u0000']) {
+    for (const method of [
+      '.',
+      'victim.',
+      '.legit',
+      'victim..legit',
+      'victim.legit.',
+      ' victim.legit',
+      'VICTIM.LEGIT',
+      'victim.legit\u0000',
+    ]) {
       assertError(await peer.call(request(method, [1])), -32601, victim, `method ${JSON.stringify(method)}`);
     }
     assert.equal(attackExecutions(), 0);
@@ -122,12 +211,22 @@ test('requests with a non-string method, a wrong jsonrpc member or a non-object 
   try {
     const peer = await AuthedPeer.open(victim);
     const attacks = [
-      request(42), request(null), request(['victim.legit']), request({ toString: 'victim.legit' }),
-      '{"jsonrpc":"1.0","id":1,"method":"victim.legit","params":[1]}', '{"id":1,"method":"victim.legit","params":[1]}',
-      '{"jsonrpc":2.0,"id":1,"method":"victim.legit","params":[1]}', '{"jsonrpc":"2.0","id":1,"method":"victim.legit","params":1}',
-      '{"jsonrpc":"2.0","id":1,"method":"victim.legit","params":"1"}', '{"jsonrpc":"2.0","id":{"a":1},"method":"victim.legit"}',
-      '{"jsonrpc":"2.0","id":[1],"method":"victim.legit"}', '{"jsonrpc":"2.0","id":true,"method":"victim.legit"}',
-      '"victim.legit"', '42', 'null', 'true',
+      request(42),
+      request(null),
+      request(['victim.legit']),
+      request({ toString: 'victim.legit' }),
+      '{"jsonrpc":"1.0","id":1,"method":"victim.legit","params":[1]}',
+      '{"id":1,"method":"victim.legit","params":[1]}',
+      '{"jsonrpc":2.0,"id":1,"method":"victim.legit","params":[1]}',
+      '{"jsonrpc":"2.0","id":1,"method":"victim.legit","params":1}',
+      '{"jsonrpc":"2.0","id":1,"method":"victim.legit","params":"1"}',
+      '{"jsonrpc":"2.0","id":{"a":1},"method":"victim.legit"}',
+      '{"jsonrpc":"2.0","id":[1],"method":"victim.legit"}',
+      '{"jsonrpc":"2.0","id":true,"method":"victim.legit"}',
+      '"victim.legit"',
+      '42',
+      'null',
+      'true',
     ];
     for (const text of attacks) assertError(await peer.call(text), -32600, victim, text);
     assert.equal(executions.get('legit') ?? 0, 0);
@@ -149,8 +248,13 @@ test('a method name of 1 MiB is answered with -32601 quoting at most 64 characte
     assert.deepEqual((await peer.call(request('victim.legit', [1]))).value.result, 2, 'the notification got no reply');
     const logged = victim.logs.filter((line) => String(line.obj.method ?? '').includes('victim.aaa'));
     assert.ok(logged.length > 0, 'the call reached the log');
-    for (const line of logged) assert.ok(String(line.obj.method).length < 120, `a logged method name of ${String(line.obj.method).length} characters`);
-    for (const line of victim.logs) assert.ok(JSON.stringify(line.obj).length < 1_000, `a log line of ${JSON.stringify(line.obj).length} characters`);
+    for (const line of logged)
+      assert.ok(
+        String(line.obj.method).length < 120,
+        `a logged method name of ${String(line.obj.method).length} characters`,
+      );
+    for (const line of victim.logs)
+      assert.ok(JSON.stringify(line.obj).length < 1_000, `a log line of ${JSON.stringify(line.obj).length} characters`);
     assert.equal(attackExecutions(), 0);
   } finally {
     await victim.close();
@@ -169,7 +273,8 @@ test('method names carrying newlines and forged JSON log lines stay quoted on on
     assert.ok(logged.length > 0, 'the name reached the log (as a quoted value)');
     for (const line of logged) {
       for (const value of Object.values(line.obj)) {
-        if (typeof value === 'string') assert.ok(!/[\n\r\u2028]/.test(value), `a log field holds a raw line break: ${JSON.stringify(value)}`);
+        if (typeof value === 'string')
+          assert.ok(!/[\n\r\u2028]/.test(value), `a log field holds a raw line break: ${JSON.stringify(value)}`);
       }
     }
     assert.equal(attackExecutions(), 0);
@@ -184,7 +289,12 @@ test('a batch of 100,000 requests, or of 100,000 notifications, is refused whole
   const victim = await startVictim({ encrypt: true });
   try {
     const peer = await AuthedPeer.open(victim);
-    const requests = Array.from({ length: 100_000 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'victim.add', params: [i, 1] }));
+    const requests = Array.from({ length: 100_000 }, (_, i) => ({
+      jsonrpc: '2.0',
+      id: i,
+      method: 'victim.add',
+      params: [i, 1],
+    }));
     const refused = await peer.call(requests);
     assertError(refused, -32600, victim, 'a batch of 100,000');
     assert.equal(refused.value.id, null);

@@ -23,8 +23,16 @@ test('a downgrade offered to a server that requires cbc (sign, none, secretbox, 
   try {
     assert.deepEqual(await answerTo(victim, hello({ suite: 1, flags: 1 }), { fin: true }), encodeReject(2, 2), 'sign');
     assert.deepEqual(await answerTo(victim, hello({ suite: 0, flags: 0 }), { fin: true }), encodeReject(2, 2), 'none');
-    assert.deepEqual(await answerTo(victim, hello({ suite: 3, flags: 1 }), { fin: true }), encodeReject(2, 2), 'secretbox');
-    assert.deepEqual(await answerTo(victim, hello({ suite: 2, flags: 0 }), { fin: true }), encodeReject(6, 1), 'cbc without FS');
+    assert.deepEqual(
+      await answerTo(victim, hello({ suite: 3, flags: 1 }), { fin: true }),
+      encodeReject(2, 2),
+      'secretbox',
+    );
+    assert.deepEqual(
+      await answerTo(victim, hello({ suite: 2, flags: 0 }), { fin: true }),
+      encodeReject(6, 1),
+      'cbc without FS',
+    );
     // The client library never falls back either: a signing client is refused, and says why.
     const signing = new GawClient({ port: victim.port, secret: victim.secret, retries: 0 });
     await assert.rejects(signing.call('victim.add', [1, 2]), (err: GawError) => {
@@ -44,12 +52,29 @@ test('a man in the middle who rewrites the suite or strips forward secrecy in th
   const echo = await startEchoListener({ suite: 'cbc', suites: ['sign', 'cbc'] });
   const attacks: [string, ProxyOptions, string][] = [
     ['the client suite rewritten to sign', { toServer: setByte(5, 1) }, 'GAW_ERR_BAD_HANDSHAKE'],
-    ['the suite rewritten to sign both ways', { toServer: setByte(5, 1), toClient: setByte(5, 2) }, 'GAW_ERR_AUTH_FAILED'],
-    ['the FS flag stripped both ways (the server key is then all zeros)', { toServer: setByte(6, 0), toClient: setByte(6, 1) }, 'GAW_ERR_BAD_HANDSHAKE'],
-    ['the FS flag stripped and the attacker\'s own key put in the ServerHello', {
-      toServer: setByte(6, 0), toClient: rewrites(setByte(6, 1), setBytes(41, generateEphemeral().publicKey)),
-    }, 'GAW_ERR_AUTH_FAILED'],
-    ['the client key replaced by the attacker\'s', { toServer: setBytes(41, generateEphemeral().publicKey) }, 'GAW_ERR_AUTH_FAILED'],
+    [
+      'the suite rewritten to sign both ways',
+      { toServer: setByte(5, 1), toClient: setByte(5, 2) },
+      'GAW_ERR_AUTH_FAILED',
+    ],
+    [
+      'the FS flag stripped both ways (the server key is then all zeros)',
+      { toServer: setByte(6, 0), toClient: setByte(6, 1) },
+      'GAW_ERR_BAD_HANDSHAKE',
+    ],
+    [
+      "the FS flag stripped and the attacker's own key put in the ServerHello",
+      {
+        toServer: setByte(6, 0),
+        toClient: rewrites(setByte(6, 1), setBytes(41, generateEphemeral().publicKey)),
+      },
+      'GAW_ERR_AUTH_FAILED',
+    ],
+    [
+      "the client key replaced by the attacker's",
+      { toServer: setBytes(41, generateEphemeral().publicKey) },
+      'GAW_ERR_AUTH_FAILED',
+    ],
     ['the codec rewritten both ways', { toServer: setByte(7, 1), toClient: setByte(7, 0) }, 'GAW_ERR_AUTH_FAILED'],
     ['one bit of the client random flipped', { toServer: setByte(20, 0x5a) }, 'GAW_ERR_AUTH_FAILED'],
   ];

@@ -12,7 +12,15 @@ import { within, until } from '../helpers/server-fixtures.js';
 import { MAX_MESSAGES_PER_FRAME, packMessages } from '../../src/postoffice/frame.js';
 import { maxParseErrors } from '../../src/server/served-connection.js';
 import {
-  Bystander, assertMemoryBounded, assertUnharmed, attackExecutions, checkServes, executions, holdWaits, memoryNow, startVictim,
+  Bystander,
+  assertMemoryBounded,
+  assertUnharmed,
+  attackExecutions,
+  checkServes,
+  executions,
+  holdWaits,
+  memoryNow,
+  startVictim,
 } from './helpers/victim.js';
 import type { Victim } from './helpers/victim.js';
 
@@ -52,7 +60,9 @@ function padFrames(peer: GawpClient, count: number, perFrame: number, replyBytes
   return frames;
 }
 
-test('2,000 connections opened together (bursts of 250 SYNs) and left idle: the oldest are dropped past maxUnauthenticated with nothing written, a bystander is served throughout, and a new client still connects', { timeout }, async () => {
+test('2,000 connections opened together (bursts of 250 SYNs) and left idle: the oldest are dropped past maxUnauthenticated with nothing written, a bystander is served throughout, and a new client still connects', {
+  timeout,
+}, async () => {
   const victim = await startVictim({ encrypt: true, maxUnauthenticated: 128, handshakeTimeoutMs: 20_000 });
   const bystander = new Bystander(victim);
   const sockets: RawSocket[] = [];
@@ -62,14 +72,22 @@ test('2,000 connections opened together (bursts of 250 SYNs) and left idle: the 
     // Bursts of 250 SYNs: one burst of 2,000 overflows the kernel's accept queue (Node listens with a
     // backlog of 511), and with SYN cookies the overflow leaves client-side sockets the server never sees.
     for (let burst = 0; burst < 8; burst++) {
-      sockets.push(...await Promise.all(Array.from({ length: 250 }, () => RawSocket.connect(victim.port))));
+      sockets.push(...(await Promise.all(Array.from({ length: 250 }, () => RawSocket.connect(victim.port)))));
     }
     assert.equal(sockets.length, 2_000);
     // At most 128 may wait in the handshake: the server drops the oldest of the rest at once.
-    await until(() => sockets.filter((s) => s.isClosed).length >= 2_000 - 128, 'the server dropping all but 128 idle sockets', 15_000);
-    for (const socket of sockets) if (socket.isClosed) assert.equal(socket.receivedBytes, 0, 'a dropped socket was sent nothing');
+    await until(
+      () => sockets.filter((s) => s.isClosed).length >= 2_000 - 128,
+      'the server dropping all but 128 idle sockets',
+      15_000,
+    );
+    for (const socket of sockets)
+      if (socket.isClosed) assert.equal(socket.receivedBytes, 0, 'a dropped socket was sent nothing');
     // The last burst (250) holds the 128 newest: every socket of the seven bursts before it was dropped.
-    assert.ok(sockets.slice(0, 1_750).every((s) => s.isClosed), 'the oldest sockets were the ones dropped');
+    assert.ok(
+      sockets.slice(0, 1_750).every((s) => s.isClosed),
+      'the oldest sockets were the ones dropped',
+    );
     await assertUnharmed(victim);
     assertMemoryBounded(before, 96 * 1024 * 1024, '2,000 idle connections');
     await until(() => victim.server.connectionCount === 1, 'only the bystander left authenticated');
@@ -80,8 +98,14 @@ test('2,000 connections opened together (bursts of 250 SYNs) and left idle: the 
   }
 });
 
-test('100,000 requests pipelined by a peer that stops reading: the server stops reading too, then delivers every reply in order once the peer reads again', { timeout }, async () => {
-  const victim = await startVictim({ encrypt: true, highWaterBytes: 64 * 1024, maxPendingWriteBytes: 64 * 1024 * 1024 });
+test('100,000 requests pipelined by a peer that stops reading: the server stops reading too, then delivers every reply in order once the peer reads again', {
+  timeout,
+}, async () => {
+  const victim = await startVictim({
+    encrypt: true,
+    highWaterBytes: 64 * 1024,
+    maxPendingWriteBytes: 64 * 1024 * 1024,
+  });
   const bystander = new Bystander(victim);
   try {
     await bystander.start();
@@ -114,7 +138,9 @@ test('100,000 requests pipelined by a peer that stops reading: the server stops 
   }
 });
 
-test('a peer that stops reading while 100,000 requests are pipelined is cut at maxPendingWriteBytes (GAW_ERR_BACKPRESSURE) without running them all', { timeout }, async () => {
+test('a peer that stops reading while 100,000 requests are pipelined is cut at maxPendingWriteBytes (GAW_ERR_BACKPRESSURE) without running them all', {
+  timeout,
+}, async () => {
   const victim = await startVictim({ encrypt: true, highWaterBytes: 64 * 1024, maxPendingWriteBytes: 1024 * 1024 });
   const bystander = new Bystander(victim);
   try {
@@ -128,8 +154,14 @@ test('a peer that stops reading while 100,000 requests are pipelined is cut at m
     // the server just stops reading at highWaterBytes and the peer stays stuck until idleTimeoutMs.)
     for (const frame of padFrames(peer, 100_000, 2_000, 8_192)) peer.raw.socket.write(frame);
     await until(() => victim.server.connectionCount === 1, 'the server cutting the peer that stopped reading', 15_000);
-    assert.ok((executions.get('pad') ?? 0) < 100_000, `${executions.get('pad')} of 100,000 requests ran before the cut`);
-    assert.ok(victim.logs.some((line) => line.obj.code === 'GAW_ERR_BACKPRESSURE'), 'the server logged the backpressure cut');
+    assert.ok(
+      (executions.get('pad') ?? 0) < 100_000,
+      `${executions.get('pad')} of 100,000 requests ran before the cut`,
+    );
+    assert.ok(
+      victim.logs.some((line) => line.obj.code === 'GAW_ERR_BACKPRESSURE'),
+      'the server logged the backpressure cut',
+    );
     assertMemoryBounded(before, 96 * 1024 * 1024, 'a peer that stopped reading 100 MB of replies');
     peer.raw.destroy();
     assert.equal(attackExecutions() - (executions.get('pad') ?? 0), 0);
@@ -140,7 +172,9 @@ test('a peer that stops reading while 100,000 requests are pipelined is cut at m
   }
 });
 
-test('100,000 requests to a blocking handler in frames at the message cap: maxInFlight (256) run at once, the rest wait with reading paused, and all complete in order', { timeout }, async () => {
+test('100,000 requests to a blocking handler in frames at the message cap: maxInFlight (256) run at once, the rest wait with reading paused, and all complete in order', {
+  timeout,
+}, async () => {
   const victim = await startVictim({ encrypt: true, maxInFlight: 256 });
   const bystander = new Bystander(victim);
   try {
@@ -191,7 +225,9 @@ test(`a frame of more than ${MAX_MESSAGES_PER_FRAME} messages is cut before any 
   }
 });
 
-test(`100,000 one-byte invalid messages in frames at the message cap: at most ${maxParseErrors} get -32700, then the peer is cut; the event loop never blocks for half a second and a bystander is served throughout (defect D5)`, { timeout }, async () => {
+test(`100,000 one-byte invalid messages in frames at the message cap: at most ${maxParseErrors} get -32700, then the peer is cut; the event loop never blocks for half a second and a bystander is served throughout (defect D5)`, {
+  timeout,
+}, async () => {
   const victim = await startVictim({ encrypt: true });
   const bystander = new Bystander(victim);
   try {
@@ -199,7 +235,14 @@ test(`100,000 one-byte invalid messages in frames at the message cap: at most ${
     const peer = await authed(victim);
     const frames: Buffer[] = [];
     for (let sent = 0; sent < 100_000; sent += MAX_MESSAGES_PER_FRAME) {
-      frames.push(peer.seal(1, packMessages(Array.from({ length: Math.min(MAX_MESSAGES_PER_FRAME, 100_000 - sent) }, () => Buffer.from('x')))));
+      frames.push(
+        peer.seal(
+          1,
+          packMessages(
+            Array.from({ length: Math.min(MAX_MESSAGES_PER_FRAME, 100_000 - sent) }, () => Buffer.from('x')),
+          ),
+        ),
+      );
     }
     const servedBefore = bystander.served;
     const blocked = monitorEventLoopDelay({ resolution: 5 });
@@ -217,7 +260,10 @@ test(`100,000 one-byte invalid messages in frames at the message cap: at most ${
     }
     await within(peer.raw.closed, 3_000, 'the server cutting the peer');
     assert.ok(answered <= maxParseErrors, `${answered} -32700 replies before the cut`);
-    assert.ok(victim.logs.some((line) => line.msg.includes('undecodable')), 'the cut was logged');
+    assert.ok(
+      victim.logs.some((line) => line.msg.includes('undecodable')),
+      'the cut was logged',
+    );
     blocked.disable();
     const maxBlockMs = Math.round(blocked.max / 1e6);
     assert.ok(maxBlockMs < 500, `the event loop was blocked for ${maxBlockMs} ms`);

@@ -10,7 +10,13 @@ import { GawpClient } from '../helpers/gawp-peer.js';
 import { within, until } from '../helpers/server-fixtures.js';
 import type { SuiteName } from '../../src/postoffice/index.js';
 import {
-  assertMemoryBounded, assertUnharmed, checkServes, executions, holdWaits, memoryNow, startVictim,
+  assertMemoryBounded,
+  assertUnharmed,
+  checkServes,
+  executions,
+  holdWaits,
+  memoryNow,
+  startVictim,
 } from './helpers/victim.js';
 import type { Victim } from './helpers/victim.js';
 
@@ -27,10 +33,16 @@ function victimFor(suite: SuiteName, extra: Parameters<typeof startVictim>[0] = 
 /** Length prefixes every suite must refuse, with the suite minimum for `below minimum`. */
 function badLengths(suite: SuiteName): [string, number][] {
   const minimum = { none: 1, sign: 33, cbc: 65, secretbox: 18 }[suite];
-  const cases: [string, number][] = [['0', 0], ['2^32 - 1', 0xffff_ffff]];
+  const cases: [string, number][] = [
+    ['0', 0],
+    ['2^32 - 1', 0xffff_ffff],
+  ];
   if (minimum > 1) cases.push(['one below the suite minimum', minimum - 1]);
   if (suite === 'cbc') cases.push(['misaligned for cbc', 65 + 8], ['misaligned for cbc by one', 65 + 16 + 1]);
-  cases.push(['one past the payload cap plus overhead', 16 * 1024 * 1024 + { none: 1, sign: 33, cbc: 49 + 16, secretbox: 18 }[suite] + (suite === 'cbc' ? 16 : 1)]);
+  cases.push([
+    'one past the payload cap plus overhead',
+    16 * 1024 * 1024 + { none: 1, sign: 33, cbc: 49 + 16, secretbox: 18 }[suite] + (suite === 'cbc' ? 16 : 1),
+  ]);
   return cases;
 }
 
@@ -50,7 +62,11 @@ for (const suite of suitesUnderTest) {
           if (isSplit) await peer.raw.writeInPieces(bytes, 1).catch(() => {});
           else await peer.raw.write(bytes).catch(() => {});
           const closed = await within(peer.raw.closed, 3_000, `the server cutting a length of ${what}`);
-          assert.equal(closed.receivedBytes, helloBytes, `length ${what}${isSplit ? ' (split)' : ''}: nothing but the ServerHello came back`);
+          assert.equal(
+            closed.receivedBytes,
+            helloBytes,
+            `length ${what}${isSplit ? ' (split)' : ''}: nothing but the ServerHello came back`,
+          );
         }
       }
       assertMemoryBounded(before, 64 * 1024 * 1024, 'after announcing 4 GiB frames');
@@ -93,7 +109,9 @@ for (const suite of ['sign', 'cbc', 'secretbox'] as const) {
     try {
       for (const cut of [1, 5, 20]) {
         const peer = await authed(victim);
-        const frame = peer.sealMessages(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'victim.add', params: [1, 2] }));
+        const frame = peer.sealMessages(
+          JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'victim.add', params: [1, 2] }),
+        );
         await peer.raw.write(frame.subarray(0, frame.length - cut));
         peer.raw.end();
         const closed = await within(peer.raw.closed, 3_000, 'the server closing after FIN');
@@ -132,7 +150,10 @@ test('a frame sent one byte per 100 ms is cut at frameTimeoutMs (300 ms) from it
     }
     const closed = await within(peer.raw.closed, 3_000, 'the frame deadline');
     assert.equal(closed.receivedBytes, peer.serverHello!.length);
-    assert.ok(Date.now() - startMs < 2_000, `cut after ${Date.now() - startMs} ms, not after the whole ${frame.length}-byte frame`);
+    assert.ok(
+      Date.now() - startMs < 2_000,
+      `cut after ${Date.now() - startMs} ms, not after the whole ${frame.length}-byte frame`,
+    );
     await assertUnharmed(victim);
   } finally {
     await victim.close();
@@ -176,14 +197,20 @@ test('a peer that resets (RST, no FIN) with calls in flight: the handlers finish
   try {
     const { gate, arrivals, returned } = holdWaits(3);
     const peer = await authed(victim);
-    await peer.sendMessages(...[1, 2, 3].map((id) => JSON.stringify({ jsonrpc: '2.0', id, method: 'victim.wait', params: [id] })));
+    await peer.sendMessages(
+      ...[1, 2, 3].map((id) => JSON.stringify({ jsonrpc: '2.0', id, method: 'victim.wait', params: [id] })),
+    );
     await within(arrivals.all, 3_000, 'three handlers starting');
     peer.raw.socket.resetAndDestroy();
     await until(() => victim.server.connectionCount === 0, 'the server seeing the reset');
     gate.open();
     await within(returned.all, 3_000, 'the three handlers returning');
     assert.equal(executions.get('wait'), 3, 'each request ran once');
-    assert.deepEqual(victim.logs.filter((line) => line.level === 'error'), [], 'a reply with nowhere to go is no error');
+    assert.deepEqual(
+      victim.logs.filter((line) => line.level === 'error'),
+      [],
+      'a reply with nowhere to go is no error',
+    );
     await checkServes(victim);
   } finally {
     await victim.close();

@@ -22,7 +22,11 @@ test('garbage, HTTP, legacy Gaw frames, a wrong magic and truncated hellos get z
       ['an HTTP request', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), false],
       ['a legacy Gaw 0.7 frame', Buffer.from('52\n{"service": "victim", "method": "add", "args": [1, 2]}'), false],
       ['a TLS ClientHello', Buffer.from('160301020001000100', 'hex'), false],
-      ['"GAWX" and a hello body', Buffer.concat([Buffer.from('GAWX'), hello({ suite: 2, flags: 1 }).subarray(4)]), false],
+      [
+        '"GAWX" and a hello body',
+        Buffer.concat([Buffer.from('GAWX'), hello({ suite: 2, flags: 1 }).subarray(4)]),
+        false,
+      ],
       ['"gawp" in lower case', Buffer.concat([Buffer.from('gawp'), hello({ suite: 2, flags: 1 }).subarray(4)]), false],
       ['40 bytes of a hello then FIN', hello({ suite: 2, flags: 1 }).subarray(0, 40), true],
       ['the magic alone then FIN', Buffer.from('GAWP'), true],
@@ -65,7 +69,6 @@ test('a hello with a wrong version, suite, flags, codec or key id gets exactly o
   }
 });
 
-
 test('every low-order X25519 public key is refused with zero bytes written back', async () => {
   const victim = await startVictim({ encrypt: true });
   try {
@@ -93,7 +96,11 @@ test('the high-bit encodings of low-order points decode (bit 255 cleared) to ord
       const answer = await peer.readAnswer();
       assert.ok('hello' in answer, `key ${point.toString('hex')}: the server answered with its hello`);
       await peer.raw.write(randomBytes(32 + 100)).catch(() => {});
-      assert.equal((await within(peer.raw.closed, 3_000, 'the server closing')).receivedBytes, 105, 'nothing after the ServerHello');
+      assert.equal(
+        (await within(peer.raw.closed, 3_000, 'the server closing')).receivedBytes,
+        105,
+        'nothing after the ServerHello',
+      );
     }
     await assertUnharmed(victim);
   } finally {
@@ -141,7 +148,6 @@ test('a ClientFinish sent one byte per 100 ms is cut at handshakeTimeoutMs after
   }
 });
 
-
 test('hellos stalled by peers without the secret do not make the server refuse honest clients as busy (defect D4)', async () => {
   const victim = await startVictim({ encrypt: true, maxConnections: 8 });
   try {
@@ -162,13 +168,15 @@ test('handshake failures leave the unauthenticated count at zero once the peers 
   // GawServer counts only authenticated connections: the listener underneath shows the handshakes.
   const echo = await startEchoListener({ suite: 'cbc', handshakeTimeoutMs: 500 });
   try {
-    const peers = await Promise.all(Array.from({ length: 30 }, async (_, i) => {
-      const peer = await GawpClient.connect(echo.port);
-      if (i % 3 === 0) await peer.sendHello({ suite: 'cbc', eph: lowOrderPoints[0] });
-      else if (i % 3 === 1) await peer.sendHello({ suite: 'sign' });
-      else await peer.raw.write(Buffer.from('GAWP'));
-      return peer;
-    }));
+    const peers = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const peer = await GawpClient.connect(echo.port);
+        if (i % 3 === 0) await peer.sendHello({ suite: 'cbc', eph: lowOrderPoints[0] });
+        else if (i % 3 === 1) await peer.sendHello({ suite: 'sign' });
+        else await peer.raw.write(Buffer.from('GAWP'));
+        return peer;
+      }),
+    );
     for (const peer of peers) await within(peer.raw.closed, 3_000, 'every failed handshake closing');
     await until(() => echo.listener.unauthenticatedCount === 0, 'no unauthenticated socket left');
     assert.equal(echo.connections.length, 0, 'no connection was authenticated');

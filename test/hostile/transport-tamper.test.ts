@@ -21,9 +21,11 @@ async function authed(victim: Victim): Promise<GawpClient> {
 /** Runs `work` over 0..count-1 with at most `concurrency` at once. */
 async function pooled(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await work(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
 }
 
 for (const suite of ['sign', 'cbc', 'secretbox'] as const) {
@@ -126,7 +128,10 @@ for (const suite of ['sign', 'cbc', 'secretbox'] as const) {
       await peer.sendMessages(request);
       const reply = await peer.readFrame();
       await peer.raw.write(reply);
-      assert.equal((await within(peer.raw.closed, 3_000, 'the reflection cut')).receivedBytes, peer.serverHello!.length + reply.length);
+      assert.equal(
+        (await within(peer.raw.closed, 3_000, 'the reflection cut')).receivedBytes,
+        peer.serverHello!.length + reply.length,
+      );
       assert.equal(executions.get('add'), 1, 'only the honest request ran');
       await checkServes(victim);
     } finally {

@@ -19,8 +19,14 @@ import {
 
 test('builders produce the exact member order the spec examples use', () => {
   assert.equal(JSON.stringify(successResponse(1, 'hello world')), '{"jsonrpc":"2.0","id":1,"result":"hello world"}');
-  assert.equal(JSON.stringify(errorResponse('a', -32601, 'Method not found')), '{"jsonrpc":"2.0","id":"a","error":{"code":-32601,"message":"Method not found"}}');
-  assert.equal(JSON.stringify(errorResponse(null, 1, 'x', { y: 2 })), '{"jsonrpc":"2.0","id":null,"error":{"code":1,"message":"x","data":{"y":2}}}');
+  assert.equal(
+    JSON.stringify(errorResponse('a', -32601, 'Method not found')),
+    '{"jsonrpc":"2.0","id":"a","error":{"code":-32601,"message":"Method not found"}}',
+  );
+  assert.equal(
+    JSON.stringify(errorResponse(null, 1, 'x', { y: 2 })),
+    '{"jsonrpc":"2.0","id":null,"error":{"code":1,"message":"x","data":{"y":2}}}',
+  );
   assert.deepEqual(requestMessage(7, 'svc.m', [1]), { jsonrpc: '2.0', method: 'svc.m', params: [1], id: 7 });
   assert.deepEqual(requestMessage(7, 'svc.m'), { jsonrpc: '2.0', method: 'svc.m', id: 7 });
   assert.deepEqual(notificationMessage('svc.m', { a: 1 }), { jsonrpc: '2.0', method: 'svc.m', params: { a: 1 } });
@@ -33,8 +39,15 @@ test('an undefined result is sent as null so the response still has a result mem
 
 test('the error codes are the spec values and the server range', () => {
   assert.deepEqual(rpcErrorCodes, {
-    PARSE_ERROR: -32700, INVALID_REQUEST: -32600, METHOD_NOT_FOUND: -32601, INVALID_PARAMS: -32602,
-    INTERNAL_ERROR: -32603, SERVER_ERROR: -32000, SHUTTING_DOWN: -32001, OVERLOADED: -32002, HANDLER_TIMEOUT: -32003,
+    PARSE_ERROR: -32700,
+    INVALID_REQUEST: -32600,
+    METHOD_NOT_FOUND: -32601,
+    INVALID_PARAMS: -32602,
+    INTERNAL_ERROR: -32603,
+    SERVER_ERROR: -32000,
+    SHUTTING_DOWN: -32001,
+    OVERLOADED: -32002,
+    HANDLER_TIMEOUT: -32003,
   });
 });
 
@@ -54,7 +67,16 @@ test('requestProblem accepts valid requests and notifications', () => {
 test('only a request-shaped object without an id is a notification, so only it goes unanswered', () => {
   assert.equal(isNotification({ jsonrpc: '2.0', method: 'a' }), true);
   assert.equal(isNotification({ jsonrpc: '2.0', method: 'a', id: undefined, params: [] }), true);
-  for (const message of [{ jsonrpc: '2.0', method: 'a', id: null }, { jsonrpc: '2.0', method: 'a', id: 0 }, { jsonrpc: '2.0' }, { method: 7 }, [], [{ method: 'a' }], null, 'a']) {
+  for (const message of [
+    { jsonrpc: '2.0', method: 'a', id: null },
+    { jsonrpc: '2.0', method: 'a', id: 0 },
+    { jsonrpc: '2.0' },
+    { method: 7 },
+    [],
+    [{ method: 'a' }],
+    null,
+    'a',
+  ]) {
     assert.equal(isNotification(message), false, JSON.stringify(message));
   }
 });
@@ -78,7 +100,8 @@ test('requestProblem names what is wrong with an invalid request', () => {
     [{ jsonrpc: '2.0', method: 'a', id: true }, /id must be/],
     [{ jsonrpc: '2.0', method: 'a', id: Number.NaN }, /id must be/],
   ];
-  for (const [message, reason] of cases) assert.match(requestProblem(message) ?? '(valid)', reason, JSON.stringify(message));
+  for (const [message, reason] of cases)
+    assert.match(requestProblem(message) ?? '(valid)', reason, JSON.stringify(message));
 });
 
 test('readId returns a readable id and null for anything else', () => {
@@ -115,12 +138,16 @@ test('parseResponse throws GAW_ERR_BAD_RESPONSE naming the problem', () => {
     [{ jsonrpc: '2.0', id: 1, error: { code: 1 } }, /error.message is not a string/],
   ];
   for (const [data, reason] of cases) {
-    assert.throws(() => parseResponse(data), (err: unknown) => {
-      assert.ok(err instanceof ProtocolError);
-      assert.equal(err.code, 'GAW_ERR_BAD_RESPONSE');
-      assert.match(err.message, reason);
-      return true;
-    }, JSON.stringify(data));
+    assert.throws(
+      () => parseResponse(data),
+      (err: unknown) => {
+        assert.ok(err instanceof ProtocolError);
+        assert.equal(err.code, 'GAW_ERR_BAD_RESPONSE');
+        assert.match(err.message, reason);
+        return true;
+      },
+      JSON.stringify(data),
+    );
   }
 });
 

@@ -25,7 +25,12 @@ function transcriptServer(requestJson: string): PythonAction {
   return { json: transcriptReplies[index]!.replace(ID_PATTERN, id) };
 }
 
-async function fake(t: TestContext, mode: PythonMode, secret: string | undefined, handle: (json: string) => PythonAction) {
+async function fake(
+  t: TestContext,
+  mode: PythonMode,
+  secret: string | undefined,
+  handle: (json: string) => PythonAction,
+) {
   const server = await FakePythonServer.start(mode, secret, handle);
   t.after(() => server.close());
   return server;
@@ -62,7 +67,11 @@ test("calls to a Python Gaw server send the transcript's exact requests and revi
   assert.equal(server.sockets.size, 1, 'sequential calls reuse one connection');
 });
 
-for (const [mode, bytes] of [['sign', 24], ['encrypt', 16], ['encrypt', 32]] as const) {
+for (const [mode, bytes] of [
+  ['sign', 24],
+  ['encrypt', 16],
+  ['encrypt', 32],
+] as const) {
   test(`a Python Gaw server in ${mode} mode with a ${bytes}-byte key is called with its own key handling`, async (t) => {
     const secret = randomBytes(bytes).toString('base64');
     const server = await fake(t, mode, secret, transcriptServer);
@@ -76,11 +85,15 @@ test('a reply sealed with another key fails authentication and names the likely 
   // The stand-in reads requests unchecked (plain) and answers 64 bytes that no key signed.
   const server = await fake(t, 'plain', undefined, () => ({ raw: randomBytes(64) }));
   const client = clientFor(t, server.port, { secret: randomBytes(32).toString('base64') });
-  await assert.rejects(client.call('math_service.plus', [1, 2]), { code: 'GAW_ERR_AUTH_FAILED', message: /secret .* probably wrong/ });
+  await assert.rejects(client.call('math_service.plus', [1, 2]), {
+    code: 'GAW_ERR_AUTH_FAILED',
+    message: /secret .* probably wrong/,
+  });
 });
 
 test("a Python server's transport error (succ false) rejects with GAW_ERR_LEGACY_REJECTED", async (t) => {
-  const reply = '{"succ": false, "data": {"name": "DecodeError", "message": "signature verification failed", "trace": null}}';
+  const reply =
+    '{"succ": false, "data": {"name": "DecodeError", "message": "signature verification failed", "trace": null}}';
   const server = await fake(t, 'plain', undefined, () => ({ json: reply }));
   const client = clientFor(t, server.port);
   await assert.rejects(client.call('math_service.plus', [1, 2]), {
@@ -90,17 +103,22 @@ test("a Python server's transport error (succ false) rejects with GAW_ERR_LEGACY
 });
 
 test('a reply to another id, or of the wrong shape, rejects with GAW_ERR_BAD_RESPONSE', async (t) => {
-  const replies = [
-    transcriptReplies[0]!,
-    '{"succ": true, "data": {"weird": 1}}',
-    'not json',
-  ];
+  const replies = [transcriptReplies[0]!, '{"succ": true, "data": {"weird": 1}}', 'not json'];
   let n = 0;
   const server = await fake(t, 'plain', undefined, () => ({ json: replies[n++]! }));
   const client = clientFor(t, server.port);
-  await assert.rejects(client.call('math_service.plus', [1, 2]), { code: 'GAW_ERR_BAD_RESPONSE', message: /different request id/ });
-  await assert.rejects(client.call('math_service.plus', [1, 2]), { code: 'GAW_ERR_BAD_RESPONSE', message: /ResponseDataType/ });
-  await assert.rejects(client.call('math_service.plus', [1, 2]), { code: 'GAW_ERR_BAD_RESPONSE', message: /invalid JSON/ });
+  await assert.rejects(client.call('math_service.plus', [1, 2]), {
+    code: 'GAW_ERR_BAD_RESPONSE',
+    message: /different request id/,
+  });
+  await assert.rejects(client.call('math_service.plus', [1, 2]), {
+    code: 'GAW_ERR_BAD_RESPONSE',
+    message: /ResponseDataType/,
+  });
+  await assert.rejects(client.call('math_service.plus', [1, 2]), {
+    code: 'GAW_ERR_BAD_RESPONSE',
+    message: /invalid JSON/,
+  });
 });
 
 test('a bad frame header from the server rejects with a ProtocolError', async (t) => {
@@ -113,7 +131,10 @@ test('a server that hangs up before replying rejects with GAW_ERR_CONN_CLOSED, a
   let n = 0;
   const server = await fake(t, 'plain', undefined, (json) => (n++ === 0 ? 'close' : transcriptServer(json)));
   const client = clientFor(t, server.port);
-  await assert.rejects(client.call('math_service.plus', [10, 20]), { code: 'GAW_ERR_CONN_CLOSED', mayHaveReachedServer: true });
+  await assert.rejects(client.call('math_service.plus', [10, 20]), {
+    code: 'GAW_ERR_CONN_CLOSED',
+    mayHaveReachedServer: true,
+  });
   assert.equal(await client.call('math_service.plus', [10, 20]), 'Hello!: 30');
 });
 
@@ -128,7 +149,9 @@ test('a call without a reply times out, an aborted call rejects, and neither blo
   controller.abort();
   await assert.rejects(aborted, { code: 'GAW_ERR_ABORTED' });
   assert.equal(await client.call('math_service.plus', [10, 20]), 'Hello!: 30');
-  await assert.rejects(client.call('math_service.plus', [1, 2], { signal: AbortSignal.abort() }), { code: 'GAW_ERR_ABORTED' });
+  await assert.rejects(client.call('math_service.plus', [1, 2], { signal: AbortSignal.abort() }), {
+    code: 'GAW_ERR_ABORTED',
+  });
 });
 
 test('calls beyond the pool size wait for a free connection', async (t) => {
@@ -145,7 +168,10 @@ test('a refused connection rejects with GAW_ERR_CONN_REFUSED and says the reques
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
   const client = new LegacyClient({ host: '127.0.0.1', port });
-  await assert.rejects(client.call('math_service.plus', [1, 2]), { code: 'GAW_ERR_CONN_REFUSED', mayHaveReachedServer: false });
+  await assert.rejects(client.call('math_service.plus', [1, 2]), {
+    code: 'GAW_ERR_CONN_REFUSED',
+    mayHaveReachedServer: false,
+  });
   await client.close();
 });
 
@@ -170,7 +196,10 @@ test('bad methods, params and options are refused before anything is sent', asyn
   await assert.rejects(client.call('svc.m', 'text'), { code: 'GAW_ERR_INVALID_OPTION', message: /params/ });
   await assert.rejects(client.call('svc.m', [() => 1]), { code: 'GAW_ERR_UNENCODABLE', message: /args\[0\]/ });
   await client.close();
-  assert.throws(() => new LegacyClient({ host: '127.0.0.1', port: 0 }), { code: 'GAW_ERR_INVALID_OPTION', message: /port/ });
+  assert.throws(() => new LegacyClient({ host: '127.0.0.1', port: 0 }), {
+    code: 'GAW_ERR_INVALID_OPTION',
+    message: /port/,
+  });
   assert.throws(() => new LegacyClient({ host: '127.0.0.1', port: 1, secret: 'x' }), { code: 'GAW_ERR_BAD_SECRET' });
 });
 

@@ -98,7 +98,9 @@ test('a length exactly at the cap is accepted and one byte more is refused', () 
   const bodies: Buffer[] = [];
   new LegacyFrameDecoder(bounds).push(encodeFrame(Buffer.alloc(100, 0x61)), (body) => bodies.push(body));
   assert.equal(bodies[0]!.length, 100);
-  assert.throws(() => new LegacyFrameDecoder(bounds).push(Buffer.from('101\n'), () => {}), { code: 'GAW_ERR_FRAME_TOO_LARGE' });
+  assert.throws(() => new LegacyFrameDecoder(bounds).push(Buffer.from('101\n'), () => {}), {
+    code: 'GAW_ERR_FRAME_TOO_LARGE',
+  });
 });
 
 test('leading zeros within ten digits are read as the decimal number they spell', () => {
@@ -111,10 +113,16 @@ test('signed and encrypted modes refuse lengths no sealed payload can have', () 
   const sign = frameBounds(legacyModes.sign, 1000);
   assert.throws(() => new LegacyFrameDecoder(sign).push(Buffer.from('32\n'), () => {}), { code: 'GAW_ERR_BAD_FRAME' });
   assert.doesNotThrow(() => new LegacyFrameDecoder(sign).push(Buffer.from('33\n'), () => {}));
-  assert.throws(() => new LegacyFrameDecoder(sign).push(Buffer.from('1033\n'), () => {}), { code: 'GAW_ERR_FRAME_TOO_LARGE' });
+  assert.throws(() => new LegacyFrameDecoder(sign).push(Buffer.from('1033\n'), () => {}), {
+    code: 'GAW_ERR_FRAME_TOO_LARGE',
+  });
   const encrypt = frameBounds(legacyModes.encrypt, 1000);
-  assert.throws(() => new LegacyFrameDecoder(encrypt).push(Buffer.from('48\n'), () => {}), { code: 'GAW_ERR_BAD_FRAME' });
-  assert.throws(() => new LegacyFrameDecoder(encrypt).push(Buffer.from('65\n'), () => {}), { code: 'GAW_ERR_BAD_FRAME' });
+  assert.throws(() => new LegacyFrameDecoder(encrypt).push(Buffer.from('48\n'), () => {}), {
+    code: 'GAW_ERR_BAD_FRAME',
+  });
+  assert.throws(() => new LegacyFrameDecoder(encrypt).push(Buffer.from('65\n'), () => {}), {
+    code: 'GAW_ERR_BAD_FRAME',
+  });
   assert.doesNotThrow(() => new LegacyFrameDecoder(encrypt).push(Buffer.from('64\n'), () => {}));
   assert.doesNotThrow(() => new LegacyFrameDecoder(encrypt).push(Buffer.from('240\n'), () => {}));
 });

@@ -7,7 +7,10 @@ import { loadTranscript } from './transcript.js';
 test('nested data is written with Python json.dumps separators, big integers digit for digit', () => {
   const value = {
     succ: true,
-    data: { _v: { resp_to: 2n ** 127n + 5n, success: true, payload: [1, -2, 0.5, null, false, [], {}] }, _t: 'ResponseDataType' },
+    data: {
+      _v: { resp_to: 2n ** 127n + 5n, success: true, payload: [1, -2, 0.5, null, false, [], {}] },
+      _t: 'ResponseDataType',
+    },
   };
   assert.equal(
     stringifyPython(value),
@@ -25,17 +28,26 @@ test('strings are escaped to ASCII exactly as Python escapes them', () => {
 });
 
 test('non-finite numbers, negative zero and bigints are written as Python writes them', () => {
-  assert.equal(stringifyPython([1.5, -0, 1e300, NaN, Infinity, -Infinity, 123456789012345678n]), '[1.5, -0.0, 1e+300, NaN, Infinity, -Infinity, 123456789012345678]');
+  assert.equal(
+    stringifyPython([1.5, -0, 1e300, NaN, Infinity, -Infinity, 123456789012345678n]),
+    '[1.5, -0.0, 1e+300, NaN, Infinity, -Infinity, 123456789012345678]',
+  );
 });
 
 test('an object of exactly _t and _v is written _v first, as Python Gaw orders it', () => {
-  assert.equal(stringifyPython({ _t: 'MathResult', _v: { header: 'Hello!', result: 200 } }), '{"_v": {"header": "Hello!", "result": 200}, "_t": "MathResult"}');
+  assert.equal(
+    stringifyPython({ _t: 'MathResult', _v: { header: 'Hello!', result: 200 } }),
+    '{"_v": {"header": "Hello!", "result": 200}, "_t": "MathResult"}',
+  );
   assert.equal(stringifyPython({ _t: 'x', other: 1 }), '{"_t": "x", "other": 1}');
 });
 
 test('values JSON cannot carry are refused with a path naming where they are', () => {
   assert.throws(() => stringifyPython({ a: [1, () => 1] }), { code: 'GAW_ERR_UNENCODABLE', path: 'a[1]' });
-  assert.throws(() => stringifyPython({ when: new Date(0) }), { code: 'GAW_ERR_UNENCODABLE', message: /Date instance .* at when$/ });
+  assert.throws(() => stringifyPython({ when: new Date(0) }), {
+    code: 'GAW_ERR_UNENCODABLE',
+    message: /Date instance .* at when$/,
+  });
   const cycle: Record<string, unknown> = {};
   cycle.self = cycle;
   assert.throws(() => stringifyPython(cycle), { code: 'GAW_ERR_UNENCODABLE', message: /cycle at self/ });
@@ -46,7 +58,9 @@ test('values JSON cannot carry are refused with a path naming where they are', (
 });
 
 test('integers beyond 2^53 parse to exact bigints and smaller ones to numbers', () => {
-  const value = parsePythonJson('{"id": 258329654927362612894167002166723608577, "n": 9007199254740991, "m": -9007199254740993, "f": 1.5e3}') as Record<string, unknown>;
+  const value = parsePythonJson(
+    '{"id": 258329654927362612894167002166723608577, "n": 9007199254740991, "m": -9007199254740993, "f": 1.5e3}',
+  ) as Record<string, unknown>;
   assert.equal(value.id, 258329654927362612894167002166723608577n);
   assert.equal(value.n, 9007199254740991);
   assert.equal(value.m, -9007199254740993n);
@@ -92,7 +106,10 @@ const badTexts: [label: string, text: string, code: string][] = [
 
 for (const [label, text, code] of badTexts) {
   test(`parsing refuses ${label} with a clear error`, () => {
-    assert.throws(() => parsePythonJson(text), (err: Error & { code?: string }) => err.code === code && /JSON/.test(err.message));
+    assert.throws(
+      () => parsePythonJson(text),
+      (err: Error & { code?: string }) => err.code === code && /JSON/.test(err.message),
+    );
   });
 }
 

@@ -29,11 +29,23 @@ async function start(t: TestContext, options: Partial<LegacyListenerOptions> = {
   const dispatcher = new Dispatcher({ registry });
   dispatcher.add(MathService, 'Hello!');
   const logLines: string[] = [];
-  const listener = new LegacyListener({ dispatch: (m) => dispatcher.handle(m), registry, logger: recordingLogger(logLines), ...options });
+  const listener = new LegacyListener({
+    dispatch: (m) => dispatcher.handle(m),
+    registry,
+    logger: recordingLogger(logLines),
+    ...options,
+  });
   await listener.listen();
   const port = listener.address.port;
   const client = (extra: { secret?: string; encrypt?: boolean; maxConnections?: number } = {}) => {
-    const c = new LegacyClient({ host: '127.0.0.1', port, registry, secret: options.secret, encrypt: options.encrypt, ...extra });
+    const c = new LegacyClient({
+      host: '127.0.0.1',
+      port,
+      registry,
+      secret: options.secret,
+      encrypt: options.encrypt,
+      ...extra,
+    });
     t.after(() => c.close());
     return c;
   };
@@ -51,7 +63,9 @@ test("Python Gaw's captured requests get byte-identical replies from our listene
   }
   peer.write(requestsOnWire[2]!);
   const ours = parsePythonJson(jsonOf(await peer.readFrame()).toString());
-  const theirs = parsePythonJson(jsonOf(repliesOnWire[2]!).toString()) as { data: { _v: { payload: { trace: string } } } };
+  const theirs = parsePythonJson(jsonOf(repliesOnWire[2]!).toString()) as {
+    data: { _v: { payload: { trace: string } } };
+  };
   theirs.data._v.payload.trace = '';
   assert.equal(stringifyPython(ours), stringifyPython(theirs));
 });
@@ -82,12 +96,22 @@ for (const mode of modes) {
     assert.deepEqual({ ...product }, { header: 'Hello!', result: 200 });
     assert.equal(await c.call('math_service.plus', { args: [1, 2] }), 'Hello!: 3');
     assert.equal(await c.call('math_service.echo', [2n ** 100n + 1n]), 2n ** 100n + 1n);
-    assert.deepEqual(await c.call('math_service.echo', [{ nested: [1, 'two', null, { deep: true }] }]), { nested: [1, 'two', null, { deep: true }] });
-    await assert.rejects(c.call('math_service.fail', ['too big']), {
-      code: 'GAW_ERR_REMOTE', rpcCode: -32000, message: 'RangeError: too big', data: { name: 'RangeError', message: 'too big', trace: '' },
+    assert.deepEqual(await c.call('math_service.echo', [{ nested: [1, 'two', null, { deep: true }] }]), {
+      nested: [1, 'two', null, { deep: true }],
     });
-    await assert.rejects(c.call('math_service.divide', [1, 0]), { rpcCode: -32601, message: 'KeyError: path: math_service/divide not found' });
-    await assert.rejects(c.call('math_service.plus', { args: [1], kwargs: { b: 2 } }), { message: /^TypeError: .*not both/ });
+    await assert.rejects(c.call('math_service.fail', ['too big']), {
+      code: 'GAW_ERR_REMOTE',
+      rpcCode: -32000,
+      message: 'RangeError: too big',
+      data: { name: 'RangeError', message: 'too big', trace: '' },
+    });
+    await assert.rejects(c.call('math_service.divide', [1, 0]), {
+      rpcCode: -32601,
+      message: 'KeyError: path: math_service/divide not found',
+    });
+    await assert.rejects(c.call('math_service.plus', { args: [1], kwargs: { b: 2 } }), {
+      message: /^TypeError: .*not both/,
+    });
     await assert.rejects(c.call('math_service.plus', [1, 2, 3]), { message: /^TypeError: / });
   });
 }
@@ -96,13 +120,18 @@ test('concurrent calls share a small pool, one call per connection at a time', a
   const { client, listener } = await start(t);
   const c = client({ maxConnections: 2 });
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => c.call('math_service.echo', [i])));
-  assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => i));
+  assert.deepEqual(
+    results,
+    Array.from({ length: 20 }, (_, i) => i),
+  );
   assert.equal(listener.connectionCount, 2);
 });
 
 const signedSecret = randomBytes(32).toString('base64');
 const wrongKey = randomBytes(32);
-const json = Buffer.from('{"_v": {"id": 1, "path": "math_service/plus", "payload": {"args": {"_v": [1, 2], "_t": "tuple"}, "kwargs": {}}}, "_t": "RequestDataType"}');
+const json = Buffer.from(
+  '{"_v": {"id": 1, "path": "math_service/plus", "payload": {"args": {"_v": [1, 2], "_t": "tuple"}, "kwargs": {}}}, "_t": "RequestDataType"}',
+);
 const hostile: [label: string, bytes: Buffer | string, mode: { encrypt: boolean }][] = [
   ['a negative length', '-5\nabcde', { encrypt: false }],
   ['a non-digit length', 'abc\n', { encrypt: false }],
@@ -110,10 +139,25 @@ const hostile: [label: string, bytes: Buffer | string, mode: { encrypt: boolean 
   ['a length of 2^32', '4294967296\n', { encrypt: false }],
   ['a zero length', '0\n', { encrypt: false }],
   ['a length below a signed payload', '32\n' + 'x'.repeat(32), { encrypt: false }],
-  ['a GAWP/1 client hello', Buffer.concat([Buffer.from('GAWP\x01\x01\x00\x00\x00', 'latin1'), randomBytes(64)]), { encrypt: false }],
+  [
+    'a GAWP/1 client hello',
+    Buffer.concat([Buffer.from('GAWP\x01\x01\x00\x00\x00', 'latin1'), randomBytes(64)]),
+    { encrypt: false },
+  ],
   ['a bad MAC', Buffer.concat([Buffer.from(`${32 + json.length}\n`), randomBytes(32), json]), { encrypt: false }],
-  ['a MAC made with another key', Buffer.concat([Buffer.from(`${32 + json.length}\n`), pythonSeal('sign', wrongKey, json)]), { encrypt: false }],
-  ['ciphertext made with another key', (() => { const b = pythonSeal('encrypt', wrongKey, json); return Buffer.concat([Buffer.from(`${b.length}\n`), b]); })(), { encrypt: true }],
+  [
+    'a MAC made with another key',
+    Buffer.concat([Buffer.from(`${32 + json.length}\n`), pythonSeal('sign', wrongKey, json)]),
+    { encrypt: false },
+  ],
+  [
+    'ciphertext made with another key',
+    (() => {
+      const b = pythonSeal('encrypt', wrongKey, json);
+      return Buffer.concat([Buffer.from(`${b.length}\n`), b]);
+    })(),
+    { encrypt: true },
+  ],
   ['a misaligned ciphertext length', '65\n' + 'x'.repeat(65), { encrypt: true }],
 ];
 
@@ -169,7 +213,10 @@ test('an authentic payload that is not a request gets a transport error and the 
   const peer = await RawPeer.open(port);
   t.after(() => peer.socket.destroy());
   peer.write('5\nhello');
-  const reply = parsePythonJson(jsonOf(await peer.readFrame()).toString()) as { succ: boolean; data: { name: string; message: string } };
+  const reply = parsePythonJson(jsonOf(await peer.readFrame()).toString()) as {
+    succ: boolean;
+    data: { name: string; message: string };
+  };
   assert.equal(reply.succ, false);
   assert.equal(reply.data.name, 'ValueError');
   assert.match(reply.data.message, /not in JSON/);
@@ -183,7 +230,9 @@ test('a reply larger than maxFrameBytes is replaced by a ValueError', async (t) 
   const { client } = await start(t, { maxFrameBytes: 400 });
   const c = client();
   assert.equal(await c.call('math_service.repeat', ['x', 200]), 'x'.repeat(200));
-  await assert.rejects(c.call('math_service.repeat', ['x', 300]), { message: /^ValueError: the reply is \d+ bytes, above the frame cap of 400/ });
+  await assert.rejects(c.call('math_service.repeat', ['x', 300]), {
+    message: /^ValueError: the reply is \d+ bytes, above the frame cap of 400/,
+  });
 });
 
 test('listening logs that the mode has no replay protection and that signing does not encrypt', async (t) => {
@@ -215,9 +264,15 @@ test('close lets a call in progress answer, refuses new connections, and is idem
 
 test('options are validated with errors that name them', () => {
   const dispatch = async () => undefined;
-  assert.throws(() => new LegacyListener({ dispatch, maxFrameBytes: 0 }), { code: 'GAW_ERR_INVALID_OPTION', message: /maxFrameBytes/ });
+  assert.throws(() => new LegacyListener({ dispatch, maxFrameBytes: 0 }), {
+    code: 'GAW_ERR_INVALID_OPTION',
+    message: /maxFrameBytes/,
+  });
   assert.throws(() => new LegacyListener({ dispatch, secret: 'short' }), { code: 'GAW_ERR_BAD_SECRET' });
-  assert.throws(() => new LegacyListener({ dispatch, encrypt: true }), { code: 'GAW_ERR_INVALID_OPTION', message: /encrypt needs a secret/ });
+  assert.throws(() => new LegacyListener({ dispatch, encrypt: true }), {
+    code: 'GAW_ERR_INVALID_OPTION',
+    message: /encrypt needs a secret/,
+  });
   assert.throws(() => new LegacyListener({} as LegacyListenerOptions), { message: /dispatch/ });
 });
 

@@ -21,10 +21,12 @@ export class RawPeer {
       for (const wake of this.#waiters.splice(0)) wake();
     });
     socket.on('error', () => {});
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      for (const wake of this.#waiters.splice(0)) wake();
-      resolve(this.received);
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        for (const wake of this.#waiters.splice(0)) wake();
+        resolve(this.received);
+      }),
+    );
   }
 
   static async open(port: number): Promise<RawPeer> {
@@ -76,7 +78,8 @@ export function pythonOpen(mode: PythonMode, key: Buffer | undefined, body: Buff
     signed = Buffer.concat([decipher.update(body.subarray(16)), decipher.final()]);
   }
   const json = signed.subarray(32);
-  if (!createHmac('sha256', key).update(json).digest().equals(signed.subarray(0, 32))) throw new Error('signature verification failed');
+  if (!createHmac('sha256', key).update(json).digest().equals(signed.subarray(0, 32)))
+    throw new Error('signature verification failed');
   return json;
 }
 
@@ -94,7 +97,11 @@ export class FakePythonServer {
     this.#server = server;
   }
 
-  static async start(mode: PythonMode, secret: string | undefined, handle: (requestJson: string) => PythonAction): Promise<FakePythonServer> {
+  static async start(
+    mode: PythonMode,
+    secret: string | undefined,
+    handle: (requestJson: string) => PythonAction,
+  ): Promise<FakePythonServer> {
     const key = secret === undefined ? undefined : Buffer.from(secret, 'base64');
     let fake: FakePythonServer | undefined;
     const server = createServer((socket) => {
@@ -153,7 +160,10 @@ export function requestIdOf(json: string): string {
 }
 
 export class MathResult {
-  constructor(public header = '', public result = 0) {}
+  constructor(
+    public header = '',
+    public result = 0,
+  ) {}
 }
 
 /** The transcript's service, plus a few methods the tests need. */

@@ -80,8 +80,12 @@ test('changing any byte of an encrypted body fails authentication, the IV includ
 
 test('the wrong key fails authentication in both modes', () => {
   const other = randomBytes(24).toString('base64');
-  assert.throws(() => openBody(resolveSealing(other, false), Buffer.from(vectors.signed_hex, 'hex')), { code: 'GAW_ERR_AUTH_FAILED' });
-  assert.throws(() => openBody(resolveSealing(other, true), Buffer.from(vectors.encrypted_hex, 'hex')), { code: 'GAW_ERR_AUTH_FAILED' });
+  assert.throws(() => openBody(resolveSealing(other, false), Buffer.from(vectors.signed_hex, 'hex')), {
+    code: 'GAW_ERR_AUTH_FAILED',
+  });
+  assert.throws(() => openBody(resolveSealing(other, true), Buffer.from(vectors.encrypted_hex, 'hex')), {
+    code: 'GAW_ERR_AUTH_FAILED',
+  });
 });
 
 test('a correct MAC under invalid PKCS#7 padding still fails authentication', () => {
@@ -100,7 +104,11 @@ test('a correct MAC under invalid PKCS#7 padding still fails authentication', ()
   // only the check of every pad byte can refuse it.
   const badInterior = Buffer.from(valid);
   badInterior[badInterior.length - 2] = 0;
-  assert.throws(() => openBody(encrypted, seal(badInterior)), { code: 'GAW_ERR_AUTH_FAILED' }, 'a wrong byte inside the padding');
+  assert.throws(
+    () => openBody(encrypted, seal(badInterior)),
+    { code: 'GAW_ERR_AUTH_FAILED' },
+    'a wrong byte inside the padding',
+  );
   for (const badPad of [0, 17, 255]) {
     const padded = Buffer.from(valid);
     padded[padded.length - 1] = badPad;
@@ -113,8 +121,12 @@ test('a bad secret is refused with GAW_ERR_BAD_SECRET and never shown', () => {
   for (const secret of cases) {
     assert.throws(
       () => resolveSealing(secret, true),
-      (err: Error & { code?: string }) => err.code === 'GAW_ERR_BAD_SECRET' && (secret === '' || !err.message.includes(secret)),
+      (err: Error & { code?: string }) =>
+        err.code === 'GAW_ERR_BAD_SECRET' && (secret === '' || !err.message.includes(secret)),
     );
   }
-  assert.throws(() => resolveSealing(undefined, true), { code: 'GAW_ERR_INVALID_OPTION', message: /encrypt needs a secret/ });
+  assert.throws(() => resolveSealing(undefined, true), {
+    code: 'GAW_ERR_INVALID_OPTION',
+    message: /encrypt needs a secret/,
+  });
 });

@@ -9,7 +9,15 @@ export interface TranscriptRead {
 }
 
 const LINE = /^(C>S|S>C)( \(abridged\))? b'(.*)'$/;
-const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { '\\': 0x5c, "'": 0x27, '"': 0x22, n: 0x0a, r: 0x0d, t: 0x09, '0': 0x00 };
+const SIMPLE_ESCAPES: Readonly<Record<string, number>> = {
+  '\\': 0x5c,
+  "'": 0x27,
+  '"': 0x22,
+  n: 0x0a,
+  r: 0x0d,
+  t: 0x09,
+  '0': 0x00,
+};
 
 /** The bytes a Python bytes literal's body (between the quotes) stands for. */
 export function pythonBytes(literal: string): Buffer {
@@ -35,7 +43,11 @@ export function loadTranscript(): TranscriptRead[] {
   for (const line of readFixture('gaw07-plain-transcript.txt').split('\n')) {
     const match = LINE.exec(line);
     if (match === null) continue;
-    reads.push({ direction: match[1] as 'C>S' | 'S>C', bytes: pythonBytes(match[3]!), isAbridged: match[2] !== undefined });
+    reads.push({
+      direction: match[1] as 'C>S' | 'S>C',
+      bytes: pythonBytes(match[3]!),
+      isAbridged: match[2] !== undefined,
+    });
   }
   return reads;
 }

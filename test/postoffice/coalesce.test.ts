@@ -21,7 +21,9 @@ async function framesHolding(client: GawpClient, count: number): Promise<string[
 }
 
 for (const suite of ['none', 'cbc'] as const) {
-  test(`suite ${suite}: one tick's messages share a frame up to 64 KiB, and the rest follow in order`, { timeout }, async () => {
+  test(`suite ${suite}: one tick's messages share a frame up to 64 KiB, and the rest follow in order`, {
+    timeout,
+  }, async () => {
     const echo = await startEchoListener({ suite, echo: false });
     try {
       const { client, server } = await rawClientOf(echo);
@@ -33,7 +35,10 @@ for (const suite of ['none', 'cbc'] as const) {
       const big = Array.from({ length: 20 }, (_, i) => `${String(i).padStart(2, '0')}:`.padEnd(16 * 1024 - 8, 'x'));
       for (const m of big) server.send(Buffer.from(m));
       const frames = await framesHolding(client, big.length);
-      assert.deepEqual(frames.map((f) => f.length), [4, 4, 4, 4, 4]);
+      assert.deepEqual(
+        frames.map((f) => f.length),
+        [4, 4, 4, 4, 4],
+      );
       assert.deepEqual(frames.flat(), big);
 
       // A message over 64 KiB leaves alone; the small ones around it keep their order.

@@ -12,11 +12,20 @@ import { AbortError } from '../../src/errors.js';
 import type { GawError } from '../../src/errors.js';
 import { RawServer } from '../helpers/raw-socket.js';
 import { GawpClient, GawpServerSide } from '../helpers/gawp-peer.js';
-import { checkServes, closeOf, dialAccepted, nextMessage, rawClientOf, startEchoListener } from '../helpers/echo-listener.js';
+import {
+  checkServes,
+  closeOf,
+  dialAccepted,
+  nextMessage,
+  rawClientOf,
+  startEchoListener,
+} from '../helpers/echo-listener.js';
 
 const timeout = 10_000;
 
-test('a started frame that stalls closes the server side with GAW_ERR_FRAME_TIMEOUT, writing nothing', { timeout }, async () => {
+test('a started frame that stalls closes the server side with GAW_ERR_FRAME_TIMEOUT, writing nothing', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'cbc', frameTimeoutMs: 40 });
   try {
     const { client, server } = await rawClientOf(echo);
@@ -45,7 +54,9 @@ test('a stall inside the 4-byte length also hits the frame deadline', { timeout 
   }
 });
 
-test('a server that stalls inside a frame closes the dialer\'s connection with GAW_ERR_FRAME_TIMEOUT', { timeout }, async () => {
+test("a server that stalls inside a frame closes the dialer's connection with GAW_ERR_FRAME_TIMEOUT", {
+  timeout,
+}, async () => {
   const server = await RawServer.start();
   const psk = randomBytes(32);
   try {
@@ -64,13 +75,15 @@ test('a server that stalls inside a frame closes the dialer\'s connection with G
     assert.equal((await closed)?.code, 'GAW_ERR_FRAME_TIMEOUT');
     assert.deepEqual(messages, ['complete']);
     await side.raw.closed;
-    assert.equal(side.raw.unreadBytes, 0, "the dialer wrote nothing after its ClientFinish");
+    assert.equal(side.raw.unreadBytes, 0, 'the dialer wrote nothing after its ClientFinish');
   } finally {
     await server.close();
   }
 });
 
-test('the frame deadline is per frame: a steady stream whose chunks always end mid-frame is not cut off', { timeout }, async () => {
+test('the frame deadline is per frame: a steady stream whose chunks always end mid-frame is not cut off', {
+  timeout,
+}, async () => {
   // Generous: one round trip must never take this long, even on a loaded machine.
   const frameTimeoutMs = 250;
   const echo = await startEchoListener({ suite: 'sign', frameTimeoutMs });
@@ -96,7 +109,9 @@ test('the frame deadline is per frame: a steady stream whose chunks always end m
   }
 });
 
-test('while the owner pauses reading, a half-received frame is not timed out; it completes after resuming', { timeout }, async () => {
+test('while the owner pauses reading, a half-received frame is not timed out; it completes after resuming', {
+  timeout,
+}, async () => {
   const frameTimeoutMs = 30;
   const echo = await startEchoListener({ suite: 'cbc', frameTimeoutMs, echo: false });
   try {
@@ -157,7 +172,9 @@ test('an owner marking the connection busy suspends the idle timeout until it is
   }
 });
 
-test('sendClose goes out after the messages queued before it, once, and replies may follow it', { timeout }, async () => {
+test('sendClose goes out after the messages queued before it, once, and replies may follow it', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'secretbox', echo: false });
   try {
     const { client, server } = await rawClientOf(echo);
@@ -184,7 +201,14 @@ test('a CLOSE from the peer emits goaway once, in order with the messages around
     server.on('message', (m) => seen.push(m.toString()));
     server.on('goaway', () => seen.push('goaway'));
     const last = new Promise((resolve) => server.on('message', (m) => m.toString() === 'after' && resolve(undefined)));
-    await client.raw.write(Buffer.concat([client.sealMessages('before'), client.sealClose(), client.sealClose(), client.sealMessages('after')]));
+    await client.raw.write(
+      Buffer.concat([
+        client.sealMessages('before'),
+        client.sealClose(),
+        client.sealClose(),
+        client.sealMessages('after'),
+      ]),
+    );
     await last;
     assert.deepEqual(seen, ['before', 'goaway', 'after']);
     assert.equal(server.isDraining, true);
@@ -194,13 +218,18 @@ test('a CLOSE from the peer emits goaway once, in order with the messages around
   }
 });
 
-test('a dialed client sees the server\'s CLOSE as goaway and still gets the replies after it', { timeout }, async () => {
+test("a dialed client sees the server's CLOSE as goaway and still gets the replies after it", { timeout }, async () => {
   const echo = await startEchoListener({ suite: 'cbc' });
   try {
     const { client, server } = await dialAccepted(echo);
     const seen: string[] = [];
     client.on('goaway', () => seen.push('goaway'));
-    const reply = new Promise((resolve) => client.on('message', (m) => { seen.push(m.toString()); resolve(undefined); }));
+    const reply = new Promise((resolve) =>
+      client.on('message', (m) => {
+        seen.push(m.toString());
+        resolve(undefined);
+      }),
+    );
     server.sendClose();
     client.send(Buffer.from('request already on the wire'));
     await reply;
@@ -214,7 +243,11 @@ test('a dialed client sees the server\'s CLOSE as goaway and still gets the repl
 test('a CLOSE frame with a payload and an unknown frame type are fatal', { timeout }, async () => {
   const echo = await startEchoListener({ suite: 'sign' });
   try {
-    for (const [name, seal] of [['CLOSE with a payload', (c: GawpClient) => c.seal(2, Buffer.from('x'))], ['type 3', (c: GawpClient) => c.seal(3, Buffer.from('\0\0\0\x01x'))], ['type 0', (c: GawpClient) => c.seal(0, Buffer.from('\0\0\0\x01x'))]] as const) {
+    for (const [name, seal] of [
+      ['CLOSE with a payload', (c: GawpClient) => c.seal(2, Buffer.from('x'))],
+      ['type 3', (c: GawpClient) => c.seal(3, Buffer.from('\0\0\0\x01x'))],
+      ['type 0', (c: GawpClient) => c.seal(0, Buffer.from('\0\0\0\x01x'))],
+    ] as const) {
       const { client, server } = await rawClientOf(echo);
       const before = client.raw.receivedBytes;
       const closed = closeOf(server);
@@ -229,7 +262,9 @@ test('a CLOSE frame with a payload and an unknown frame type are fatal', { timeo
   }
 });
 
-test('bad message framing inside an authentic frame is fatal and delivers none of its messages', { timeout }, async () => {
+test('bad message framing inside an authentic frame is fatal and delivers none of its messages', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'cbc' });
   try {
     const payloads = [
@@ -251,7 +286,9 @@ test('bad message framing inside an authentic frame is fatal and delivers none o
   }
 });
 
-test('end() flushes queued messages before the FIN; send after it throws; close() resolves once closed', { timeout }, async () => {
+test('end() flushes queued messages before the FIN; send after it throws; close() resolves once closed', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'secretbox', echo: false });
   try {
     const { client, server } = await dialAccepted(echo);
@@ -275,7 +312,9 @@ test('end() flushes queued messages before the FIN; send after it throws; close(
   }
 });
 
-test('destroy() is immediate: queued messages are dropped, close fires once with the given error', { timeout }, async () => {
+test('destroy() is immediate: queued messages are dropped, close fires once with the given error', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'sign' });
   try {
     const { client, server } = await dialAccepted(echo);
@@ -295,7 +334,9 @@ test('destroy() is immediate: queued messages are dropped, close fires once with
   }
 });
 
-test('an owner that destroys the connection on a message gets no more messages of that frame', { timeout }, async () => {
+test('an owner that destroys the connection on a message gets no more messages of that frame', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'sign', echo: false });
   try {
     const { client, server } = await rawClientOf(echo);
@@ -313,7 +354,9 @@ test('an owner that destroys the connection on a message gets no more messages o
   }
 });
 
-test('a peer that stops reading pauses our reading past highWaterBytes, resumes on drain, and is cut off past maxPendingWriteBytes', { timeout }, async () => {
+test('a peer that stops reading pauses our reading past highWaterBytes, resumes on drain, and is cut off past maxPendingWriteBytes', {
+  timeout,
+}, async () => {
   const highWaterBytes = 64 * 1024;
   const maxPendingWriteBytes = 512 * 1024;
   const echo = await startEchoListener({ suite: 'sign', echo: false, highWaterBytes, maxPendingWriteBytes });

@@ -10,7 +10,15 @@ import type { Connection } from '../../src/postoffice/index.js';
 import { GawError } from '../../src/errors.js';
 import { RawServer, RawSocket, closedPort } from '../helpers/raw-socket.js';
 import { GawpClient, GawpServerSide } from '../helpers/gawp-peer.js';
-import { checkServes, closeOf, dialAccepted, honestOptions, makeSecret, nextMessage, startEchoListener } from '../helpers/echo-listener.js';
+import {
+  checkServes,
+  closeOf,
+  dialAccepted,
+  honestOptions,
+  makeSecret,
+  nextMessage,
+  startEchoListener,
+} from '../helpers/echo-listener.js';
 
 const timeout = 10_000;
 
@@ -24,12 +32,23 @@ function rejectedWith(reason: string, pattern: RegExp) {
   };
 }
 
-test('a client offering a weaker suite than the server requires is told which suite it needs', { timeout }, async () => {
+test('a client offering a weaker suite than the server requires is told which suite it needs', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'cbc' });
   try {
-    await assert.rejects(dial(honestOptions(echo, { suite: 'sign' })), rejectedWith('suite', /server requires suite cbc/));
-    await assert.rejects(dial(honestOptions(echo, { suite: 'none', psk: undefined })), rejectedWith('suite', /server requires suite cbc/));
-    await assert.rejects(dial(honestOptions(echo, { suite: 'secretbox' })), rejectedWith('suite', /server requires suite cbc/));
+    await assert.rejects(
+      dial(honestOptions(echo, { suite: 'sign' })),
+      rejectedWith('suite', /server requires suite cbc/),
+    );
+    await assert.rejects(
+      dial(honestOptions(echo, { suite: 'none', psk: undefined })),
+      rejectedWith('suite', /server requires suite cbc/),
+    );
+    await assert.rejects(
+      dial(honestOptions(echo, { suite: 'secretbox' })),
+      rejectedWith('suite', /server requires suite cbc/),
+    );
     assert.equal(echo.delivered.length, 0);
     await checkServes(echo);
   } finally {
@@ -40,21 +59,35 @@ test('a client offering a weaker suite than the server requires is told which su
 test('a client asking for a codec the server does not take is told which codec it accepts', { timeout }, async () => {
   const echo = await startEchoListener({ suite: 'sign', codecs: ['json'] });
   try {
-    await assert.rejects(dial(honestOptions(echo, { codec: 'msgpack' })), rejectedWith('codec', /server does not support codec msgpack \(it accepts json\)/));
+    await assert.rejects(
+      dial(honestOptions(echo, { codec: 'msgpack' })),
+      rejectedWith('codec', /server does not support codec msgpack \(it accepts json\)/),
+    );
     await checkServes(echo, { codec: 'json' });
   } finally {
     await echo.close();
   }
 });
 
-test('a key id the server does not hold is rejected by name, and each held key id works with its own secret', { timeout }, async () => {
+test('a key id the server does not hold is rejected by name, and each held key id works with its own secret', {
+  timeout,
+}, async () => {
   const old = makeSecret(16);
   const current = makeSecret(32);
   const echo = await startEchoListener({ suite: 'secretbox', keyRing: new KeyRing({ 1: old, 2: current }) });
   try {
-    await assert.rejects(dial(honestOptions(echo, { keyId: 0, psk: Buffer.from(current, 'base64') })), rejectedWith('keyId', /no secret with key id 0/));
-    await assert.rejects(dial(honestOptions(echo, { keyId: 9, psk: Buffer.from(current, 'base64') })), rejectedWith('keyId', /key id 9/));
-    for (const [keyId, secret] of [[1, old], [2, current]] as const) {
+    await assert.rejects(
+      dial(honestOptions(echo, { keyId: 0, psk: Buffer.from(current, 'base64') })),
+      rejectedWith('keyId', /no secret with key id 0/),
+    );
+    await assert.rejects(
+      dial(honestOptions(echo, { keyId: 9, psk: Buffer.from(current, 'base64') })),
+      rejectedWith('keyId', /key id 9/),
+    );
+    for (const [keyId, secret] of [
+      [1, old],
+      [2, current],
+    ] as const) {
       const connection = await dial(honestOptions(echo, { keyId, psk: Buffer.from(secret, 'base64') }));
       assert.equal(connection.keyId, keyId);
       const reply = nextMessage(connection);
@@ -63,7 +96,9 @@ test('a key id the server does not hold is rejected by name, and each held key i
       connection.destroy();
     }
     // The right key id with the other id's secret fails authentication.
-    await assert.rejects(dial(honestOptions(echo, { keyId: 2, psk: Buffer.from(old, 'base64') })), { code: 'GAW_ERR_AUTH_FAILED' });
+    await assert.rejects(dial(honestOptions(echo, { keyId: 2, psk: Buffer.from(old, 'base64') })), {
+      code: 'GAW_ERR_AUTH_FAILED',
+    });
   } finally {
     await echo.close();
   }
@@ -72,7 +107,10 @@ test('a key id the server does not hold is rejected by name, and each held key i
 test('a server requiring forward secrecy tells a client without it so', { timeout }, async () => {
   const echo = await startEchoListener({ suite: 'cbc', requireForwardSecrecy: true });
   try {
-    await assert.rejects(dial(honestOptions(echo, { forwardSecrecy: false })), rejectedWith('flags', /server requires forward secrecy/));
+    await assert.rejects(
+      dial(honestOptions(echo, { forwardSecrecy: false })),
+      rejectedWith('flags', /server requires forward secrecy/),
+    );
     const connection = await dial(honestOptions(echo));
     assert.equal(connection.hasForwardSecrecy, true);
     connection.destroy();
@@ -95,7 +133,9 @@ test('without forward secrecy required, both FS on and off connect and report it
   }
 });
 
-test('an unknown version, unknown flag bits and FS in suite none are rejected with their reasons', { timeout }, async () => {
+test('an unknown version, unknown flag bits and FS in suite none are rejected with their reasons', {
+  timeout,
+}, async () => {
   const sign = await startEchoListener({ suite: 'sign' });
   const none = await startEchoListener({ suite: 'none' });
   try {
@@ -122,7 +162,9 @@ test('an unknown version, unknown flag bits and FS in suite none are rejected wi
   }
 });
 
-test('a client with the wrong secret is told the secret is probably wrong; the server reports it once and delivers nothing', { timeout }, async () => {
+test('a client with the wrong secret is told the secret is probably wrong; the server reports it once and delivers nothing', {
+  timeout,
+}, async () => {
   for (const suite of ['sign', 'cbc', 'secretbox'] as const) {
     const echo = await startEchoListener({ suite });
     try {
@@ -144,7 +186,9 @@ test('a client with the wrong secret is told the secret is probably wrong; the s
   }
 });
 
-test('a client that sends a wrong ClientFinish is closed without a byte written, and nothing is delivered', { timeout }, async () => {
+test('a client that sends a wrong ClientFinish is closed without a byte written, and nothing is delivered', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'cbc' });
   try {
     const client = await GawpClient.connect(echo.port, echo.psk);
@@ -167,23 +211,116 @@ test('a client that sends a wrong ClientFinish is closed without a byte written,
   }
 });
 
-test('a dialer refuses a server hello that differs from its offer, a wrong server confirm and a bad server key', { timeout }, async () => {
+test('a dialer refuses a server hello that differs from its offer, a wrong server confirm and a bad server key', {
+  timeout,
+}, async () => {
   const server = await RawServer.start();
   const psk = randomBytes(32);
   const cases: [string, (side: GawpServerSide) => Promise<void>, string, RegExp][] = [
-    ['suite downgraded', (side) => side.answer({ psk, editHello: (h) => { h[5] = 1; } }), 'GAW_ERR_BAD_HANDSHAKE', /does not match/],
-    ['codec swapped', (side) => side.answer({ psk, editHello: (h) => { h[7] = 1; } }), 'GAW_ERR_BAD_HANDSHAKE', /does not match/],
-    ['FS dropped', (side) => side.answer({ psk, editHello: (h) => { h[6] = 0; } }), 'GAW_ERR_BAD_HANDSHAKE', /does not match/],
-    ['version changed', (side) => side.answer({ psk, editHello: (h) => { h[4] = 2; } }), 'GAW_ERR_BAD_HANDSHAKE', /does not match/],
-    ['confirm flipped', (side) => side.answer({ psk, tamperAfterConfirm: (h) => { h[100]! ^= 1; } }), 'GAW_ERR_AUTH_FAILED', /secret is probably wrong/],
-    ['random changed after the confirm', (side) => side.answer({ psk, tamperAfterConfirm: (h) => { h[20]! ^= 0x80; } }), 'GAW_ERR_AUTH_FAILED', /secret is probably wrong/],
-    ['another secret', (side) => side.answer({ psk: randomBytes(32) }), 'GAW_ERR_AUTH_FAILED', /secret is probably wrong/],
-    ['low-order server key', (side) => side.answer({ psk, eph: Buffer.alloc(32) }), 'GAW_ERR_BAD_HANDSHAKE', /unusable X25519 key/],
-    ['an HTTP answer', (side) => side.raw.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')), 'GAW_ERR_BAD_HANDSHAKE', /did not answer with a GAWP\/1 hello/],
-    ['an unknown reject reason', (side) => side.reject({ reason: 77, detail: 0 }), 'GAW_ERR_HANDSHAKE_REJECTED', /reason 77/],
+    [
+      'suite downgraded',
+      (side) =>
+        side.answer({
+          psk,
+          editHello: (h) => {
+            h[5] = 1;
+          },
+        }),
+      'GAW_ERR_BAD_HANDSHAKE',
+      /does not match/,
+    ],
+    [
+      'codec swapped',
+      (side) =>
+        side.answer({
+          psk,
+          editHello: (h) => {
+            h[7] = 1;
+          },
+        }),
+      'GAW_ERR_BAD_HANDSHAKE',
+      /does not match/,
+    ],
+    [
+      'FS dropped',
+      (side) =>
+        side.answer({
+          psk,
+          editHello: (h) => {
+            h[6] = 0;
+          },
+        }),
+      'GAW_ERR_BAD_HANDSHAKE',
+      /does not match/,
+    ],
+    [
+      'version changed',
+      (side) =>
+        side.answer({
+          psk,
+          editHello: (h) => {
+            h[4] = 2;
+          },
+        }),
+      'GAW_ERR_BAD_HANDSHAKE',
+      /does not match/,
+    ],
+    [
+      'confirm flipped',
+      (side) =>
+        side.answer({
+          psk,
+          tamperAfterConfirm: (h) => {
+            h[100]! ^= 1;
+          },
+        }),
+      'GAW_ERR_AUTH_FAILED',
+      /secret is probably wrong/,
+    ],
+    [
+      'random changed after the confirm',
+      (side) =>
+        side.answer({
+          psk,
+          tamperAfterConfirm: (h) => {
+            h[20]! ^= 0x80;
+          },
+        }),
+      'GAW_ERR_AUTH_FAILED',
+      /secret is probably wrong/,
+    ],
+    [
+      'another secret',
+      (side) => side.answer({ psk: randomBytes(32) }),
+      'GAW_ERR_AUTH_FAILED',
+      /secret is probably wrong/,
+    ],
+    [
+      'low-order server key',
+      (side) => side.answer({ psk, eph: Buffer.alloc(32) }),
+      'GAW_ERR_BAD_HANDSHAKE',
+      /unusable X25519 key/,
+    ],
+    [
+      'an HTTP answer',
+      (side) => side.raw.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')),
+      'GAW_ERR_BAD_HANDSHAKE',
+      /did not answer with a GAWP\/1 hello/,
+    ],
+    [
+      'an unknown reject reason',
+      (side) => side.reject({ reason: 77, detail: 0 }),
+      'GAW_ERR_HANDSHAKE_REJECTED',
+      /reason 77/,
+    ],
     ['a busy reject', (side) => side.reject({ reason: 5, detail: 0 }), 'GAW_ERR_HANDSHAKE_REJECTED', /server is busy/],
     ['a version reject', (side) => side.reject({ reason: 1, detail: 1 }), 'GAW_ERR_HANDSHAKE_REJECTED', /version 1/],
-    ['a close before the hello', async (side) => side.raw.end(), 'GAW_ERR_CONN_CLOSED', /closed the connection during the handshake/],
+    [
+      'a close before the hello',
+      async (side) => side.raw.end(),
+      'GAW_ERR_CONN_CLOSED',
+      /closed the connection during the handshake/,
+    ],
   ];
   try {
     for (const [name, play, code, pattern] of cases) {
@@ -215,7 +352,9 @@ test('a refused connection gives GAW_ERR_CONN_REFUSED', { timeout }, async () =>
   });
 });
 
-test('a connect that has not completed when its deadline fires gives GAW_ERR_CONNECT_TIMEOUT', { timeout }, async () => {
+test('a connect that has not completed when its deadline fires gives GAW_ERR_CONNECT_TIMEOUT', {
+  timeout,
+}, async () => {
   // Deterministic without an unroutable address: the 1 ms timer is due before the event loop's next
   // poll phase (timers run first in every loop turn), and this turn is held past it, so the
   // connect can only be seen after the deadline has fired.
@@ -223,7 +362,9 @@ test('a connect that has not completed when its deadline fires gives GAW_ERR_CON
   try {
     const dialing = dial(honestOptions(echo, { connectTimeoutMs: 1 }));
     const until = performance.now() + 5;
-    while (performance.now() < until) { /* hold this turn of the event loop past the deadline */ }
+    while (performance.now() < until) {
+      /* hold this turn of the event loop past the deadline */
+    }
     await assert.rejects(dialing, (err: GawError) => {
       assert.equal(err.code, 'GAW_ERR_CONNECT_TIMEOUT');
       assert.match(err.message, /took longer than 1 ms/);
@@ -240,9 +381,18 @@ test('an aborted dial rejects with GAW_ERR_ABORTED, before and during the handsh
   try {
     const controller = new AbortController();
     controller.abort();
-    await assert.rejects(dial({ host: '127.0.0.1', port: server.port, suite: 'sign', psk: randomBytes(32), signal: controller.signal }), { name: 'AbortError', code: 'GAW_ERR_ABORTED' });
+    await assert.rejects(
+      dial({ host: '127.0.0.1', port: server.port, suite: 'sign', psk: randomBytes(32), signal: controller.signal }),
+      { name: 'AbortError', code: 'GAW_ERR_ABORTED' },
+    );
     const during = new AbortController();
-    const dialing = dial({ host: '127.0.0.1', port: server.port, suite: 'sign', psk: randomBytes(32), signal: during.signal });
+    const dialing = dial({
+      host: '127.0.0.1',
+      port: server.port,
+      suite: 'sign',
+      psk: randomBytes(32),
+      signal: during.signal,
+    });
     const side = new GawpServerSide(await server.accept());
     await side.readHello();
     during.abort();
@@ -253,10 +403,16 @@ test('an aborted dial rejects with GAW_ERR_ABORTED, before and during the handsh
   }
 });
 
-test('a server that never answers the hello hits the dialer\'s handshake deadline', { timeout }, async () => {
+test("a server that never answers the hello hits the dialer's handshake deadline", { timeout }, async () => {
   const server = await RawServer.start();
   try {
-    const dialing = dial({ host: '127.0.0.1', port: server.port, suite: 'sign', psk: randomBytes(32), handshakeTimeoutMs: 40 });
+    const dialing = dial({
+      host: '127.0.0.1',
+      port: server.port,
+      suite: 'sign',
+      psk: randomBytes(32),
+      handshakeTimeoutMs: 40,
+    });
     const side = new GawpServerSide(await server.accept());
     await side.readHello();
     await side.raw.write(Buffer.from('GAWP\x01'));
@@ -271,15 +427,33 @@ test('a server that never answers the hello hits the dialer\'s handshake deadlin
   }
 });
 
-test('a slow client hits the listener\'s handshake deadline at every stage, and others are still served', { timeout }, async () => {
+test("a slow client hits the listener's handshake deadline at every stage, and others are still served", {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'sign', handshakeTimeoutMs: 60 });
   try {
     const stages: [string, (client: GawpClient) => Promise<void>][] = [
       ['silent after connect', async () => {}],
       ['half a hello', (client) => client.raw.write(client.buildHello({ suite: 'sign' }).subarray(0, 40))],
-      ['a hello one byte at a time, then silence', (client) => client.raw.writeInPieces(client.buildHello({ suite: 'sign' }).subarray(0, 10))],
-      ['no ClientFinish', async (client) => { await client.sendHello({ suite: 'sign' }); await client.readAnswer(); }],
-      ['half a ClientFinish', async (client) => { await client.sendHello({ suite: 'sign' }); await client.readAnswer(); await client.raw.write(Buffer.alloc(16)); }],
+      [
+        'a hello one byte at a time, then silence',
+        (client) => client.raw.writeInPieces(client.buildHello({ suite: 'sign' }).subarray(0, 10)),
+      ],
+      [
+        'no ClientFinish',
+        async (client) => {
+          await client.sendHello({ suite: 'sign' });
+          await client.readAnswer();
+        },
+      ],
+      [
+        'half a ClientFinish',
+        async (client) => {
+          await client.sendHello({ suite: 'sign' });
+          await client.readAnswer();
+          await client.raw.write(Buffer.alloc(16));
+        },
+      ],
     ];
     for (const [name, play] of stages) {
       const client = await GawpClient.connect(echo.port, echo.psk);
@@ -298,7 +472,9 @@ test('a slow client hits the listener\'s handshake deadline at every stage, and 
   }
 });
 
-test('a rejected client that never closes is dropped at the handshake deadline and not kept open', { timeout }, async () => {
+test('a rejected client that never closes is dropped at the handshake deadline and not kept open', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'cbc', handshakeTimeoutMs: 50, maxUnauthenticated: 4 });
   try {
     const client = await GawpClient.connect(echo.port, echo.psk, { allowHalfOpen: true });
@@ -316,7 +492,9 @@ test('a rejected client that never closes is dropped at the handshake deadline a
   }
 });
 
-test('at 128 unauthenticated sockets the oldest is dropped, and an honest client still gets through', { timeout }, async () => {
+test('at 128 unauthenticated sockets the oldest is dropped, and an honest client still gets through', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'sign' });
   const idle: RawSocket[] = [];
   try {
@@ -337,7 +515,9 @@ test('at 128 unauthenticated sockets the oldest is dropped, and an honest client
   }
 });
 
-test('past maxConnections new clients are rejected as busy, and are taken again once one closes', { timeout }, async () => {
+test('past maxConnections new clients are rejected as busy, and are taken again once one closes', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'sign', maxConnections: 2 });
   const open: Connection[] = [];
   // Waits for the server to count the connection too, so the next dial sees it.
@@ -382,7 +562,9 @@ test('hellos stalled by peers without the secret do not make honest clients busy
   }
 });
 
-test('closing the listener stops accepting at once, drops handshakes in progress and leaves connections to their owner', { timeout }, async () => {
+test('closing the listener stops accepting at once, drops handshakes in progress and leaves connections to their owner', {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'cbc' });
   const { client } = await dialAccepted(echo);
   const pending = await GawpClient.connect(echo.port, echo.psk);

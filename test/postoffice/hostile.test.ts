@@ -12,7 +12,14 @@ import { suiteOverhead } from '../../src/postoffice/seal.js';
 import { suites } from '../../src/postoffice/suite.js';
 import { RawServer, RawSocket } from '../helpers/raw-socket.js';
 import { GawpClient, GawpServerSide, isLowOrder, lowOrderPoints } from '../helpers/gawp-peer.js';
-import { checkServes, closeOf, dialAccepted, nextMessage, rawClientOf, startEchoListener } from '../helpers/echo-listener.js';
+import {
+  checkServes,
+  closeOf,
+  dialAccepted,
+  nextMessage,
+  rawClientOf,
+  startEchoListener,
+} from '../helpers/echo-listener.js';
 import type { EchoListener } from '../helpers/echo-listener.js';
 
 const timeout = 20_000;
@@ -22,10 +29,21 @@ const fatalCodes = ['GAW_ERR_AUTH_FAILED', 'GAW_ERR_BAD_FRAME', 'GAW_ERR_FRAME_T
  * Runs `attack` against a fresh listener while an honest connection stays open, then checks that
  * the honest connection and a brand-new honest client both still work.
  */
-async function underAttack(suite: SuiteName, attack: (echo: EchoListener) => Promise<void>, options: { frameTimeoutMs?: number; maxPayloadBytes?: number } = {}): Promise<void> {
-  const echo = await startEchoListener({ suite, frameTimeoutMs: options.frameTimeoutMs ?? 60_000, ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}) });
+async function underAttack(
+  suite: SuiteName,
+  attack: (echo: EchoListener) => Promise<void>,
+  options: { frameTimeoutMs?: number; maxPayloadBytes?: number } = {},
+): Promise<void> {
+  const echo = await startEchoListener({
+    suite,
+    frameTimeoutMs: options.frameTimeoutMs ?? 60_000,
+    ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+  });
   try {
-    const { client: honest } = await dialAccepted(echo, options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {});
+    const { client: honest } = await dialAccepted(
+      echo,
+      options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {},
+    );
     await attack(echo);
     const reply = nextMessage(honest);
     honest.send(Buffer.from('the honest connection survived'));
@@ -37,7 +55,12 @@ async function underAttack(suite: SuiteName, attack: (echo: EchoListener) => Pro
 }
 
 /** Writes `bytes` after a finished handshake; the server must close with a fatal code, writing nothing. */
-async function expectFatal(client: GawpClient, server: Connection, bytes: Buffer | Buffer[], codes = fatalCodes): Promise<string> {
+async function expectFatal(
+  client: GawpClient,
+  server: Connection,
+  bytes: Buffer | Buffer[],
+  codes = fatalCodes,
+): Promise<string> {
   const before = client.raw.receivedBytes;
   const closed = closeOf(server);
   for (const piece of Array.isArray(bytes) ? bytes : [bytes]) await client.raw.write(piece).catch(() => {});
@@ -48,33 +71,53 @@ async function expectFatal(client: GawpClient, server: Connection, bytes: Buffer
 }
 
 for (const suite of ['none', 'sign', 'cbc', 'secretbox'] as const) {
-  test(`suite ${suite}: a length above the cap, whole or split 2+2, closes at once without waiting for a body`, { timeout }, async () => {
+  test(`suite ${suite}: a length above the cap, whole or split 2+2, closes at once without waiting for a body`, {
+    timeout,
+  }, async () => {
     const maxPayloadBytes = 4096;
-    await underAttack(suite, async (echo) => {
-      // One past the largest length the cap allows (cbc may pad by up to 16 bytes).
-      const overCap = maxPayloadBytes + suiteOverhead[suites[suite]] + (suite === 'cbc' ? 16 : 0) + 1;
-      for (const len of [overCap, 0x7fff_ffff, 0xffff_ffff]) {
-        const head = Buffer.alloc(4);
-        head.writeUInt32BE(len);
-        for (const pieces of [[head], [head.subarray(0, 2), head.subarray(2)]]) {
-          const { client, server } = await rawClientOf(echo);
-          // The frame deadline is a minute: only the length check can close this in time.
-          assert.equal(await expectFatal(client, server, pieces, ['GAW_ERR_FRAME_TOO_LARGE']), 'GAW_ERR_FRAME_TOO_LARGE');
+    await underAttack(
+      suite,
+      async (echo) => {
+        // One past the largest length the cap allows (cbc may pad by up to 16 bytes).
+        const overCap = maxPayloadBytes + suiteOverhead[suites[suite]] + (suite === 'cbc' ? 16 : 0) + 1;
+        for (const len of [overCap, 0x7fff_ffff, 0xffff_ffff]) {
+          const head = Buffer.alloc(4);
+          head.writeUInt32BE(len);
+          for (const pieces of [[head], [head.subarray(0, 2), head.subarray(2)]]) {
+            const { client, server } = await rawClientOf(echo);
+            // The frame deadline is a minute: only the length check can close this in time.
+            assert.equal(
+              await expectFatal(client, server, pieces, ['GAW_ERR_FRAME_TOO_LARGE']),
+              'GAW_ERR_FRAME_TOO_LARGE',
+            );
+          }
         }
-      }
-      assert.deepEqual(echo.delivered, []);
-    }, { maxPayloadBytes });
+        assert.deepEqual(echo.delivered, []);
+      },
+      { maxPayloadBytes },
+    );
   });
 }
 
-test('lengths below a suite\'s minimum, and a cbc length off the block size, are fatal before any body', { timeout }, async () => {
-  for (const [suite, lens] of [['none', [0]], ['sign', [0, 1, 32]], ['cbc', [64, 66, 80]], ['secretbox', [0, 17]]] as const) {
+test("lengths below a suite's minimum, and a cbc length off the block size, are fatal before any body", {
+  timeout,
+}, async () => {
+  for (const [suite, lens] of [
+    ['none', [0]],
+    ['sign', [0, 1, 32]],
+    ['cbc', [64, 66, 80]],
+    ['secretbox', [0, 17]],
+  ] as const) {
     await underAttack(suite, async (echo) => {
       for (const len of lens) {
         const { client, server } = await rawClientOf(echo);
         const head = Buffer.alloc(4);
         head.writeUInt32BE(len);
-        assert.equal(await expectFatal(client, server, head, ['GAW_ERR_BAD_FRAME']), 'GAW_ERR_BAD_FRAME', `${suite} len ${len}`);
+        assert.equal(
+          await expectFatal(client, server, head, ['GAW_ERR_BAD_FRAME']),
+          'GAW_ERR_BAD_FRAME',
+          `${suite} len ${len}`,
+        );
       }
     });
   }
@@ -91,27 +134,36 @@ test('a truncated frame followed by FIN delivers nothing and closes as broken mi
       const err = await closed;
       assert.equal(err?.code, 'GAW_ERR_CONN_CLOSED');
       assert.match(err!.message, /middle of a frame/);
-      assert.deepEqual(echo.delivered.filter((m) => m === 'cut short'), []);
+      assert.deepEqual(
+        echo.delivered.filter((m) => m === 'cut short'),
+        [],
+      );
     });
   }
 });
 
 for (const suite of ['sign', 'cbc', 'secretbox'] as const) {
-  test(`suite ${suite}: a frame with a bit flipped at any one offset is refused and delivers nothing`, { timeout }, async () => {
-    await underAttack(suite, async (echo) => {
-      const probe = await rawClientOf(echo);
-      const frameBytes = probe.client.sealMessages('tamper me').length;
-      probe.client.raw.destroy();
-      const codes = new Set<string>();
-      for (let offset = 0; offset < frameBytes; offset++) {
-        const { client, server } = await rawClientOf(echo);
-        const frame = client.sealMessages('tamper me');
-        frame[offset]! ^= 0x01;
-        codes.add(await expectFatal(client, server, frame));
-      }
-      assert.deepEqual(echo.delivered, []);
-      assert.ok(codes.has('GAW_ERR_AUTH_FAILED'));
-    }, { frameTimeoutMs: 100 });
+  test(`suite ${suite}: a frame with a bit flipped at any one offset is refused and delivers nothing`, {
+    timeout,
+  }, async () => {
+    await underAttack(
+      suite,
+      async (echo) => {
+        const probe = await rawClientOf(echo);
+        const frameBytes = probe.client.sealMessages('tamper me').length;
+        probe.client.raw.destroy();
+        const codes = new Set<string>();
+        for (let offset = 0; offset < frameBytes; offset++) {
+          const { client, server } = await rawClientOf(echo);
+          const frame = client.sealMessages('tamper me');
+          frame[offset]! ^= 0x01;
+          codes.add(await expectFatal(client, server, frame));
+        }
+        assert.deepEqual(echo.delivered, []);
+        assert.ok(codes.has('GAW_ERR_AUTH_FAILED'));
+      },
+      { frameTimeoutMs: 100 },
+    );
   });
 }
 
@@ -155,7 +207,9 @@ for (const suite of ['sign', 'cbc', 'secretbox'] as const) {
 
 for (const suite of ['sign', 'cbc', 'secretbox'] as const) {
   for (const hasForwardSecrecy of [true, false]) {
-    test(`suite ${suite}, FS ${hasForwardSecrecy ? 'on' : 'off'}: a recorded session replayed on a new connection delivers nothing`, { timeout }, async () => {
+    test(`suite ${suite}, FS ${hasForwardSecrecy ? 'on' : 'off'}: a recorded session replayed on a new connection delivers nothing`, {
+      timeout,
+    }, async () => {
       await underAttack(suite, async (echo) => {
         const { client } = await rawClientOf(echo, { hasForwardSecrecy });
         await client.sendMessages('recorded one');
@@ -215,7 +269,9 @@ test('low-order X25519 keys in the hello are refused without an answer', { timeo
   });
 });
 
-test('a dialed client refuses a server hello carrying a low-order X25519 key, writing nothing more', { timeout }, async () => {
+test('a dialed client refuses a server hello carrying a low-order X25519 key, writing nothing more', {
+  timeout,
+}, async () => {
   const server = await RawServer.start();
   const psk = randomBytes(32);
   try {
@@ -238,9 +294,32 @@ test('a dialed client refuses tampered, replayed and reflected frames from a hos
   const psk = randomBytes(32);
   // Each attack, and the messages that may arrive before it is caught (only a replay's first copy).
   const attacks: [string, (side: GawpServerSide, fromClient: Buffer) => Buffer[], string[]][] = [
-    ['tampered', (side) => { const f = side.sealMessages('x'); f[f.length - 1]! ^= 1; return [f]; }, []],
-    ['replayed', (side) => { const f = side.sealMessages('once'); return [f, f]; }, ['once']],
-    ['reordered', (side) => { const a = side.sealMessages('a'); const b = side.sealMessages('b'); return [b, a]; }, []],
+    [
+      'tampered',
+      (side) => {
+        const f = side.sealMessages('x');
+        f[f.length - 1]! ^= 1;
+        return [f];
+      },
+      [],
+    ],
+    [
+      'replayed',
+      (side) => {
+        const f = side.sealMessages('once');
+        return [f, f];
+      },
+      ['once'],
+    ],
+    [
+      'reordered',
+      (side) => {
+        const a = side.sealMessages('a');
+        const b = side.sealMessages('b');
+        return [b, a];
+      },
+      [],
+    ],
     ['reflected', (_side, fromClient) => [fromClient], []],
     ['too large', () => [Buffer.from([0xff, 0xff, 0xff, 0xff])], []],
   ];

@@ -32,12 +32,17 @@ function collect(connection: Connection, count: number): Promise<Buffer[]> {
 
 const combos: { suite: SuiteName; forwardSecrecy: boolean }[] = [
   { suite: 'none', forwardSecrecy: false },
-  ...(['sign', 'cbc', 'secretbox'] as const).flatMap((suite) => [{ suite, forwardSecrecy: true }, { suite, forwardSecrecy: false }]),
+  ...(['sign', 'cbc', 'secretbox'] as const).flatMap((suite) => [
+    { suite, forwardSecrecy: true },
+    { suite, forwardSecrecy: false },
+  ]),
 ];
 
 for (const { suite, forwardSecrecy } of combos) {
   for (const codec of ['json', 'msgpack'] as const) {
-    test(`suite ${suite}, FS ${forwardSecrecy ? 'on' : 'off'}, codec ${codec}: messages of 1 byte up to the cap go both ways intact`, { timeout }, async () => {
+    test(`suite ${suite}, FS ${forwardSecrecy ? 'on' : 'off'}, codec ${codec}: messages of 1 byte up to the cap go both ways intact`, {
+      timeout,
+    }, async () => {
       const echo = await startEchoListener({ suite, maxPayloadBytes: capBytes });
       try {
         const { client, server } = await dialAccepted(echo, { codec, forwardSecrecy, maxPayloadBytes: capBytes });
@@ -104,7 +109,9 @@ test('10,000 frames each way cross one cbc connection in order', { timeout }, as
   }
 });
 
-test('a raw peer counts 10,000 separately sealed frames each way, and one frame for a tick\'s messages', { timeout }, async () => {
+test("a raw peer counts 10,000 separately sealed frames each way, and one frame for a tick's messages", {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'sign' });
   try {
     const { client, server } = await rawClientOf(echo);
@@ -130,7 +137,9 @@ test('a raw peer counts 10,000 separately sealed frames each way, and one frame 
 });
 
 for (const suite of ['none', 'sign', 'cbc', 'secretbox'] as const) {
-  test(`suite ${suite}: frames written one byte at a time, the first sharing the ClientFinish write, are delivered whole`, { timeout }, async () => {
+  test(`suite ${suite}: frames written one byte at a time, the first sharing the ClientFinish write, are delivered whole`, {
+    timeout,
+  }, async () => {
     const echo = await startEchoListener({ suite });
     try {
       const accepted = once(echo.events, 'connection');

@@ -55,6 +55,8 @@ for (const [name, tail] of [
   ['pad bytes that disagree', Buffer.concat([Buffer.alloc(15, 4), Buffer.from([3])])],
 ] as const) {
   test(`cbc: a good tag over ${name} is refused as an authentication failure`, () => {
-    assert.throws(() => createOpener(2, encKey, macKey).open(cbcFrameWithPlaintext(tail)), { code: 'GAW_ERR_AUTH_FAILED' });
+    assert.throws(() => createOpener(2, encKey, macKey).open(cbcFrameWithPlaintext(tail)), {
+      code: 'GAW_ERR_AUTH_FAILED',
+    });
   });
 }

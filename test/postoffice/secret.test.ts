@@ -74,7 +74,13 @@ test('a KeyRing names the key id of a bad secret and never shows any secret', ()
 
 test('limits out of range are refused with the option named', () => {
   assert.deepEqual(resolveLimits({}), resolveLimits());
-  for (const [name, value] of [['maxPayloadBytes', 0], ['handshakeTimeoutMs', -1], ['frameTimeoutMs', 1.5], ['idleTimeoutMs', Number.NaN], ['highWaterBytes', '8']] as const) {
+  for (const [name, value] of [
+    ['maxPayloadBytes', 0],
+    ['handshakeTimeoutMs', -1],
+    ['frameTimeoutMs', 1.5],
+    ['idleTimeoutMs', Number.NaN],
+    ['highWaterBytes', '8'],
+  ] as const) {
     const err = errorOf(() => resolveLimits({ [name]: value } as never));
     assert.equal(err.code, 'GAW_ERR_INVALID_OPTION');
     assert.match(err.message, new RegExp(name));

@@ -4,19 +4,49 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadFixture } from '../helpers/fixtures.js';
 import {
-  agree, clientConfirm, decodeHello, deriveKeys, encodeHello, ephemeralFromPrivate, serverConfirm, transcriptHash,
+  agree,
+  clientConfirm,
+  decodeHello,
+  deriveKeys,
+  encodeHello,
+  ephemeralFromPrivate,
+  serverConfirm,
+  transcriptHash,
 } from '../../src/postoffice/handshake.js';
 import type { SessionKeys } from '../../src/postoffice/handshake.js';
 import { createOpener, createSealer } from '../../src/postoffice/seal.js';
 import { FrameDecoder, packMessages, unpackMessages } from '../../src/postoffice/frame.js';
 import { parseSecret } from '../../src/postoffice/secret.js';
 
-interface VectorFrame { dir: 'c2s' | 's2c'; seq: number; type: number; messages_utf8: string[]; iv?: string; frame: string }
+interface VectorFrame {
+  dir: 'c2s' | 's2c';
+  seq: number;
+  type: number;
+  messages_utf8: string[];
+  iv?: string;
+  frame: string;
+}
 interface VectorCase {
-  name: string; suite: number; fs: boolean; codec: number; key_id: number; secret: string | null;
-  client_random: string; server_random: string; client_eph_private?: string; client_eph_public?: string;
-  server_eph_private?: string; server_eph_public?: string; x25519_shared?: string; client_hello: string; server_hello: string;
-  transcript_hash?: string; keys?: Record<string, string>; server_confirm?: string; client_finish?: string; frames: VectorFrame[];
+  name: string;
+  suite: number;
+  fs: boolean;
+  codec: number;
+  key_id: number;
+  secret: string | null;
+  client_random: string;
+  server_random: string;
+  client_eph_private?: string;
+  client_eph_public?: string;
+  server_eph_private?: string;
+  server_eph_public?: string;
+  x25519_shared?: string;
+  client_hello: string;
+  server_hello: string;
+  transcript_hash?: string;
+  keys?: Record<string, string>;
+  server_confirm?: string;
+  client_finish?: string;
+  frames: VectorFrame[];
 }
 const vectors = loadFixture<{ cases: VectorCase[] }>('gawp1-vectors.json');
 const hex = (s: string) => Buffer.from(s, 'hex');
@@ -26,7 +56,16 @@ function keysFor(c: VectorCase) {
   const serverHello = hex(c.server_hello);
   const th = transcriptHash(clientHello, serverHello);
   const shared = c.fs ? agree(ephemeralFromPrivate(hex(c.client_eph_private!)), hex(c.server_eph_public!)) : undefined;
-  return { th, keys: deriveKeys({ psk: parseSecret(c.secret), shared, clientRandom: hex(c.client_random), serverRandom: hex(c.server_random), th }) };
+  return {
+    th,
+    keys: deriveKeys({
+      psk: parseSecret(c.secret),
+      shared,
+      clientRandom: hex(c.client_random),
+      serverRandom: hex(c.server_random),
+      th,
+    }),
+  };
 }
 
 /** Each case's session keys (none in suite none), derived once: the bit-flip loop needs them thousands of times. */
@@ -78,8 +117,14 @@ for (const c of vectors.cases) {
     }
     const flags = c.fs ? 1 : 0;
     const common = { suite: c.suite, flags, codec: c.codec, keyId: c.key_id };
-    assert.equal(encodeHello({ ...common, random: hex(c.client_random), eph: clientEph }).toString('hex'), c.client_hello);
-    assert.equal(encodeHello({ ...common, random: hex(c.server_random), eph: serverEph }).toString('hex'), c.server_hello.slice(0, 146));
+    assert.equal(
+      encodeHello({ ...common, random: hex(c.client_random), eph: clientEph }).toString('hex'),
+      c.client_hello,
+    );
+    assert.equal(
+      encodeHello({ ...common, random: hex(c.server_random), eph: serverEph }).toString('hex'),
+      c.server_hello.slice(0, 146),
+    );
     const parsed = decodeHello(hex(c.client_hello));
     assert.deepEqual({ suite: parsed.suite, flags: parsed.flags, codec: parsed.codec, keyId: parsed.keyId }, common);
   });
@@ -94,7 +139,14 @@ for (const c of vectors.cases) {
       }
       const { th, keys } = keysFor(c);
       assert.equal(th.toString('hex'), c.transcript_hash);
-      const names = { c2s_enc: keys.c2sEnc, c2s_mac: keys.c2sMac, s2c_enc: keys.s2cEnc, s2c_mac: keys.s2cMac, conf_s: keys.confS, conf_c: keys.confC };
+      const names = {
+        c2s_enc: keys.c2sEnc,
+        c2s_mac: keys.c2sMac,
+        s2c_enc: keys.s2cEnc,
+        s2c_mac: keys.s2cMac,
+        conf_s: keys.confS,
+        conf_c: keys.confC,
+      };
       for (const [name, value] of Object.entries(names)) assert.equal(value.toString('hex'), c.keys![name], name);
       const confirm = serverConfirm(keys, th);
       assert.equal(confirm.toString('hex'), c.server_confirm);
@@ -111,7 +163,9 @@ for (const c of vectors.cases) {
       const opener = openerFor(c, dir);
       for (const f of frames) {
         assert.equal(sealer.seq, f.seq);
-        const payload = f.messages_utf8.length ? packMessages(f.messages_utf8.map((m) => Buffer.from(m, 'utf8'))) : Buffer.alloc(0);
+        const payload = f.messages_utf8.length
+          ? packMessages(f.messages_utf8.map((m) => Buffer.from(m, 'utf8')))
+          : Buffer.alloc(0);
         assert.equal(sealer.seal(f.type, payload).toString('hex'), f.frame, `seq ${f.seq}`);
         const opened = opener.open(hex(f.frame));
         assert.equal(opened.type, f.type);
@@ -138,10 +192,18 @@ for (const c of vectors.cases) {
             for (let bit = 0; bit < 8; bit++) {
               const tampered = Buffer.from(frame);
               tampered[byte]! ^= 1 << bit;
-              assert.throws(() => openAt(c, dir, f.seq, tampered), (err: { code?: string }) => err.code === 'GAW_ERR_AUTH_FAILED', `byte ${byte} bit ${bit}`);
+              assert.throws(
+                () => openAt(c, dir, f.seq, tampered),
+                (err: { code?: string }) => err.code === 'GAW_ERR_AUTH_FAILED',
+                `byte ${byte} bit ${bit}`,
+              );
             }
           }
-          assert.deepEqual(messagesOf(openAt(c, dir, f.seq, frame).payload), f.messages_utf8, 'the untouched frame still opens');
+          assert.deepEqual(
+            messagesOf(openAt(c, dir, f.seq, frame).payload),
+            f.messages_utf8,
+            'the untouched frame still opens',
+          );
         }
       });
     }
@@ -159,7 +221,8 @@ for (const c of vectors.cases) {
       }
       const decoder = new FrameDecoder({ suite: c.suite, maxPayloadBytes: 1 << 20 });
       const out: string[] = [];
-      for (let i = 0; i < stream.length; i++) decoder.push(stream.subarray(i, i + 1), (fr) => out.push(fr.toString('hex')));
+      for (let i = 0; i < stream.length; i++)
+        decoder.push(stream.subarray(i, i + 1), (fr) => out.push(fr.toString('hex')));
       assert.deepEqual(out, expected);
     });
   }

@@ -36,7 +36,18 @@ function serializationError(code: string, check?: (err: SerializationError) => b
 }
 
 test('unregistered tags, including names of built-in JavaScript objects, are unknown tags named in the error', () => {
-  const tags = ['constructor', '__proto__', 'toString', 'Object', 'Function', 'hasOwnProperty', 'prototype', 'Array', 'eval', 'NoSuchClass'];
+  const tags = [
+    'constructor',
+    '__proto__',
+    'toString',
+    'Object',
+    'Function',
+    'hasOwnProperty',
+    'prototype',
+    'Array',
+    'eval',
+    'NoSuchClass',
+  ];
   for (const tag of tags) {
     for (const [codec, bytes] of asBytes({ x: [{ _t: tag, _v: {} }] })) {
       assert.throws(
@@ -49,12 +60,21 @@ test('unregistered tags, including names of built-in JavaScript objects, are unk
 
 test('a tag that is not a string is rejected, and attacker-chosen tags are shown sanitised and truncated', () => {
   for (const tag of [1, null, true, [], { a: 1 }]) {
-    assert.throws(() => registry.decode({ _t: tag, _v: 1 }), serializationError('GAW_ERR_UNKNOWN_TAG', (e) => /not a string/.test(e.message)));
+    assert.throws(
+      () => registry.decode({ _t: tag, _v: 1 }),
+      serializationError('GAW_ERR_UNKNOWN_TAG', (e) => /not a string/.test(e.message)),
+    );
   }
   const nasty = '\u001b[31mred\n\u202eevil' + 'x'.repeat(500);
   assert.throws(
     () => registry.decode({ _t: nasty }),
-    serializationError('GAW_ERR_UNKNOWN_TAG', (e) => !/[\u0000-\u001f\u007f-\uffff]/.test(e.message) && e.message.length < 300 && e.message.includes('\\u001b[31mred\\u000a\\u202eevil')),
+    serializationError(
+      'GAW_ERR_UNKNOWN_TAG',
+      (e) =>
+        !/[\u0000-\u001f\u007f-\uffff]/.test(e.message) &&
+        e.message.length < 300 &&
+        e.message.includes('\\u001b[31mred\\u000a\\u202eevil'),
+    ),
   );
 });
 
@@ -91,7 +111,10 @@ test('tagged values of the wrong shape are bad tagged values naming the tag and 
     for (const [codec, bytes] of asBytes({ list: [0, wire] })) {
       assert.throws(
         () => codec.revive(codec.decode(bytes), 'result'),
-        serializationError('GAW_ERR_BAD_TAGGED_VALUE', (e) => e.message.includes(`"${tag}"`) || e.message.includes('"extra"')),
+        serializationError(
+          'GAW_ERR_BAD_TAGGED_VALUE',
+          (e) => e.message.includes(`"${tag}"`) || e.message.includes('"extra"'),
+        ),
         JSON.stringify(wire).slice(0, 80),
       );
     }
@@ -100,8 +123,32 @@ test('tagged values of the wrong shape are bad tagged values naming the tag and 
 
 test('errors inside sets, maps, tuples and class fields name the path of the offending value', () => {
   const cases: Array<[unknown, string, string]> = [
-    [{ m: { _t: 'map', _v: [[1, 2], [{ _t: 'nope' }, 1]] } }, 'm[1][0]', 'GAW_ERR_UNKNOWN_TAG'],
-    [{ m: { _t: 'map', _v: [[1, 2], [3, { _t: 'set', _v: 1 }]] } }, 'm[1][1]', 'GAW_ERR_BAD_TAGGED_VALUE'],
+    [
+      {
+        m: {
+          _t: 'map',
+          _v: [
+            [1, 2],
+            [{ _t: 'nope' }, 1],
+          ],
+        },
+      },
+      'm[1][0]',
+      'GAW_ERR_UNKNOWN_TAG',
+    ],
+    [
+      {
+        m: {
+          _t: 'map',
+          _v: [
+            [1, 2],
+            [3, { _t: 'set', _v: 1 }],
+          ],
+        },
+      },
+      'm[1][1]',
+      'GAW_ERR_BAD_TAGGED_VALUE',
+    ],
     [{ m: { _t: 'map', _v: [[1, 2], 5] } }, 'm[1]', 'GAW_ERR_BAD_TAGGED_VALUE'],
     [{ s: { _t: 'set', _v: [1, 2, { _t: 'Function' }] } }, 's[2]', 'GAW_ERR_UNKNOWN_TAG'],
     [{ t: { _t: 'tuple', _v: [{ _t: 'datetime', _v: 'soon' }] } }, 't[0]', 'GAW_ERR_BAD_TAGGED_VALUE'],
@@ -110,7 +157,10 @@ test('errors inside sets, maps, tuples and class fields name the path of the off
   ];
   for (const [wire, path, code] of cases) {
     for (const [codec, bytes] of asBytes(wire)) {
-      assert.throws(() => codec.revive(codec.decode(bytes)), serializationError(code, (e) => e.path === path && e.message.includes(` at ${path}`)));
+      assert.throws(
+        () => codec.revive(codec.decode(bytes)),
+        serializationError(code, (e) => e.path === path && e.message.includes(` at ${path}`)),
+      );
     }
   }
 });
@@ -139,9 +189,18 @@ function assertNoPollution(): void {
 function assertSanePrototypes(value: unknown, seen = new Set<unknown>()): void {
   if (typeof value !== 'object' || value === null || seen.has(value)) return;
   seen.add(value);
-  const allowed = [Object.prototype, Array.prototype, MathResult.prototype, Map.prototype, Set.prototype, Date.prototype, null];
+  const allowed = [
+    Object.prototype,
+    Array.prototype,
+    MathResult.prototype,
+    Map.prototype,
+    Set.prototype,
+    Date.prototype,
+    null,
+  ];
   assert.ok(allowed.includes(Object.getPrototypeOf(value)), 'unexpected prototype');
-  const children = value instanceof Map ? [...value.entries()].flat() : value instanceof Set ? [...value] : Object.values(value);
+  const children =
+    value instanceof Map ? [...value.entries()].flat() : value instanceof Set ? [...value] : Object.values(value);
   for (const child of children) assertSanePrototypes(child, seen);
 }
 
@@ -149,7 +208,8 @@ test('__proto__ and constructor keys anywhere in decoded data never change a pro
   for (const text of pollutionAttempts) {
     const data: unknown = JSON.parse(text);
     const [[, jsonBytes], [, msgpackBytes]] = asBytes(data);
-    if (text.includes('__proto__')) assert.ok(Buffer.from(msgpackBytes!).includes('__proto__'), 'the msgpack bytes really carry the key');
+    if (text.includes('__proto__'))
+      assert.ok(Buffer.from(msgpackBytes!).includes('__proto__'), 'the msgpack bytes really carry the key');
     const fromJson = json.revive(json.decode(jsonBytes!));
     const fromMsgpack = msgpack.revive(msgpack.decode(msgpackBytes!));
     assertNoPollution();
@@ -185,7 +245,10 @@ test('a million levels of nesting is a clear depth error in both codecs, not a s
     [msgpack, Buffer.alloc(n, 0xdc)],
   ];
   for (const [codec, bytes] of inputs) {
-    assert.throws(() => codec.decode(bytes), serializationError('GAW_ERR_DEPTH_EXCEEDED', (e) => /maxDepth \(64\)/.test(e.message)));
+    assert.throws(
+      () => codec.decode(bytes),
+      serializationError('GAW_ERR_DEPTH_EXCEEDED', (e) => /maxDepth \(64\)/.test(e.message)),
+    );
   }
 });
 
@@ -198,11 +261,17 @@ test('the depth limit is exact and configurable, and applies to registry.decode 
   for (const codec of [json, msgpack]) {
     assert.deepStrictEqual(codec.decode(codec.encode(nest(64))), nest(64));
     assert.throws(() => codec.encode(nest(65)), serializationError('GAW_ERR_DEPTH_EXCEEDED'));
-    assert.throws(() => codec.decode(Buffer.from(codec === json ? JSON.stringify(nest(65)) : rawPackr.pack(nest(65)))), serializationError('GAW_ERR_DEPTH_EXCEEDED'));
+    assert.throws(
+      () => codec.decode(Buffer.from(codec === json ? JSON.stringify(nest(65)) : rawPackr.pack(nest(65)))),
+      serializationError('GAW_ERR_DEPTH_EXCEEDED'),
+    );
   }
   const shallow = createCodec('json', { registry, maxDepth: 3 });
   assert.deepStrictEqual(shallow.decode(Buffer.from('[[[1]]]')), [[[1]]]);
-  assert.throws(() => shallow.decode(Buffer.from('{"a":[{"b":[1]}]}')), serializationError('GAW_ERR_DEPTH_EXCEEDED', (e) => e.path === 'a[0].b'));
+  assert.throws(
+    () => shallow.decode(Buffer.from('{"a":[{"b":[1]}]}')),
+    serializationError('GAW_ERR_DEPTH_EXCEEDED', (e) => e.path === 'a[0].b'),
+  );
   assert.throws(() => registry.decode(nest(100_000)), serializationError('GAW_ERR_DEPTH_EXCEEDED'));
   assert.throws(() => registry.encode(nest(100_000)), serializationError('GAW_ERR_DEPTH_EXCEEDED'));
   // Tag wrappers count: 30 nested instances are 60 wire levels, 40 would be 80.
@@ -212,22 +281,34 @@ test('the depth limit is exact and configurable, and applies to registry.decode 
     return v;
   };
   assert.ok(json.encode(chain(30)).length > 0);
-  assert.throws(() => json.encode(chain(40)), serializationError('GAW_ERR_DEPTH_EXCEEDED', (e) => e.path.startsWith('result.result')));
+  assert.throws(
+    () => json.encode(chain(40)),
+    serializationError('GAW_ERR_DEPTH_EXCEEDED', (e) => e.path.startsWith('result.result')),
+  );
 });
 
 test('a cycle on encode is an error naming where it closes', () => {
   const a: Record<string, unknown> = { name: 'a' };
   a.self = a;
-  assert.throws(() => registry.encode(a), serializationError('GAW_ERR_UNENCODABLE', (e) => e.message === 'cannot encode a cycle: self refers back to (root)'));
+  assert.throws(
+    () => registry.encode(a),
+    serializationError('GAW_ERR_UNENCODABLE', (e) => e.message === 'cannot encode a cycle: self refers back to (root)'),
+  );
   const items: unknown[] = [1, 2, 3];
   const r = new MathResult('h', { items });
   items.push(new Map([['back', r]]));
   assert.throws(
     () => json.encode({ jsonrpc: '2.0', id: 1, result: r }),
-    serializationError('GAW_ERR_UNENCODABLE', (e) => /cycle: result\.result\.items\[3\]\[0\]\[1\] refers back to result$/.test(e.message)),
+    serializationError('GAW_ERR_UNENCODABLE', (e) =>
+      /cycle: result\.result\.items\[3\]\[0\]\[1\] refers back to result$/.test(e.message),
+    ),
   );
   const shared = { s: 1 };
-  assert.deepStrictEqual(registry.decode(registry.encode([shared, shared])), [shared, shared], 'shared references are not cycles');
+  assert.deepStrictEqual(
+    registry.decode(registry.encode([shared, shared])),
+    [shared, shared],
+    'shared references are not cycles',
+  );
 });
 
 test('values that cannot be encoded are errors naming their path, never a silent {}', () => {
@@ -248,17 +329,36 @@ test('values that cannot be encoded are errors naming their path, never a silent
   ];
   for (const [value, path, message] of cases) {
     for (const codec of [json, msgpack]) {
-      assert.throws(() => codec.encode(value), serializationError('GAW_ERR_UNENCODABLE', (e) => e.path === path && message.test(e.message)));
+      assert.throws(
+        () => codec.encode(value),
+        serializationError('GAW_ERR_UNENCODABLE', (e) => e.path === path && message.test(e.message)),
+      );
     }
   }
-  const throwing = { ok: 1, get bad(): unknown { throw new Error('getter failed'); } };
-  assert.throws(() => registry.encode({ outer: throwing }), serializationError('GAW_ERR_UNENCODABLE', (e) => e.path === 'outer.bad' && /getter failed/.test(e.message)));
+  const throwing = {
+    ok: 1,
+    get bad(): unknown {
+      throw new Error('getter failed');
+    },
+  };
+  assert.throws(
+    () => registry.encode({ outer: throwing }),
+    serializationError('GAW_ERR_UNENCODABLE', (e) => e.path === 'outer.bad' && /getter failed/.test(e.message)),
+  );
 });
 
 test('bytes that are not valid JSON or msgpack give GAW_ERR_DECODE saying so', () => {
-  const valid = msgpack.encode({ jsonrpc: '2.0', id: 1, result: new MathResult('x', [1.5, 'two', null, true, Buffer.from('b')]) });
+  const valid = msgpack.encode({
+    jsonrpc: '2.0',
+    id: 1,
+    result: new MathResult('x', [1.5, 'two', null, true, Buffer.from('b')]),
+  });
   for (let end = 0; end < valid.length; end++) {
-    assert.throws(() => msgpack.decode(valid.subarray(0, end)), serializationError('GAW_ERR_DECODE', (e) => /not valid msgpack/.test(e.message)), `prefix ${end}`);
+    assert.throws(
+      () => msgpack.decode(valid.subarray(0, end)),
+      serializationError('GAW_ERR_DECODE', (e) => /not valid msgpack/.test(e.message)),
+      `prefix ${end}`,
+    );
   }
   const badMsgpack = [
     Buffer.concat([valid, Buffer.from([0xc0])]),
@@ -271,15 +371,23 @@ test('bytes that are not valid JSON or msgpack give GAW_ERR_DECODE saying so', (
     Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0]), // 4 billion items announced
     Buffer.from([0xdb, 0x7f, 0xff, 0xff, 0xff, 0x61]), // a 2 GiB string announced
   ];
-  for (const bytes of badMsgpack) assert.throws(() => msgpack.decode(bytes), serializationError('GAW_ERR_DECODE'), bytes.toString('hex'));
+  for (const bytes of badMsgpack)
+    assert.throws(() => msgpack.decode(bytes), serializationError('GAW_ERR_DECODE'), bytes.toString('hex'));
   const badJson = ['', '{', '{"a":1}x', "{'a':1}", 'NaN', '[1,]', '\ufeff{}x'].map((s) => Buffer.from(s));
   badJson.push(Buffer.from([0x22, 0xff, 0x22]), Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])); // invalid UTF-8, a lone surrogate
-  for (const bytes of badJson) assert.throws(() => json.decode(bytes), serializationError('GAW_ERR_DECODE', (e) => /not valid (JSON|UTF-8)/.test(e.message)));
+  for (const bytes of badJson)
+    assert.throws(
+      () => json.decode(bytes),
+      serializationError('GAW_ERR_DECODE', (e) => /not valid (JSON|UTF-8)/.test(e.message)),
+    );
   assert.throws(() => json.decode('{}' as never), UsageError);
 });
 
 test('registry.decode rejects values that no parser produces instead of passing them on', () => {
   for (const value of [new Date(0), () => 1, Symbol('x'), 1n, new Map(), new MathResult()]) {
-    assert.throws(() => registry.decode({ a: [value] }), serializationError('GAW_ERR_DECODE', (e) => e.path === 'a[0]'));
+    assert.throws(
+      () => registry.decode({ a: [value] }),
+      serializationError('GAW_ERR_DECODE', (e) => e.path === 'a[0]'),
+    );
   }
 });

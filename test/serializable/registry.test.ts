@@ -35,7 +35,9 @@ function codeOf(fn: () => unknown): string | undefined {
 test('the decorator and the function form both register into the default registry', () => {
   assert.ok(defaultRegistry.has('DecoratedPoint'));
   assert.ok(defaultRegistry.has('PlainJsPoint'));
-  const back = defaultRegistry.decode(defaultRegistry.encode([new DecoratedPoint(3, 4), new PlainJsPoint(1)])) as unknown[];
+  const back = defaultRegistry.decode(
+    defaultRegistry.encode([new DecoratedPoint(3, 4), new PlainJsPoint(1)]),
+  ) as unknown[];
   assert.ok(back[0] instanceof DecoratedPoint);
   assert.equal((back[0] as DecoratedPoint).norm(), 5);
   assert.ok(back[1] instanceof PlainJsPoint);
@@ -46,9 +48,18 @@ test('registering a tag twice, a built-in tag or the same class twice is a usage
   class A {}
   class B {}
   registry.register(A, { tag: 'A' });
-  assert.equal(codeOf(() => registry.register(B, { tag: 'A' })), 'GAW_ERR_DUPLICATE_TAG');
-  assert.equal(codeOf(() => registry.register(B, { tag: 'set' })), 'GAW_ERR_DUPLICATE_TAG');
-  assert.equal(codeOf(() => registry.register(A, { tag: 'A2' })), 'GAW_ERR_INVALID_OPTION');
+  assert.equal(
+    codeOf(() => registry.register(B, { tag: 'A' })),
+    'GAW_ERR_DUPLICATE_TAG',
+  );
+  assert.equal(
+    codeOf(() => registry.register(B, { tag: 'set' })),
+    'GAW_ERR_DUPLICATE_TAG',
+  );
+  assert.equal(
+    codeOf(() => registry.register(A, { tag: 'A2' })),
+    'GAW_ERR_INVALID_OPTION',
+  );
   assert.throws(() => registry.register(B, { tag: 'A' }), UsageError);
 });
 
@@ -69,7 +80,8 @@ test('bad registration arguments are rejected with a message naming the problem'
     [() => new Registry({ maxDepth: 5000 }), /maxDepth/],
     [() => createCodec('yaml' as never), /unknown codec/],
   ];
-  for (const [fn, message] of cases) assert.throws(fn, (err: unknown) => err instanceof UsageError && message.test(err.message));
+  for (const [fn, message] of cases)
+    assert.throws(fn, (err: unknown) => err instanceof UsageError && message.test(err.message));
 });
 
 test('the decorator refuses to decorate anything but a class', () => {
@@ -91,8 +103,14 @@ test('registries are independent: a tag registered in one is unknown to another'
   assert.ok(!defaultRegistry.has('OnlyInFirst'));
   assert.ok(second.has('datetime'), 'built-in tags are in every registry');
   const wire = first.encode(new OnlyInFirst());
-  assert.throws(() => second.decode(wire), (err: unknown) => err instanceof SerializationError && err.code === 'GAW_ERR_UNKNOWN_TAG');
-  assert.throws(() => second.encode(new OnlyInFirst()), (err: unknown) => err instanceof SerializationError && err.code === 'GAW_ERR_UNENCODABLE');
+  assert.throws(
+    () => second.decode(wire),
+    (err: unknown) => err instanceof SerializationError && err.code === 'GAW_ERR_UNKNOWN_TAG',
+  );
+  assert.throws(
+    () => second.encode(new OnlyInFirst()),
+    (err: unknown) => err instanceof SerializationError && err.code === 'GAW_ERR_UNENCODABLE',
+  );
   for (const name of ['json', 'msgpack'] as const) {
     const bytes = createCodec(name, { registry: first }).encode({ r: new OnlyInFirst() });
     const other = createCodec(name, { registry: second });
@@ -170,7 +188,8 @@ test('toJSON and fromJSON hooks carry state that is not own fields, such as #pri
     tag: 'Temperature',
     toJSON: (t) => ({ k: t.kelvin, when: new Date(0) }),
     fromJSON: (data: { k: number; when: Date }) => {
-      if (typeof data?.k !== 'number' || !(data.when instanceof Date)) throw new TypeError('expected { k: number, when: Date }');
+      if (typeof data?.k !== 'number' || !(data.when instanceof Date))
+        throw new TypeError('expected { k: number, when: Date }');
       return new Temperature(data.k);
     },
   });
@@ -183,7 +202,11 @@ test('toJSON and fromJSON hooks carry state that is not own fields, such as #pri
   assert.throws(
     () => registry.decode({ box: { _t: 'Temperature', _v: { k: 'hot' } } }),
     (err: unknown) =>
-      err instanceof SerializationError && err.code === 'GAW_ERR_BAD_TAGGED_VALUE' && err.path === 'box' && /fromJSON hook of tag "Temperature"/.test(err.message) && err.cause instanceof TypeError,
+      err instanceof SerializationError &&
+      err.code === 'GAW_ERR_BAD_TAGGED_VALUE' &&
+      err.path === 'box' &&
+      /fromJSON hook of tag "Temperature"/.test(err.message) &&
+      err.cause instanceof TypeError,
   );
   const failing = new Registry().register(Temperature, {
     tag: 'T',
@@ -191,7 +214,10 @@ test('toJSON and fromJSON hooks carry state that is not own fields, such as #pri
       throw new Error('no');
     },
   });
-  assert.throws(() => failing.encode({ list: [new Temperature(1)] }), /cannot encode a "T" value \(its toJSON hook threw: no\) at list\[0\]/);
+  assert.throws(
+    () => failing.encode({ list: [new Temperature(1)] }),
+    /cannot encode a "T" value \(its toJSON hook threw: no\) at list\[0\]/,
+  );
 });
 
 test('a subclass of a registered class must be registered itself; the error says so', () => {
@@ -203,7 +229,10 @@ test('a subclass of a registered class must be registered itself; the error says
     b = 2;
   }
   registry.register(Base, { tag: 'Base' });
-  assert.throws(() => registry.encode({ x: new Derived() }), /cannot encode an instance of Derived at x: its class is not registered, only its parent class \(tag "Base"\)/);
+  assert.throws(
+    () => registry.encode({ x: new Derived() }),
+    /cannot encode an instance of Derived at x: its class is not registered, only its parent class \(tag "Base"\)/,
+  );
   registry.register(Derived, { tag: 'Derived' });
   const back = registry.decode(registry.encode(new Derived()));
   assert.ok(back instanceof Derived);

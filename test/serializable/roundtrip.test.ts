@@ -131,7 +131,10 @@ test('each built-in tag has its documented JSON wire form', () => {
     [undefined, { _t: 'undefined' }],
     [NaN, { _t: 'number', _v: 'NaN' }],
     [-Infinity, { _t: 'number', _v: '-Infinity' }],
-    [{ _t: 'a', b: 1 }, { _t: 'object', _v: { _t: 'a', b: 1 } }],
+    [
+      { _t: 'a', b: 1 },
+      { _t: 'object', _v: { _t: 'a', b: 1 } },
+    ],
     [new Point(1, 2), { _t: 'Point', _v: { x: 1, y: 2 } }],
   ];
   for (const [value, wire] of cases) {
@@ -166,4 +169,3 @@ test('plain data passes through encode and decode without being copied', () => {
   assert.equal(encoded.keep, mixed.keep, 'an unchanged subtree is shared, not copied');
   assert.deepStrictEqual(mixed.change[1], new Point(), 'the input is not modified');
 });
-

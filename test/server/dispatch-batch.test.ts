@@ -18,7 +18,12 @@ class Work {
   }
 }
 
-const request = (id: number, n = id) => ({ jsonrpc: '2.0', method: id % 2 === 0 ? 'work.double' : 'work.delayed', params: [n], id });
+const request = (id: number, n = id) => ({
+  jsonrpc: '2.0',
+  method: id % 2 === 0 ? 'work.double' : 'work.delayed',
+  params: [n],
+  id,
+});
 const notification = (n: number) => ({ jsonrpc: '2.0', method: 'work.double', params: [n] });
 
 test('a batch of 100 (the default cap) is answered in full', async () => {
@@ -40,8 +45,12 @@ test('a batch of 101 is refused whole with one -32600 naming the limit, and noth
   Work.ran = 0;
   const reply = await dispatcher.handle(Array.from({ length: 101 }, (_, i) => request(i)));
   assert.deepEqual(reply, {
-    jsonrpc: '2.0', id: null,
-    error: { code: -32600, message: 'Invalid Request: a batch of 101 messages exceeds the limit of 100; nothing was run' },
+    jsonrpc: '2.0',
+    id: null,
+    error: {
+      code: -32600,
+      message: 'Invalid Request: a batch of 101 messages exceeds the limit of 100; nothing was run',
+    },
   });
   assert.equal(Work.ran, 0);
 });
@@ -49,16 +58,27 @@ test('a batch of 101 is refused whole with one -32600 naming the limit, and noth
 test('maxBatch changes the cap', async () => {
   const dispatcher = new Dispatcher({ maxBatch: 2 }).add(Work);
   assert.equal(((await dispatcher.handle([request(0), request(2)])) as unknown[]).length, 2);
-  assert.equal(((await dispatcher.handle([request(0), request(2), request(4)])) as { error: { code: number } }).error.code, -32600);
+  assert.equal(
+    ((await dispatcher.handle([request(0), request(2), request(4)])) as { error: { code: number } }).error.code,
+    -32600,
+  );
 });
 
 test('an empty batch is a single -32600 with id null', async () => {
   const reply = await new Dispatcher().add(Work).handle([]);
-  assert.deepEqual(reply, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: the batch is empty' } });
+  assert.deepEqual(reply, {
+    jsonrpc: '2.0',
+    id: null,
+    error: { code: -32600, message: 'Invalid Request: the batch is empty' },
+  });
 });
 
 test('a nested array inside a batch is -32600 for that element only', async () => {
-  const replies = (await new Dispatcher().add(Work).handle([[request(2)], request(4), []])) as { id: unknown; error?: { code: number; message: string }; result?: unknown }[];
+  const replies = (await new Dispatcher().add(Work).handle([[request(2)], request(4), []])) as {
+    id: unknown;
+    error?: { code: number; message: string };
+    result?: unknown;
+  }[];
   assert.equal(replies.length, 3);
   const errors = replies.filter((reply) => reply.error !== undefined);
   assert.equal(errors.length, 2);
@@ -73,30 +93,57 @@ test('a nested array inside a batch is -32600 for that element only', async () =
 test('a batch of only notifications gets no reply at all, but every one runs', async () => {
   const dispatcher = new Dispatcher().add(Work);
   Work.ran = 0;
-  assert.equal(await dispatcher.handle([notification(1), notification(2), { jsonrpc: '2.0', method: 'missing' }]), undefined);
+  assert.equal(
+    await dispatcher.handle([notification(1), notification(2), { jsonrpc: '2.0', method: 'missing' }]),
+    undefined,
+  );
   assert.equal(Work.ran, 2);
 });
 
 test('batch elements run concurrently: an element may wait on a later one', async () => {
   let release: () => void = () => {};
-  const released = new Promise<void>((resolve) => { release = resolve; });
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   class Pair {
     static serviceName = 'pair';
-    @entrypoint async waiter() { await released; return 'waited'; }
-    @entrypoint releaser() { release(); return 'released'; }
+    @entrypoint async waiter() {
+      await released;
+      return 'waited';
+    }
+    @entrypoint releaser() {
+      release();
+      return 'released';
+    }
   }
   const replies = (await new Dispatcher().add(Pair).handle([
     { jsonrpc: '2.0', method: 'pair.waiter', id: 1 },
     { jsonrpc: '2.0', method: 'pair.releaser', id: 2 },
   ])) as { id: number; result: string }[];
-  assert.deepEqual(replies.map((reply) => [reply.id, reply.result]).sort(), [[1, 'waited'], [2, 'released']]);
+  assert.deepEqual(replies.map((reply) => [reply.id, reply.result]).sort(), [
+    [1, 'waited'],
+    [2, 'released'],
+  ]);
 });
 
 test('invalid elements, unknown methods and duplicate ids are each answered', async () => {
-  const replies = (await new Dispatcher().add(Work).handle([
-    request(2), request(2), 'text', { jsonrpc: '2.0', method: 'nope', id: 'n' }, { jsonrpc: '2.0', method: 'work.double', params: [1], id: {} },
-  ])) as { id: unknown; error?: { code: number } }[];
-  assert.deepEqual(replies.map((reply) => [reply.id, reply.error?.code ?? 'ok']), [
-    [2, 'ok'], [2, 'ok'], [null, -32600], ['n', -32601], [null, -32600],
-  ]);
+  const replies = (await new Dispatcher()
+    .add(Work)
+    .handle([
+      request(2),
+      request(2),
+      'text',
+      { jsonrpc: '2.0', method: 'nope', id: 'n' },
+      { jsonrpc: '2.0', method: 'work.double', params: [1], id: {} },
+    ])) as { id: unknown; error?: { code: number } }[];
+  assert.deepEqual(
+    replies.map((reply) => [reply.id, reply.error?.code ?? 'ok']),
+    [
+      [2, 'ok'],
+      [2, 'ok'],
+      [null, -32600],
+      ['n', -32601],
+      [null, -32600],
+    ],
+  );
 });

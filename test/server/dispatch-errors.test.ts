@@ -18,7 +18,13 @@ function captureLogger(isDebug: boolean): { logger: Logger; lines: LogLine[] } {
   const at = (level: string) => (obj: unknown, msg?: string) => {
     lines.push(typeof obj === 'string' ? { level, obj: {}, msg: obj } : { level, obj, msg });
   };
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), isLevelEnabled: (level) => level !== 'debug' || isDebug };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    isLevelEnabled: (level) => level !== 'debug' || isDebug,
+  };
   return { logger, lines };
 }
 
@@ -26,12 +32,25 @@ class Thrower {
   static serviceName = 'thrower';
   static entrypoints = ['raise', 'reject', 'serviceError', 'asyncServiceError', 'empty'];
   static thrown: unknown;
-  raise() { throw Thrower.thrown; }
-  async reject() { await null; throw Thrower.thrown; }
-  serviceError() { throw new ServiceError(4004, 'no such item', { item: 'x' }); }
-  async asyncServiceError() { throw new ServiceError(-32099, 'custom range'); }
-  empty() { throw new TypeError(); }
-  notExposed() { return 'secret'; }
+  raise() {
+    throw Thrower.thrown;
+  }
+  async reject() {
+    await null;
+    throw Thrower.thrown;
+  }
+  serviceError() {
+    throw new ServiceError(4004, 'no such item', { item: 'x' });
+  }
+  async asyncServiceError() {
+    throw new ServiceError(-32099, 'custom range');
+  }
+  empty() {
+    throw new TypeError();
+  }
+  notExposed() {
+    return 'secret';
+  }
 }
 
 type Reply = { id?: unknown; result?: unknown; error?: { code: number; message: string; data?: any } };
@@ -44,9 +63,14 @@ async function callWith(dispatcher: Dispatcher, method: string, params?: unknown
 test('a ServiceError passes through with its code, message and data', async () => {
   const dispatcher = new Dispatcher().add(Thrower);
   assert.deepEqual(await callWith(dispatcher, 'thrower.serviceError'), {
-    jsonrpc: '2.0', id: 9, error: { code: 4004, message: 'no such item', data: { item: 'x' } },
+    jsonrpc: '2.0',
+    id: 9,
+    error: { code: 4004, message: 'no such item', data: { item: 'x' } },
   });
-  assert.deepEqual((await callWith(dispatcher, 'thrower.asyncServiceError')).error, { code: -32099, message: 'custom range' });
+  assert.deepEqual((await callWith(dispatcher, 'thrower.asyncServiceError')).error, {
+    code: -32099,
+    message: 'custom range',
+  });
 });
 
 test('an Error thrown or rejected becomes -32000 with its name and message, its stack only in the log', async () => {
@@ -55,7 +79,11 @@ test('an Error thrown or rejected becomes -32000 with its name and message, its 
   Thrower.thrown = new RangeError('out of range');
   for (const method of ['thrower.raise', 'thrower.reject']) {
     const { error } = await callWith(dispatcher, method);
-    assert.deepEqual(error, { code: -32000, message: 'out of range', data: { name: 'RangeError', message: 'out of range' } });
+    assert.deepEqual(error, {
+      code: -32000,
+      message: 'out of range',
+      data: { name: 'RangeError', message: 'out of range' },
+    });
   }
   const warnings = lines.filter((line) => line.level === 'warn');
   assert.equal(warnings.length, 2);
@@ -73,12 +101,20 @@ test('with exposeStack the stack is sent in the error data', async () => {
 
 test('an Error with an empty message is described by its name', async () => {
   const dispatcher = new Dispatcher().add(Thrower);
-  assert.deepEqual((await callWith(dispatcher, 'thrower.empty')).error, { code: -32000, message: 'TypeError', data: { name: 'TypeError', message: '' } });
+  assert.deepEqual((await callWith(dispatcher, 'thrower.empty')).error, {
+    code: -32000,
+    message: 'TypeError',
+    data: { name: 'TypeError', message: '' },
+  });
 });
 
 test('a handler that throws a non-Error value still gets a -32000 reply with a safe description', async () => {
   const dispatcher = new Dispatcher().add(Thrower);
-  const hostile = Object.defineProperty({}, 'message', { get() { throw new Error('getter'); } });
+  const hostile = Object.defineProperty({}, 'message', {
+    get() {
+      throw new Error('getter');
+    },
+  });
   const cases: [unknown, string, string][] = [
     ['plain string', 'string', 'plain string'],
     [undefined, 'undefined', 'the handler threw undefined'],
@@ -105,8 +141,12 @@ test('a handler that throws a non-Error value still gets a -32000 reply with a s
 test('a per-call constructor that throws is a -32000 reply', async () => {
   class Fragile {
     static serviceName = 'fragile';
-    constructor() { throw new Error('cannot construct'); }
-    @entrypoint ping() { return 'pong'; }
+    constructor() {
+      throw new Error('cannot construct');
+    }
+    @entrypoint ping() {
+      return 'pong';
+    }
   }
   const { error } = await callWith(new Dispatcher().add(Fragile), 'fragile.ping');
   assert.equal(error?.code, -32000);
@@ -128,19 +168,51 @@ test('notifications are never answered, even when the handler throws or the meth
 test('hostile method names are -32601 with a short, single-line message', async () => {
   class Plain {
     static serviceName = 'plain';
-    @entrypoint ok() { return 'ok'; }
-    notExposed() { return 'secret'; }
+    @entrypoint ok() {
+      return 'ok';
+    }
+    notExposed() {
+      return 'secret';
+    }
   }
   for (const dispatcher of [new Dispatcher().add(Plain), new Dispatcher().add(Plain).add(Thrower)]) {
     const names = [
-      'constructor', '__proto__', 'toString', 'hasOwnProperty', 'then', 'valueOf', 'isPrototypeOf', '__defineGetter__',
-      'plain.constructor', 'plain.__proto__', 'plain.toString', 'plain.hasOwnProperty', 'plain.then', 'plain.notExposed',
-      'thrower.notExposed', 'notExposed', 'plain.', '.ok', 'plain..ok', '', '.', 'rpc.', 'rpc.constructor', 'rpc.__proto__',
-      'plain.ok\n', 'line\nbreak', 'x'.repeat(1024 * 1024), `plain.${'y'.repeat(100_000)}\n\r\u2028`,
+      'constructor',
+      '__proto__',
+      'toString',
+      'hasOwnProperty',
+      'then',
+      'valueOf',
+      'isPrototypeOf',
+      '__defineGetter__',
+      'plain.constructor',
+      'plain.__proto__',
+      'plain.toString',
+      'plain.hasOwnProperty',
+      'plain.then',
+      'plain.notExposed',
+      'thrower.notExposed',
+      'notExposed',
+      'plain.',
+      '.ok',
+      'plain..ok',
+      '',
+      '.',
+      'rpc.',
+      'rpc.constructor',
+      'rpc.__proto__',
+      'plain.ok\n',
+      'line\nbreak',
+      'x'.repeat(1024 * 1024),
+      `plain.${'y'.repeat(100_000)}\n\r\u2028`,
     ];
     for (const method of names) {
       const reply = await callWith(dispatcher, method);
-      assert.equal(reply.error?.code, -32601, `${JSON.stringify(method.slice(0, 40))}: ${JSON.stringify(reply).slice(0, 200)}`);
+      assert.equal(
+        reply.error?.code,
+        -32601,
+        `${JSON.stringify(method.slice(0, 40))}: ${JSON.stringify(reply).slice(0, 200)}`,
+      );
       assert.ok(reply.error!.message.length < 120, 'the message is short');
       assert.ok(!/[\n\r\u2028]/.test(reply.error!.message), 'the message is one line');
       assert.equal(reply.id, 9);
@@ -152,8 +224,12 @@ test('a service that really exposes then or toString can be called by those name
   class Awkward {
     static serviceName = 'awkward';
     static entrypoints = ['then', 'toString'];
-    then() { return 'then called'; }
-    toString() { return 'toString called'; }
+    then() {
+      return 'then called';
+    }
+    toString() {
+      return 'toString called';
+    }
   }
   const dispatcher = new Dispatcher().add(Awkward);
   assert.equal((await callWith(dispatcher, 'awkward.then')).result, 'then called');
@@ -166,20 +242,37 @@ test('a handler past handlerTimeoutMs gets -32003 and its late result or rejecti
   let fail: (err: Error) => void = () => {};
   class Slow {
     static serviceName = 'slow';
-    @entrypoint hang() { return new Promise<string>((resolve) => { finish = resolve; }); }
-    @entrypoint hangThenFail() { return new Promise<string>((_resolve, reject) => { fail = reject; }); }
-    @entrypoint async quick() { return 'quick'; }
-    @entrypoint sync() { return 'sync'; }
+    @entrypoint hang() {
+      return new Promise<string>((resolve) => {
+        finish = resolve;
+      });
+    }
+    @entrypoint hangThenFail() {
+      return new Promise<string>((_resolve, reject) => {
+        fail = reject;
+      });
+    }
+    @entrypoint async quick() {
+      return 'quick';
+    }
+    @entrypoint sync() {
+      return 'sync';
+    }
   }
   const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => { unhandled.push(reason); };
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
   process.on('unhandledRejection', onUnhandled);
   try {
     const dispatcher = new Dispatcher({ logger, handlerTimeoutMs: 30 }).add(Slow);
     assert.equal((await callWith(dispatcher, 'slow.quick')).result, 'quick');
     assert.equal((await callWith(dispatcher, 'slow.sync')).result, 'sync');
     const timedOut = await callWith(dispatcher, 'slow.hang');
-    assert.deepEqual(timedOut.error, { code: -32003, message: 'Handler timeout: slow.hang did not finish within 30 ms' });
+    assert.deepEqual(timedOut.error, {
+      code: -32003,
+      message: 'Handler timeout: slow.hang did not finish within 30 ms',
+    });
     finish('too late');
     const failed = await callWith(dispatcher, 'slow.hangThenFail');
     assert.equal(failed.error?.code, -32003);
@@ -202,13 +295,16 @@ test('each call is logged at debug with method, duration and outcome, and not at
   await callWith(dispatcher, 'rpc.ping', [1]);
   await callWith(dispatcher, 'rpc.ping');
   const calls = on.lines.filter((line) => line.level === 'debug');
-  assert.deepEqual(calls.map((line) => [line.obj.method, line.obj.outcome]), [
-    ['thrower.serviceError', 'service error'],
-    ['thrower.raise', 'handler error'],
-    ['"thrower.missing\\nname"', 'method not found'],
-    ['rpc.ping', 'invalid params'],
-    ['rpc.ping', 'ok'],
-  ]);
+  assert.deepEqual(
+    calls.map((line) => [line.obj.method, line.obj.outcome]),
+    [
+      ['thrower.serviceError', 'service error'],
+      ['thrower.raise', 'handler error'],
+      ['"thrower.missing\\nname"', 'method not found'],
+      ['rpc.ping', 'invalid params'],
+      ['rpc.ping', 'ok'],
+    ],
+  );
   for (const line of calls) assert.equal(typeof line.obj.durationMs, 'number');
   const off = captureLogger(false);
   const quiet = new Dispatcher({ logger: off.logger }).add(Thrower);
@@ -217,13 +313,30 @@ test('each call is logged at debug with method, duration and outcome, and not at
 });
 
 test('handle() never rejects, even when the logger throws', async () => {
-  const explode = () => { throw new Error('logger broke'); };
+  const explode = () => {
+    throw new Error('logger broke');
+  };
   const logger: Logger = { debug: explode, info: explode, warn: explode, error: explode };
   const dispatcher = new Dispatcher({ logger }).add(Thrower);
   Thrower.thrown = new Error('x');
-  assert.deepEqual(await callWith(dispatcher, 'thrower.raise'), { jsonrpc: '2.0', id: 9, error: { code: -32603, message: 'Internal error' } });
-  assert.deepEqual(await callWith(dispatcher, 'thrower.reject'), { jsonrpc: '2.0', id: 9, error: { code: -32603, message: 'Internal error' } });
-  assert.deepEqual(await callWith(dispatcher, 'rpc.ping'), { jsonrpc: '2.0', id: 9, error: { code: -32603, message: 'Internal error' } });
-  const batch = await dispatcher.handle([{ jsonrpc: '2.0', method: 'rpc.ping', id: 1 }, { jsonrpc: '2.0', method: 'thrower.reject' }]);
+  assert.deepEqual(await callWith(dispatcher, 'thrower.raise'), {
+    jsonrpc: '2.0',
+    id: 9,
+    error: { code: -32603, message: 'Internal error' },
+  });
+  assert.deepEqual(await callWith(dispatcher, 'thrower.reject'), {
+    jsonrpc: '2.0',
+    id: 9,
+    error: { code: -32603, message: 'Internal error' },
+  });
+  assert.deepEqual(await callWith(dispatcher, 'rpc.ping'), {
+    jsonrpc: '2.0',
+    id: 9,
+    error: { code: -32603, message: 'Internal error' },
+  });
+  const batch = await dispatcher.handle([
+    { jsonrpc: '2.0', method: 'rpc.ping', id: 1 },
+    { jsonrpc: '2.0', method: 'thrower.reject' },
+  ]);
   assert.deepEqual(batch, [{ jsonrpc: '2.0', id: 1, error: { code: -32603, message: 'Internal error' } }]);
 });

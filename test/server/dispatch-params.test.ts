@@ -6,28 +6,46 @@ import { Dispatcher } from '../../src/server/dispatch.js';
 import { entrypoint } from '../../src/server/service.js';
 
 class Point {
-  constructor(public x = 0, public y = 0) {}
+  constructor(
+    public x = 0,
+    public y = 0,
+  ) {}
 }
 
 class Geometry {
   static serviceName = 'geo';
-  @entrypoint subtract(minuend: number, subtrahend: number) { return minuend - subtrahend; }
-  @entrypoint greet(name: string, greeting = 'hello') { return `${greeting} ${name}`; }
-  @entrypoint join(separator: string, ...parts: string[]) { return parts.join(separator); }
-  @entrypoint nothing() { return 'none'; }
-  @entrypoint({ params: ['options'] }) area({ width, height }: { width: number; height: number }) { return width * height; }
+  @entrypoint subtract(minuend: number, subtrahend: number) {
+    return minuend - subtrahend;
+  }
+  @entrypoint greet(name: string, greeting = 'hello') {
+    return `${greeting} ${name}`;
+  }
+  @entrypoint join(separator: string, ...parts: string[]) {
+    return parts.join(separator);
+  }
+  @entrypoint nothing() {
+    return 'none';
+  }
+  @entrypoint({ params: ['options'] }) area({ width, height }: { width: number; height: number }) {
+    return width * height;
+  }
   @entrypoint shift(point: Point, by: number) {
     if (!(point instanceof Point)) throw new Error('not a Point');
     return new Point(point.x + by, point.y + by);
   }
-  @entrypoint echo(value: unknown) { return value; }
+  @entrypoint echo(value: unknown) {
+    return value;
+  }
 }
 
 const registry = new Registry();
 registry.register(Point, { tag: 'Point' });
 const dispatcher = new Dispatcher({ registry }).add(Geometry);
 
-async function reply(method: string, params?: unknown): Promise<{ result?: unknown; error?: { code: number; message: string } }> {
+async function reply(
+  method: string,
+  params?: unknown,
+): Promise<{ result?: unknown; error?: { code: number; message: string } }> {
   const message = params === undefined ? { jsonrpc: '2.0', method, id: 1 } : { jsonrpc: '2.0', method, params, id: 1 };
   return (await dispatcher.handle(message)) as { result?: unknown; error?: { code: number; message: string } };
 }
@@ -63,10 +81,18 @@ test('explicit names bind a destructured parameter as one named value', async ()
 });
 
 test('an unknown named param is -32602 naming it and the accepted names', async () => {
-  await invalidParams('geo.subtract', { minuend: 1, subtrahend: 2, extra: 3 }, /unknown parameter "extra" for geo\.subtract \(it takes minuend, subtrahend\)/);
+  await invalidParams(
+    'geo.subtract',
+    { minuend: 1, subtrahend: 2, extra: 3 },
+    /unknown parameter "extra" for geo\.subtract \(it takes minuend, subtrahend\)/,
+  );
   await invalidParams('geo.nothing', { a: 1 }, /unknown parameter "a" .*takes no named params/);
   await invalidParams('geo.join', { separator: '-', parts: ['a'] }, /unknown parameter "parts"/);
-  await invalidParams('geo.subtract', JSON.parse('{"__proto__": 1, "minuend": 1, "subtrahend": 2}'), /unknown parameter "__proto__"/);
+  await invalidParams(
+    'geo.subtract',
+    JSON.parse('{"__proto__": 1, "minuend": 1, "subtrahend": 2}'),
+    /unknown parameter "__proto__"/,
+  );
 });
 
 test('a missing required param is -32602 naming it, by name or by position', async () => {

@@ -38,7 +38,9 @@ class Counter {
   constructor(public readonly label: string) {
     Counter.constructed++;
   }
-  @entrypoint increment() { return `${this.label}:${++this.count}`; }
+  @entrypoint increment() {
+    return `${this.label}:${++this.count}`;
+  }
 }
 
 @service('shared_counter', { shared: true })
@@ -48,7 +50,9 @@ class SharedCounter {
   constructor(public readonly label: string) {
     SharedCounter.constructed++;
   }
-  @entrypoint increment() { return `${this.label}:${++this.count}`; }
+  @entrypoint increment() {
+    return `${this.label}:${++this.count}`;
+  }
 }
 
 const call = (method: string, params?: unknown, id: unknown = 1): unknown =>
@@ -62,8 +66,16 @@ async function result(dispatcher: Dispatcher, method: string, params?: unknown):
 
 test('a request with id null is answered with id null; without an id member it is a notification', async () => {
   const dispatcher = new Dispatcher().add(Counter, 'ids');
-  assert.deepEqual(await dispatcher.handle({ jsonrpc: '2.0', method: 'increment', id: null }), { jsonrpc: '2.0', id: null, result: 'ids:1' });
-  assert.deepEqual(await dispatcher.handle({ jsonrpc: '2.0', method: 'increment', id: 'abc' }), { jsonrpc: '2.0', id: 'abc', result: 'ids:1' });
+  assert.deepEqual(await dispatcher.handle({ jsonrpc: '2.0', method: 'increment', id: null }), {
+    jsonrpc: '2.0',
+    id: null,
+    result: 'ids:1',
+  });
+  assert.deepEqual(await dispatcher.handle({ jsonrpc: '2.0', method: 'increment', id: 'abc' }), {
+    jsonrpc: '2.0',
+    id: 'abc',
+    result: 'ids:1',
+  });
   assert.equal(await dispatcher.handle({ jsonrpc: '2.0', method: 'increment' }), undefined);
 });
 
@@ -88,7 +100,10 @@ test('several services share one dispatcher; bare names resolve only with exactl
   const one = new Dispatcher().add(Counter, 'solo');
   assert.equal(await result(one, 'increment'), 'solo:1');
   const two = new Dispatcher().add(Counter, 'a').add(SharedCounter, 'b');
-  assert.deepEqual(two.services.map((s) => s.name), ['counter', 'shared_counter']);
+  assert.deepEqual(
+    two.services.map((s) => s.name),
+    ['counter', 'shared_counter'],
+  );
   assert.equal(await result(two, 'counter.increment'), 'a:1');
   assert.equal(await result(two, 'shared_counter.increment'), 'b:1');
   const bare = (await two.handle(call('increment'))) as { error: { code: number; message: string } };
@@ -98,17 +113,28 @@ test('several services share one dispatcher; bare names resolve only with exactl
 
 test('adding two services with the same name is an error at add', () => {
   const dispatcher = new Dispatcher().add(Counter, 'x');
-  assert.throws(() => dispatcher.add(Counter, 'y'), (err: unknown) =>
-    err instanceof UsageError && err.code === 'GAW_ERR_DUPLICATE_SERVICE' && /"counter" was already added/.test(err.message));
-  assert.throws(() => dispatcher.add(class NotService {} as never), (err: unknown) =>
-    err instanceof UsageError && err.code === 'GAW_ERR_NOT_A_SERVICE');
+  assert.throws(
+    () => dispatcher.add(Counter, 'y'),
+    (err: unknown) =>
+      err instanceof UsageError &&
+      err.code === 'GAW_ERR_DUPLICATE_SERVICE' &&
+      /"counter" was already added/.test(err.message),
+  );
+  assert.throws(
+    () => dispatcher.add(class NotService {} as never),
+    (err: unknown) => err instanceof UsageError && err.code === 'GAW_ERR_NOT_A_SERVICE',
+  );
 });
 
 test('rpc.ping answers pong and rpc.discover lists every service, method and parameter', async () => {
   class Math {
     static serviceName = 'math';
-    @entrypoint plus(a: number, b = 1) { return a + b; }
-    @entrypoint all(...values: number[]) { return values; }
+    @entrypoint plus(a: number, b = 1) {
+      return a + b;
+    }
+    @entrypoint all(...values: number[]) {
+      return values;
+    }
   }
   const dispatcher = new Dispatcher({ openRpcInfo: { title: 'demo', version: '2.1.0' } }).add(Math).add(Counter, 'c');
   assert.equal(await result(dispatcher, 'rpc.ping'), 'pong');
@@ -117,7 +143,10 @@ test('rpc.ping answers pong and rpc.discover lists every service, method and par
   assert.ok(doc === dispatcher.discover(), 'rpc.discover returns the discover() document');
   assert.equal(doc.openrpc, '1.2.6');
   assert.deepEqual(doc.info, { title: 'demo', version: '2.1.0' });
-  assert.deepEqual(doc.methods.map((m: any) => m.name), ['math.plus', 'math.all', 'counter.increment']);
+  assert.deepEqual(
+    doc.methods.map((m: any) => m.name),
+    ['math.plus', 'math.all', 'counter.increment'],
+  );
   assert.deepEqual(doc.methods[0].params, [
     { name: 'a', required: true, schema: {} },
     { name: 'b', required: false, schema: {} },
@@ -138,7 +167,9 @@ test('names under rpc. never reach a hosted service, even as bare names', async 
   class Odd {
     static serviceName = 'odd';
     static entrypoints = ['rpc.ping'];
-    ['rpc.ping']() { return 'service'; }
+    ['rpc.ping']() {
+      return 'service';
+    }
   }
   const dispatcher = new Dispatcher().add(Odd);
   assert.equal(await result(dispatcher, 'rpc.ping'), 'pong');
@@ -158,17 +189,27 @@ test('a sync handler is answered one microtask after handle() returns', async ()
 test('refuse answers each request id with the given code and nothing for notifications', () => {
   const dispatcher = new Dispatcher().add(Counter, 'r');
   assert.deepEqual(dispatcher.refuse(call('counter.increment', [], 7), -32001, 'Server shutting down'), {
-    jsonrpc: '2.0', id: 7, error: { code: -32001, message: 'Server shutting down' },
+    jsonrpc: '2.0',
+    id: 7,
+    error: { code: -32001, message: 'Server shutting down' },
   });
   assert.equal(dispatcher.refuse({ jsonrpc: '2.0', method: 'counter.increment' }, -32002, 'busy'), undefined);
-  const batch = dispatcher.refuse([call('a', [], 1), { jsonrpc: '2.0', method: 'n' }, call('b', [], 'x'), 5], -32002, 'Server overloaded');
+  const batch = dispatcher.refuse(
+    [call('a', [], 1), { jsonrpc: '2.0', method: 'n' }, call('b', [], 'x'), 5],
+    -32002,
+    'Server overloaded',
+  );
   assert.deepEqual(batch, [
     { jsonrpc: '2.0', id: 1, error: { code: -32002, message: 'Server overloaded' } },
     { jsonrpc: '2.0', id: 'x', error: { code: -32002, message: 'Server overloaded' } },
     { jsonrpc: '2.0', id: null, error: { code: -32002, message: 'Server overloaded' } },
   ]);
   assert.equal(dispatcher.refuse([{ jsonrpc: '2.0', method: 'n' }], -32002, 'busy'), undefined);
-  assert.deepEqual(dispatcher.refuse([], -32001, 'bye'), { jsonrpc: '2.0', id: null, error: { code: -32001, message: 'bye' } });
+  assert.deepEqual(dispatcher.refuse([], -32001, 'bye'), {
+    jsonrpc: '2.0',
+    id: null,
+    error: { code: -32001, message: 'bye' },
+  });
 });
 
 test('options are validated with a message naming the option', () => {
@@ -179,7 +220,9 @@ test('options are validated with a message naming the option', () => {
     [{ handlerTimeoutMs: Number.POSITIVE_INFINITY }, /handlerTimeoutMs/],
   ];
   for (const [options, pattern] of bad) {
-    assert.throws(() => new Dispatcher(options), (err: unknown) =>
-      err instanceof UsageError && err.code === 'GAW_ERR_INVALID_OPTION' && pattern.test(err.message));
+    assert.throws(
+      () => new Dispatcher(options),
+      (err: unknown) => err instanceof UsageError && err.code === 'GAW_ERR_INVALID_OPTION' && pattern.test(err.message),
+    );
   }
 });

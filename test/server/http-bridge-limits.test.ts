@@ -13,7 +13,9 @@ const gc = vm.runInNewContext('gc') as () => void;
 
 class Echo {
   static serviceName = 'echo';
-  @entrypoint echo(value: unknown) { return value; }
+  @entrypoint echo(value: unknown) {
+    return value;
+  }
 }
 
 /** What the server answered on a raw socket, read until the server closed it. */
@@ -26,7 +28,12 @@ const mib = 1024 * 1024;
 const chunk = Buffer.alloc(64 * 1024, 0x20);
 
 /** Sends a POST /api with a body of `totalBytes` (declared or chunked) until done or the server closes. */
-function sendLargeBody(port: number, totalBytes: number, isChunked: boolean, waitForResponse: boolean): Promise<RawResult> {
+function sendLargeBody(
+  port: number,
+  totalBytes: number,
+  isChunked: boolean,
+  waitForResponse: boolean,
+): Promise<RawResult> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let response = '';
@@ -100,7 +107,10 @@ test('a 10 MiB body is refused with 413, the connection closed, and memory stays
       });
       const label = isChunked ? 'chunked' : 'declared';
       assert.match(result!.response, /^HTTP\/1\.1 413 /, label);
-      assert.ok(result!.bytesSent < 10 * mib, `${label}: the server closed before the whole body was sent (${result!.bytesSent})`);
+      assert.ok(
+        result!.bytesSent < 10 * mib,
+        `${label}: the server closed before the whole body was sent (${result!.bytesSent})`,
+      );
       assert.ok(growth.peak < 6 * mib, `${label}: memory grew by ${(growth.peak / mib).toFixed(1)} MiB at peak`);
       assert.ok(growth.after < 2 * mib, `${label}: ${(growth.after / mib).toFixed(1)} MiB kept after the request`);
     }
@@ -129,7 +139,9 @@ function sendAndStall(port: number, text: string): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let response = '';
-    socket.on('data', (data) => { response += data.toString('latin1'); });
+    socket.on('data', (data) => {
+      response += data.toString('latin1');
+    });
     socket.on('error', () => {});
     socket.on('close', () => resolve(response));
     socket.write(text);
@@ -139,7 +151,10 @@ function sendAndStall(port: number, text: string): Promise<string> {
 test('a body that stops arriving is timed out with 408 and the connection closed', async () => {
   const { bridge, port } = await startBridge([Echo], { bodyTimeoutMs: 200 });
   try {
-    const response = await sendAndStall(port, 'POST /api HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc"');
+    const response = await sendAndStall(
+      port,
+      'POST /api HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc"',
+    );
     assert.match(response, /^HTTP\/1\.1 408 /);
   } finally {
     await bridge.close();
@@ -181,14 +196,20 @@ function expectContinue(port: number, headers: string): Promise<{ first: string;
 test('with Expect: 100-continue, a request the headers already refuse never invites the body', async () => {
   const { bridge, port } = await startBridge([Echo], { token: 'tok' });
   try {
-    const tooLarge = await expectContinue(port, `Authorization: Bearer tok\r\nContent-Type: application/json\r\nContent-Length: ${10 * mib}\r\n`);
+    const tooLarge = await expectContinue(
+      port,
+      `Authorization: Bearer tok\r\nContent-Type: application/json\r\nContent-Length: ${10 * mib}\r\n`,
+    );
     assert.match(tooLarge.first, /^HTTP\/1\.1 413 /);
     tooLarge.socket.destroy();
     const noToken = await expectContinue(port, 'Content-Type: application/json\r\nContent-Length: 10\r\n');
     assert.match(noToken.first, /^HTTP\/1\.1 401 /);
     noToken.socket.destroy();
     const body = '{"jsonrpc":"2.0","id":1,"method":"echo","params":[5]}';
-    const accepted = await expectContinue(port, `Authorization: Bearer tok\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n`);
+    const accepted = await expectContinue(
+      port,
+      `Authorization: Bearer tok\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n`,
+    );
     assert.match(accepted.first, /^HTTP\/1\.1 100 Continue/);
     const reply = await new Promise<string>((resolve) => {
       let text = '';

@@ -13,7 +13,9 @@ import { json, postJson, request, startBridge } from './http-helpers.js';
 
 class Hello {
   static serviceName = 'hello';
-  @entrypoint say_hello(name: string) { return `hello ${name}`; }
+  @entrypoint say_hello(name: string) {
+    return `hello ${name}`;
+  }
 }
 
 test('the seed example answers byte for byte', async () => {
@@ -63,13 +65,24 @@ test('wrong methods, paths and content types get 405, 404 and 415; /health answe
       assert.equal((await request(port, { path, headers: json, body })).status, 404, path);
     }
     assert.equal((await request(port, { path: '/api?x=1', headers: json, body })).status, 200);
-    for (const type of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'application/json; charset=latin1']) {
+    for (const type of [
+      undefined,
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      'application/json; charset=latin1',
+    ]) {
       const headers: Record<string, string> = type === undefined ? {} : { 'Content-Type': type };
       const reply = await request(port, { headers, body });
       assert.equal(reply.status, 415, String(type));
       assert.match(JSON.parse(reply.body).error, /Content-Type: application\/json/);
     }
-    for (const type of ['application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"', 'application/json; charset=utf8; foo=bar']) {
+    for (const type of [
+      'application/json; charset=utf-8',
+      'Application/JSON;charset="UTF-8"',
+      'application/json; charset=utf8; foo=bar',
+    ]) {
       assert.equal((await request(port, { headers: { 'Content-Type': type }, body })).status, 200, type);
     }
     const health = await request(port, { method: 'GET', path: '/health' });
@@ -87,7 +100,10 @@ test('a notification and an all-notification batch get 204 with no body', async 
   try {
     const single = await postJson(port, { jsonrpc: '2.0', method: 'update', params: [1] });
     assert.deepEqual([single.status, single.body, single.headers['content-length']], [204, '', undefined]);
-    const batch = await postJson(port, [{ jsonrpc: '2.0', method: 'update' }, { jsonrpc: '2.0', method: 'missing' }]);
+    const batch = await postJson(port, [
+      { jsonrpc: '2.0', method: 'update' },
+      { jsonrpc: '2.0', method: 'missing' },
+    ]);
     assert.deepEqual([batch.status, batch.body], [204, '']);
   } finally {
     await bridge.close();
@@ -116,7 +132,16 @@ test('with a token, /api needs Authorization: Bearer <token> and answers 401 oth
   const { bridge, port } = await startBridge([Hello], { token, logger });
   const body = { jsonrpc: '2.0', id: 1, method: 'say_hello', params: ['x'] };
   try {
-    for (const authorization of [undefined, '', 'Bearer', 'Bearer wrong', `Basic ${token}`, `Bearer ${token}x`, `Bearer ${token.slice(1)}`, `Bearer ${'a'.repeat(5000)}`]) {
+    for (const authorization of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer wrong',
+      `Basic ${token}`,
+      `Bearer ${token}x`,
+      `Bearer ${token.slice(1)}`,
+      `Bearer ${'a'.repeat(5000)}`,
+    ]) {
       const headers: Record<string, string> = authorization === undefined ? {} : { Authorization: authorization };
       const reply = await postJson(port, body, { headers });
       assert.equal(reply.status, 401, String(authorization).slice(0, 30));
@@ -143,7 +168,10 @@ test('with a token, /api needs Authorization: Bearer <token> and answers 401 oth
 });
 
 class MathResult {
-  constructor(public header = '', public result = 0) {}
+  constructor(
+    public header = '',
+    public result = 0,
+  ) {}
 }
 class Unregistered {
   value = 1;
@@ -154,8 +182,12 @@ test('replies use the class-tag form, and a result that cannot be encoded become
   registry.register(MathResult, { tag: 'MathResult' });
   class Math {
     static serviceName = 'math';
-    @entrypoint multiply(a: number, b: number) { return new MathResult('hi', a * b); }
-    @entrypoint broken() { return new Unregistered(); }
+    @entrypoint multiply(a: number, b: number) {
+      return new MathResult('hi', a * b);
+    }
+    @entrypoint broken() {
+      return new Unregistered();
+    }
   }
   const { bridge, port } = await startBridge([Math], { registry, dispatcher: { registry } });
   try {
@@ -177,11 +209,18 @@ test('replies use the class-tag form, and a result that cannot be encoded become
 });
 
 test('a dispatch function that rejects gets 500 with -32603 and no details', async () => {
-  const { bridge, port } = await startBridge([Hello], { dispatch: () => Promise.reject(new Error('upstream secret detail')) });
+  const { bridge, port } = await startBridge([Hello], {
+    dispatch: () => Promise.reject(new Error('upstream secret detail')),
+  });
   try {
-    const reply = await postJson(port, [{ jsonrpc: '2.0', id: 4, method: 'x' }, { jsonrpc: '2.0', method: 'n' }]);
+    const reply = await postJson(port, [
+      { jsonrpc: '2.0', id: 4, method: 'x' },
+      { jsonrpc: '2.0', method: 'n' },
+    ]);
     assert.equal(reply.status, 500);
-    assert.deepEqual(JSON.parse(reply.body), [{ jsonrpc: '2.0', id: 4, error: { code: -32603, message: 'Internal error' } }]);
+    assert.deepEqual(JSON.parse(reply.body), [
+      { jsonrpc: '2.0', id: 4, error: { code: -32603, message: 'Internal error' } },
+    ]);
   } finally {
     await bridge.close();
   }
@@ -194,13 +233,18 @@ test('200 concurrent requests on keep-alive connections are all answered correct
       await new Promise((resolve) => setTimeout(resolve, n % 7));
       return n * 3;
     }
-    @entrypoint fast(n: number) { return n + 1; }
+    @entrypoint fast(n: number) {
+      return n + 1;
+    }
   }
   const { bridge, port } = await startBridge([Mixed]);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   try {
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) =>
-      postJson(port, { jsonrpc: '2.0', id: i, method: i % 2 ? 'slow' : 'fast', params: [i] }, { agent })));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        postJson(port, { jsonrpc: '2.0', id: i, method: i % 2 ? 'slow' : 'fast', params: [i] }, { agent }),
+      ),
+    );
     const sockets = new Set<unknown>();
     replies.forEach((reply, i) => {
       assert.equal(reply.status, 200);
@@ -217,12 +261,16 @@ test('200 concurrent requests on keep-alive connections are all answered correct
 test('close() lets a request in progress finish, stops listening, and is harmless twice', async () => {
   let release: () => void = () => {};
   const started = { resolve: () => {} } as { resolve: () => void };
-  const isStarted = new Promise<void>((resolve) => { started.resolve = resolve; });
+  const isStarted = new Promise<void>((resolve) => {
+    started.resolve = resolve;
+  });
   class Gate {
     static serviceName = 'gate';
     @entrypoint async wait() {
       started.resolve();
-      await new Promise<void>((resolve) => { release = resolve; });
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
       return 'finished';
     }
   }
@@ -238,11 +286,17 @@ test('close() lets a request in progress finish, stops listening, and is harmles
   assert.equal(reply.headers.connection, 'close');
   await closing;
   agent.destroy();
-  assert.throws(() => bridge.address, (err: unknown) => err instanceof UsageError && err.code === 'GAW_ERR_CLOSED');
-  await assert.rejects(new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
-    socket.on('error', reject);
-  }), /ECONNREFUSED/);
+  assert.throws(
+    () => bridge.address,
+    (err: unknown) => err instanceof UsageError && err.code === 'GAW_ERR_CLOSED',
+  );
+  await assert.rejects(
+    new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+      socket.on('error', reject);
+    }),
+    /ECONNREFUSED/,
+  );
   await assert.rejects(bridge.listen(), (err: unknown) => err instanceof UsageError && err.code === 'GAW_ERR_CLOSED');
 });
 
@@ -250,7 +304,10 @@ test('listening on a taken port is GAW_ERR_ADDRESS_IN_USE', async () => {
   const { bridge, port } = await startBridge([Hello]);
   const second = new HttpBridge({ dispatch: async () => undefined, port });
   try {
-    await assert.rejects(second.listen(), (err: unknown) => err instanceof UsageError && err.code === 'GAW_ERR_ADDRESS_IN_USE');
+    await assert.rejects(
+      second.listen(),
+      (err: unknown) => err instanceof UsageError && err.code === 'GAW_ERR_ADDRESS_IN_USE',
+    );
   } finally {
     await second.close();
     await bridge.close();
@@ -269,8 +326,11 @@ test('options are validated with a message naming the option', () => {
     [{ dispatch, host: '' }, /host/],
   ];
   for (const [options, pattern] of cases) {
-    assert.throws(() => new HttpBridge(options as never), (err: unknown) =>
-      err instanceof UsageError && err.code === 'GAW_ERR_INVALID_OPTION' && pattern.test(err.message), JSON.stringify(options));
+    assert.throws(
+      () => new HttpBridge(options as never),
+      (err: unknown) => err instanceof UsageError && err.code === 'GAW_ERR_INVALID_OPTION' && pattern.test(err.message),
+      JSON.stringify(options),
+    );
   }
 });
 

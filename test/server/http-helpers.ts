@@ -34,7 +34,12 @@ export function request(port: number, options: RequestOptions = {}): Promise<Htt
       if (!socketIds.has(socket)) socketIds.set(socket, nextSocketId++);
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
-        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), socketId: socketIds.get(socket) });
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          socketId: socketIds.get(socket),
+        });
       });
       res.on('error', reject);
     });
@@ -54,11 +59,17 @@ export function postJson(port: number, body: unknown, extra: RequestOptions = {}
 /** A listening bridge in front of a new Dispatcher hosting `services`. */
 export async function startBridge(
   services: (new (...args: any[]) => any)[],
-  options: Omit<HttpBridgeOptions, 'dispatch'> & { dispatcher?: DispatcherOptions; dispatch?: HttpBridgeOptions['dispatch'] } = {},
+  options: Omit<HttpBridgeOptions, 'dispatch'> & {
+    dispatcher?: DispatcherOptions;
+    dispatch?: HttpBridgeOptions['dispatch'];
+  } = {},
 ): Promise<{ bridge: HttpBridge; port: number; dispatcher: Dispatcher }> {
   const dispatcher = new Dispatcher(options.dispatcher);
   for (const cls of services) dispatcher.add(cls);
-  const bridge = new HttpBridge({ ...options, dispatch: options.dispatch ?? ((message) => dispatcher.handle(message)) });
+  const bridge = new HttpBridge({
+    ...options,
+    dispatch: options.dispatch ?? ((message) => dispatcher.handle(message)),
+  });
   await bridge.listen();
   return { bridge, port: bridge.address.port, dispatcher };
 }

@@ -51,14 +51,18 @@ test('close() sends CLOSE, refuses later requests with -32001 and lets in-flight
 
   client.send({ jsonrpc: '2.0', id: 'late', method: 'slow.quick', params: [1] });
   client.send({ jsonrpc: '2.0', method: 'slow.quick', params: [2] });
-  const refusal = await client.next() as { id: unknown; error: { code: number; message: string } };
+  const refusal = (await client.next()) as { id: unknown; error: { code: number; message: string } };
   assert.equal(refusal.id, 'late');
   assert.equal(refusal.error.code, rpcErrorCodes.SHUTTING_DOWN);
   assert.match(refusal.error.message, /not run/);
 
   gate.open();
   const replies = [await client.next(), await client.next(), await client.next()] as { id: number; result: number }[];
-  assert.deepEqual(replies.map((r) => [r.id, r.result]).sort(), [[1, 10], [2, 20], [3, 30]]);
+  assert.deepEqual(replies.map((r) => [r.id, r.result]).sort(), [
+    [1, 10],
+    [2, 20],
+    [3, 30],
+  ]);
   assert.deepEqual(finished.sort(), [1, 2, 3]);
 
   await client.close();

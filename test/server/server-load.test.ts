@@ -60,12 +60,18 @@ test('1,000 concurrent calls on one encrypted connection are all answered, fast 
       else fast.push(client.call<number>('load.fast', [i]));
     }
     const fastResults = await within(Promise.all(fast), 10_000, '500 fast replies');
-    assert.deepEqual(fastResults, fast.map((_, k) => (2 * k + 1) * 2));
+    assert.deepEqual(
+      fastResults,
+      fast.map((_, k) => (2 * k + 1) * 2),
+    );
     await within(arrivals.all, 10_000, 'every slow handler starting');
     assert.equal(client.pendingCount, 500, 'the slow calls are still waiting while the fast ones are answered');
     gate.open();
     const slowResults = await within(Promise.all(slow), 10_000, '500 slow replies');
-    assert.deepEqual(slowResults, slow.map((_, k) => 2 * k * 3));
+    assert.deepEqual(
+      slowResults,
+      slow.map((_, k) => 2 * k * 3),
+    );
     assert.equal(client.connectionCount, 1);
     assert.equal(server.connectionCount, 1);
     assert.equal(client.pendingCount, 0);
@@ -83,7 +89,8 @@ test('with maxInFlight 4 no more than 4 handlers run at once on a connection, an
   try {
     // Three frames of requests, each frame holding more than the cap.
     for (let frame = 0; frame < 3; frame++) {
-      for (let i = 0; i < 10; i++) client.send({ jsonrpc: '2.0', id: frame * 10 + i, method: 'load.counted', params: [frame * 10 + i] });
+      for (let i = 0; i < 10; i++)
+        client.send({ jsonrpc: '2.0', id: frame * 10 + i, method: 'load.counted', params: [frame * 10 + i] });
       await new Promise((resolve) => setImmediate(resolve));
     }
     await within(arrivals.all, 5_000, 'four handlers starting');
@@ -91,7 +98,7 @@ test('with maxInFlight 4 no more than 4 handlers run at once on a connection, an
     gate.open();
     const ids = new Set<number>();
     for (let i = 0; i < 30; i++) {
-      const reply = await client.next() as { id: number; result: number };
+      const reply = (await client.next()) as { id: number; result: number };
       assert.equal(reply.result, reply.id);
       ids.add(reply.id);
     }
@@ -111,7 +118,10 @@ test('a GawClient pushing 1,000 calls through a connection capped at 8 in flight
   const client = new GawClient({ port: server.address.port, poolSize: 1 });
   try {
     const calls = Array.from({ length: 1_000 }, (_, i) => client.call<number>('load.counted', [i]));
-    assert.deepEqual(await within(Promise.all(calls), 10_000, '1,000 capped calls'), calls.map((_, i) => i));
+    assert.deepEqual(
+      await within(Promise.all(calls), 10_000, '1,000 capped calls'),
+      calls.map((_, i) => i),
+    );
     assert.ok(maxRunning <= 8, `at most 8 ran at once, saw ${maxRunning}`);
   } finally {
     await client.close();
@@ -124,7 +134,10 @@ test('a batch of 100 calls is answered in full and a batch of 101 is refused who
   const client = new GawClient({ port: server.address.port });
   try {
     const hundred = await client.batch(Array.from({ length: 100 }, (_, i) => ({ method: 'load.fast', params: [i] })));
-    assert.deepEqual(hundred, Array.from({ length: 100 }, (_, i) => ({ ok: true, result: i * 2 })));
+    assert.deepEqual(
+      hundred,
+      Array.from({ length: 100 }, (_, i) => ({ ok: true, result: i * 2 })),
+    );
     const tooMany = await client.batch(Array.from({ length: 101 }, (_, i) => ({ method: 'load.fast', params: [i] })));
     assert.equal(tooMany.length, 101);
     for (const outcome of tooMany) {
@@ -173,7 +186,7 @@ test('a flood of pipelined requests past the in-flight cap waits in order: readi
     gate.open();
     const answered = new Set<number>();
     for (let i = 0; i < total; i++) {
-      const reply = await client.next() as { id: number; result: number };
+      const reply = (await client.next()) as { id: number; result: number };
       assert.equal(reply.result, reply.id);
       answered.add(reply.id);
     }

@@ -9,11 +9,22 @@ import { serializable } from '../../src/serializable/index.js';
 import { RemoteError, ServiceError } from '../../src/errors.js';
 import type { GawError } from '../../src/errors.js';
 import { rpcErrorCodes } from '../../src/jsonrpc/index.js';
-import { Gate, RawClient, capturingLogger, makeSecret, startServer, until, within } from '../helpers/server-fixtures.js';
+import {
+  Gate,
+  RawClient,
+  capturingLogger,
+  makeSecret,
+  startServer,
+  until,
+  within,
+} from '../helpers/server-fixtures.js';
 
 @serializable('test.Vector')
 class Vector {
-  constructor(public x = 0, public y = 0) {}
+  constructor(
+    public x = 0,
+    public y = 0,
+  ) {}
   get length(): number {
     return Math.hypot(this.x, this.y);
   }
@@ -81,7 +92,10 @@ test('several services on one server each answer under their own names', async (
     assert.deepEqual(server.services.map((s) => s.name).sort(), ['counter', 'math']);
     assert.equal(await client.call('math.plus', [1, 2]), 'hi: 3 (call 1 on this instance)');
     assert.equal(await client.call('counter.next'), 1);
-    await assert.rejects(client.call('plus', [1, 2]), (err: RemoteError) => err.rpcCode === rpcErrorCodes.METHOD_NOT_FOUND);
+    await assert.rejects(
+      client.call('plus', [1, 2]),
+      (err: RemoteError) => err.rpcCode === rpcErrorCodes.METHOD_NOT_FOUND,
+    );
   } finally {
     await client.close();
     await server.close();
@@ -95,7 +109,11 @@ test('a per-call service gets a new instance per call and a shared one keeps its
     const perCallBefore = perCallConstructed;
     const sharedBefore = sharedConstructed;
     const sums = await Promise.all([1, 2, 3].map((n) => client.call<string>('math.plus', [n, n])));
-    assert.deepEqual(sums, ['hi: 2 (call 1 on this instance)', 'hi: 4 (call 1 on this instance)', 'hi: 6 (call 1 on this instance)']);
+    assert.deepEqual(sums, [
+      'hi: 2 (call 1 on this instance)',
+      'hi: 4 (call 1 on this instance)',
+      'hi: 6 (call 1 on this instance)',
+    ]);
     assert.equal(perCallConstructed - perCallBefore, 3);
     const counts = await Promise.all([0, 1, 2, 3].map(() => client.call<number>('counter.next')));
     assert.deepEqual(counts.sort(), [1, 2, 3, 4]);
@@ -129,7 +147,11 @@ test('a handler that throws a non-Error value gets a -32000 reply describing it,
   const server = await startServer({}, [MathService, 'hi']);
   const client = new GawClient({ port: server.address.port });
   try {
-    const cases: [string, string][] = [['math.throwString', 'string'], ['math.throwObject', 'object'], ['math.rejectUndefined', 'undefined']];
+    const cases: [string, string][] = [
+      ['math.throwString', 'string'],
+      ['math.throwObject', 'object'],
+      ['math.rejectUndefined', 'undefined'],
+    ];
     for (const [method, name] of cases) {
       await assert.rejects(client.call(method), (err: RemoteError) => {
         assert.ok(err instanceof RemoteError, method);
@@ -139,8 +161,13 @@ test('a handler that throws a non-Error value gets a -32000 reply describing it,
         return true;
       });
     }
-    await assert.rejects(client.call('math.refuse'), (err: RemoteError) =>
-      err.rpcCode === -32099 && err.message === 'refused by the service' && (err.data as { retryAfterMs: number }).retryAfterMs === 5);
+    await assert.rejects(
+      client.call('math.refuse'),
+      (err: RemoteError) =>
+        err.rpcCode === -32099 &&
+        err.message === 'refused by the service' &&
+        (err.data as { retryAfterMs: number }).retryAfterMs === 5,
+    );
   } finally {
     await client.close();
     await server.close();
@@ -154,7 +181,11 @@ test('a notification whose handler throws gets no reply and the connection carri
   try {
     client.send({ jsonrpc: '2.0', method: 'math.boom' });
     await within(notificationRan.promise, 5_000, 'the notification running');
-    assert.deepEqual(await client.call({ jsonrpc: '2.0', id: 7, method: 'rpc.ping' }), { jsonrpc: '2.0', id: 7, result: 'pong' });
+    assert.deepEqual(await client.call({ jsonrpc: '2.0', id: 7, method: 'rpc.ping' }), {
+      jsonrpc: '2.0',
+      id: 7,
+      result: 'pong',
+    });
   } finally {
     await client.close();
     await server.close();
@@ -165,10 +196,25 @@ test('hostile and unexposed method names are -32601 over the wire', async () => 
   const server = await startServer({}, [MathService, 'hi'], CounterService);
   const client = await RawClient.open(server.address.port);
   try {
-    const names = ['math.constructor', 'math.__proto__', 'math.toString', 'math.hasOwnProperty', 'math.then', 'math.internalHelper',
-      'math.#greeting', '__proto__.plus', 'constructor', 'math', 'math.plus.call', 'x'.repeat(10_000)];
+    const names = [
+      'math.constructor',
+      'math.__proto__',
+      'math.toString',
+      'math.hasOwnProperty',
+      'math.then',
+      'math.internalHelper',
+      'math.#greeting',
+      '__proto__.plus',
+      'constructor',
+      'math',
+      'math.plus.call',
+      'x'.repeat(10_000),
+    ];
     for (const [i, method] of names.entries()) {
-      const reply = await client.call({ jsonrpc: '2.0', id: i, method, params: [] }) as { id: number; error: { code: number; message: string } };
+      const reply = (await client.call({ jsonrpc: '2.0', id: i, method, params: [] })) as {
+        id: number;
+        error: { code: number; message: string };
+      };
       assert.equal(reply.id, i);
       assert.equal(reply.error.code, rpcErrorCodes.METHOD_NOT_FOUND, method.slice(0, 40));
       assert.ok(reply.error.message.length < 200, 'the name is quoted short');
@@ -186,7 +232,10 @@ test('rpc.ping and rpc.discover answer over the wire', async () => {
     assert.equal(await client.call('rpc.ping'), 'pong');
     const doc = await client.call<{ methods: { name: string; params: { name: string }[] }[] }>('rpc.discover');
     const plus = doc.methods.find((m) => m.name === 'math.plus');
-    assert.deepEqual(plus?.params.map((p) => p.name), ['a', 'b']);
+    assert.deepEqual(
+      plus?.params.map((p) => p.name),
+      ['a', 'b'],
+    );
     assert.ok(doc.methods.some((m) => m.name === 'counter.next'));
     assert.ok(!doc.methods.some((m) => m.name === 'math.internalHelper'));
   } finally {
@@ -199,7 +248,10 @@ test('a handler past handlerTimeoutMs is answered with -32003', async () => {
   const server = await startServer({ handlerTimeoutMs: 50 }, [MathService, 'hi']);
   const client = new GawClient({ port: server.address.port });
   try {
-    await assert.rejects(client.call('math.forever'), (err: RemoteError) => err.rpcCode === rpcErrorCodes.HANDLER_TIMEOUT);
+    await assert.rejects(
+      client.call('math.forever'),
+      (err: RemoteError) => err.rpcCode === rpcErrorCodes.HANDLER_TIMEOUT,
+    );
   } finally {
     await client.close();
     await server.close();
@@ -217,11 +269,19 @@ test('the server logs its address, suite and services at start, and never the se
     assert.equal(started.level, 'info');
     assert.equal(started.obj.address, `127.0.0.1:${server.address.port}`);
     assert.equal(started.obj.suite, 'cbc');
-    assert.deepEqual(started.obj.services, { math: ['plus', 'scale', 'throwString', 'throwObject', 'rejectUndefined', 'refuse', 'boom', 'forever'] });
+    assert.deepEqual(started.obj.services, {
+      math: ['plus', 'scale', 'throwString', 'throwObject', 'rejectUndefined', 'refuse', 'boom', 'forever'],
+    });
     await client.call('math.plus', [1, 2]);
     await assert.rejects(client.call('math.throwString'));
-    assert.ok(logger.lines.some((line) => line.level === 'debug' && line.obj.method === 'math.plus'), 'each call is logged at debug');
-    assert.ok(logger.lines.some((line) => line.level === 'warn' && line.obj.method === 'math.throwString'), 'a handler error is a warning');
+    assert.ok(
+      logger.lines.some((line) => line.level === 'debug' && line.obj.method === 'math.plus'),
+      'each call is logged at debug',
+    );
+    assert.ok(
+      logger.lines.some((line) => line.level === 'warn' && line.obj.method === 'math.throwString'),
+      'a handler error is a warning',
+    );
     assert.ok(!JSON.stringify(logger.lines).includes(secret), 'the secret never appears in a log line');
   } finally {
     await client.close();
@@ -239,7 +299,11 @@ test('a client with the wrong secret is logged once by the server, with its addr
   const wrong = new GawClient({ port: server.address.port, secret: wrongSecret, encrypt: true, retries: 0 });
   try {
     await assert.rejects(wrong.call('math.plus', [1, 2]), (err: GawError) => err.code === 'GAW_ERR_AUTH_FAILED');
-    await until(() => logger.lines.some((line) => line.msg === 'handshake failed'), 'the authentication failure being logged', 2_000);
+    await until(
+      () => logger.lines.some((line) => line.msg === 'handshake failed'),
+      'the authentication failure being logged',
+      2_000,
+    );
     const failures = logger.lines.filter((line) => line.msg === 'handshake failed');
     assert.equal(failures.length, 1);
     assert.equal(failures[0]!.level, 'warn');
@@ -254,6 +318,12 @@ test('a client with the wrong secret is logged once by the server, with its addr
 
 test('a GawServer refuses options that make no sense, naming the problem', () => {
   assert.throws(() => new GawServer({ maxInFlight: 0 }), /maxInFlight/);
-  assert.throws(() => new GawServer({ encrypt: true }), (err: GawError) => err.code === 'GAW_ERR_BAD_SECRET');
-  assert.throws(() => new GawServer({ secret: 'short' }), (err: GawError) => err.code === 'GAW_ERR_BAD_SECRET');
+  assert.throws(
+    () => new GawServer({ encrypt: true }),
+    (err: GawError) => err.code === 'GAW_ERR_BAD_SECRET',
+  );
+  assert.throws(
+    () => new GawServer({ secret: 'short' }),
+    (err: GawError) => err.code === 'GAW_ERR_BAD_SECRET',
+  );
 });

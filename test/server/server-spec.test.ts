@@ -26,8 +26,11 @@ for (const suite of ['none', 'cbc'] as const satisfies readonly SuiteName[]) {
           if (specCase.expect === 'no_response') {
             client.send(followUp);
             const reply = await client.next();
-            assert.deepEqual(reply, { jsonrpc: '2.0', id: 'follow-up', result: ['hello', 5] },
-              `case ${specCase.id}: the next reply must be the follow-up's, not an answer to the notification`);
+            assert.deepEqual(
+              reply,
+              { jsonrpc: '2.0', id: 'follow-up', result: ['hello', 5] },
+              `case ${specCase.id}: the next reply must be the follow-up's, not an answer to the notification`,
+            );
           } else {
             assertSpecReply(await client.next(), specCase);
           }

@@ -18,12 +18,24 @@ export const specCases: SpecCase[] = loadFixture<{ cases: SpecCase[] }>('jsonrpc
 export class SpecService {
   static serviceName = 'spec';
   static notified: string[] = [];
-  @entrypoint subtract(minuend: number, subtrahend: number) { return minuend - subtrahend; }
-  @entrypoint sum(...values: number[]) { return values.reduce((total, value) => total + value, 0); }
-  @entrypoint update(...args: unknown[]) { SpecService.notified.push(`update ${JSON.stringify(args)}`); }
-  @entrypoint notify_hello(...args: unknown[]) { SpecService.notified.push(`notify_hello ${JSON.stringify(args)}`); }
-  @entrypoint notify_sum(...args: unknown[]) { SpecService.notified.push(`notify_sum ${JSON.stringify(args)}`); }
-  @entrypoint get_data() { return ['hello', 5]; }
+  @entrypoint subtract(minuend: number, subtrahend: number) {
+    return minuend - subtrahend;
+  }
+  @entrypoint sum(...values: number[]) {
+    return values.reduce((total, value) => total + value, 0);
+  }
+  @entrypoint update(...args: unknown[]) {
+    SpecService.notified.push(`update ${JSON.stringify(args)}`);
+  }
+  @entrypoint notify_hello(...args: unknown[]) {
+    SpecService.notified.push(`notify_hello ${JSON.stringify(args)}`);
+  }
+  @entrypoint notify_sum(...args: unknown[]) {
+    SpecService.notified.push(`notify_sum ${JSON.stringify(args)}`);
+  }
+  @entrypoint get_data() {
+    return ['hello', 5];
+  }
 }
 
 interface Reply {
@@ -44,7 +56,10 @@ function assertOne(actual: Reply, expected: Reply, label: string): void {
   assert.ok(actual.error, `${label}: expected an error, got ${JSON.stringify(actual)}`);
   assert.equal(actual.error.code, expected.error.code, label);
   assert.equal(typeof actual.error.message, 'string', label);
-  assert.ok((actual.error.message as string).startsWith(expected.error.message as string), `${label}: message ${JSON.stringify(actual.error.message)}`);
+  assert.ok(
+    (actual.error.message as string).startsWith(expected.error.message as string),
+    `${label}: message ${JSON.stringify(actual.error.message)}`,
+  );
   assert.equal(Object.hasOwn(actual, 'result'), false, label);
 }
 
@@ -66,7 +81,8 @@ export function assertSpecReply(actual: unknown, specCase: SpecCase): void {
   const remaining = [...(actual as Reply[])];
   for (const want of expected as Reply[]) {
     const at = remaining.findIndex((got) =>
-      want.id === null ? got.id === null && got.error?.code === want.error?.code : got.id === want.id);
+      want.id === null ? got.id === null && got.error?.code === want.error?.code : got.id === want.id,
+    );
     assert.ok(at >= 0, `${label}: no reply matching ${JSON.stringify(want)} in ${JSON.stringify(actual)}`);
     assertOne(remaining[at]!, want, label);
     remaining.splice(at, 1);

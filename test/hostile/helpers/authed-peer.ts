@@ -29,10 +29,16 @@ export class AuthedPeer {
   }
 
   /** Handshakes with `victim` in its suite (or `suite`), offering `codec` (default json). */
-  static async open(victim: Victim, options: { codec?: 'json' | 'msgpack'; suite?: SuiteName } = {}): Promise<AuthedPeer> {
+  static async open(
+    victim: Victim,
+    options: { codec?: 'json' | 'msgpack'; suite?: SuiteName } = {},
+  ): Promise<AuthedPeer> {
     const codec = options.codec ?? 'json';
     const suite = options.suite ?? victim.suite;
-    const peer = await GawpClient.handshake(victim.port, suite === 'none' ? undefined : victim.psk, { suite, codec: codec === 'json' ? 0 : 1 });
+    const peer = await GawpClient.handshake(victim.port, suite === 'none' ? undefined : victim.psk, {
+      suite,
+      codec: codec === 'json' ? 0 : 1,
+    });
     const authed = new AuthedPeer(peer, createCodec(codec));
     victim.cleanups.push(() => authed.destroy());
     return authed;

@@ -41,13 +41,20 @@ export function readCounts(text: string): Map<string, number> {
 
 /** Starts a child on `port` (0: a free one) with the secret passed in its environment. */
 export function startChildVictim(port: number, countFile: string, secret: string): Promise<ForkedServer> {
-  return forkListening(fileURLToPath(import.meta.url), [childFlag, String(port), countFile], { ...process.env, GAW_HOSTILE_SECRET: secret });
+  return forkListening(fileURLToPath(import.meta.url), [childFlag, String(port), countFile], {
+    ...process.env,
+    GAW_HOSTILE_SECRET: secret,
+  });
 }
 
 if (process.argv[2] === childFlag && process.send) {
   CounterService.countFile = process.argv[4]!;
   const server = new GawServer({
-    host: '127.0.0.1', port: Number(process.argv[3]), secret: process.env.GAW_HOSTILE_SECRET!, encrypt: true, closeTimeoutMs: 1_000,
+    host: '127.0.0.1',
+    port: Number(process.argv[3]),
+    secret: process.env.GAW_HOSTILE_SECRET!,
+    encrypt: true,
+    closeTimeoutMs: 1_000,
   }).add(CounterService);
   await server.listen();
   process.send({ port: server.address.port });

@@ -7,10 +7,21 @@ import { within } from '../../helpers/server-fixtures.js';
 import type { Victim } from './victim.js';
 
 /** A 73-byte hello with chosen fields (a fresh random, a real X25519-sized key of random bytes). */
-export function hello(fields: { version?: number; suite?: number; flags?: number; codec?: number; keyId?: number }): Buffer {
+export function hello(fields: {
+  version?: number;
+  suite?: number;
+  flags?: number;
+  codec?: number;
+  keyId?: number;
+}): Buffer {
   return encodeHello({
-    version: fields.version ?? 1, suite: fields.suite ?? 1, flags: fields.flags ?? 0, codec: fields.codec ?? 0,
-    keyId: fields.keyId ?? 0, random: randomBytes(32), eph: randomBytes(32),
+    version: fields.version ?? 1,
+    suite: fields.suite ?? 1,
+    flags: fields.flags ?? 0,
+    codec: fields.codec ?? 0,
+    keyId: fields.keyId ?? 0,
+    random: randomBytes(32),
+    eph: randomBytes(32),
   });
 }
 

@@ -55,8 +55,24 @@ export const thrownValues: Record<string, () => unknown> = {
   function: () => () => 1,
   object: () => ({ reason: 'a plain object', nested: { deep: true } }),
   errorLike: () => ({ name: 'Fake', message: 'an error-like object' }),
-  hostileGetters: () => Object.defineProperty(new Error('x'), 'message', { get() { throw new Error('getter bomb'); } }),
-  proxy: () => new Proxy({}, { getPrototypeOf() { throw new Error('trap bomb'); }, get() { throw new Error('trap bomb'); } }),
+  hostileGetters: () =>
+    Object.defineProperty(new Error('x'), 'message', {
+      get() {
+        throw new Error('getter bomb');
+      },
+    }),
+  proxy: () =>
+    new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('trap bomb');
+        },
+        get() {
+          throw new Error('trap bomb');
+        },
+      },
+    ),
   hugeMessage: () => new Error('m'.repeat(1_000_000)),
   frozenStackless: () => Object.freeze(Object.assign(Object.create(Error.prototype) as Error, { message: 'no stack' })),
   serviceError: () => new ServiceError(4001, 'a chosen error', { hint: 'fine' }),
@@ -134,7 +150,12 @@ export class VictimService {
       a.self = a;
       return a;
     }
-    if (kind === 'getter') return { get bomb() { throw new Error('getter bomb'); } };
+    if (kind === 'getter')
+      return {
+        get bomb() {
+          throw new Error('getter bomb');
+        },
+      };
     return () => 1;
   }
 }
@@ -162,9 +183,18 @@ export async function startVictim(options: GawServerOptions = {}): Promise<Victi
   const hasSecret = !('secret' in options) || options.secret !== undefined;
   const secret = typeof options.secret === 'string' ? options.secret : makeSecret();
   const logger = capturingLogger();
-  const server = await startServer({ closeTimeoutMs: 2_000, logger, ...options, ...(hasSecret ? { secret } : {}) }, VictimService);
+  const server = await startServer(
+    { closeTimeoutMs: 2_000, logger, ...options, ...(hasSecret ? { secret } : {}) },
+    VictimService,
+  );
   const victim: Victim = {
-    server, port: server.address.port, secret, psk: parseSecret(secret), suite: server.suite, logs: logger.lines, cleanups: [],
+    server,
+    port: server.address.port,
+    secret,
+    psk: parseSecret(secret),
+    suite: server.suite,
+    logs: logger.lines,
+    cleanups: [],
     close: () => {
       for (const cleanup of victim.cleanups.splice(0)) cleanup();
       return server.close();
@@ -176,8 +206,11 @@ export async function startVictim(options: GawServerOptions = {}): Promise<Victi
 /** Client options that reach `victim` honestly. */
 export function honestClient(victim: Victim, extra: Record<string, unknown> = {}): GawClient {
   return new GawClient({
-    port: victim.port, ...(victim.suite === 'none' ? {} : { secret: victim.secret, suite: victim.suite }),
-    retries: 0, timeoutMs: 5_000, ...extra,
+    port: victim.port,
+    ...(victim.suite === 'none' ? {} : { secret: victim.secret, suite: victim.suite }),
+    retries: 0,
+    timeoutMs: 5_000,
+    ...extra,
   });
 }
 
@@ -223,13 +256,15 @@ export function logText(logs: readonly LogLine[]): string {
       return '(an error whose getters throw)';
     }
   };
-  return logs.map((line) => {
-    try {
-      return JSON.stringify({ level: line.level, msg: line.msg, obj: line.obj }, flatten);
-    } catch {
-      return JSON.stringify({ level: line.level, msg: line.msg });
-    }
-  }).join('\n');
+  return logs
+    .map((line) => {
+      try {
+        return JSON.stringify({ level: line.level, msg: line.msg, obj: line.obj }, flatten);
+      } catch {
+        return JSON.stringify({ level: line.level, msg: line.msg });
+      }
+    })
+    .join('\n');
 }
 
 /** Memory now: what a bound is checked against. */
