@@ -30,8 +30,13 @@ export class Deadlines {
 
   /** Calls `onExpire` once `timeoutMs` has passed, unless removed first. */
   add(timeoutMs: number, onExpire: () => void): Deadline {
+    return this.addAt(performance.now() + timeoutMs, onExpire);
+  }
+
+  /** Calls `onExpire` at the performance.now() time `atMs`, unless removed first. */
+  addAt(atMs: number, onExpire: () => void): Deadline {
     const entry: Entry = {
-      atMs: performance.now() + timeoutMs,
+      atMs,
       onExpire,
       prev: undefined,
       next: undefined,

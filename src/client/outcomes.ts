@@ -5,7 +5,7 @@ import { AbortError, ConnectionError, RemoteError, TimeoutError, UsageError } fr
 import { rpcErrorCodes } from '../jsonrpc/index.js';
 import type { JsonRpcParams } from '../jsonrpc/index.js';
 import { watchAbort } from './abort-watch.js';
-import type { Outcome } from './rpc-connection.js';
+import type { Outcome } from './transport.js';
 
 /** True for a reply saying the server did not run the request (-32001 shutting down, -32002 overloaded). */
 export function isRefusal(outcome: Outcome): boolean {

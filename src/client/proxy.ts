@@ -1,13 +1,24 @@
 // Typed service proxies with no code generation: `Remote<T>` maps a service class's methods to
-// promise-returning calls, and a Proxy turns property access into `service.method` calls.
+// promise-returning calls, and a Proxy turns property access into `service.method` calls. Each
+// method also takes per-call options without touching its parameter list:
+// `math.plus.with({ signal, timeoutMs })(1, 2)`.
 import type { JsonRpcParams } from '../jsonrpc/index.js';
+import { checkCallOptions } from './options.js';
+import type { CallOptions } from './options.js';
+
+/** One remote method: the service method's own parameters, its result promised (awaited). */
+export type RemoteMethod<A extends unknown[], R> = ((...args: A) => Promise<Awaited<R>>) & {
+  /** The same method with per-call options (signal, timeoutMs, isIdempotent) for the next call. */
+  with(options: CallOptions): (...args: A) => Promise<Awaited<R>>;
+};
 
 /** The methods of T as remote calls: same parameters, promised (awaited) results. */
 export type Remote<T> = {
+  // biome-ignore lint/suspicious/noExplicitAny: any[] is the only parameter list every function extends
   readonly [K in keyof T as T[K] extends (...args: any[]) => any ? K : never]: T[K] extends (
     ...args: infer A
   ) => infer R
-    ? (...args: A) => Promise<Awaited<R>>
+    ? RemoteMethod<A, R>
     : never;
 };
 
@@ -16,13 +27,15 @@ export interface ServiceProxyOptions<T = unknown> {
   idempotent?: true | readonly (keyof T & string)[];
   /** Per-call timeout for this service's calls. */
   timeoutMs?: number;
+  /** Aborts every call made through this proxy (for a proxy made per request or per task). */
+  signal?: AbortSignal;
 }
 
 export type Invoke = (
   method: string,
   params: JsonRpcParams,
   isIdempotent: boolean,
-  timeoutMs: number | undefined,
+  options: CallOptions,
 ) => Promise<unknown>;
 
 /** Names a proxy never turns into calls: promise-detection and inspection would misfire. */
@@ -33,8 +46,12 @@ export function createServiceProxy<T>(
   invoke: Invoke,
   options: ServiceProxyOptions<T> = {},
 ): Remote<T> {
-  const idempotent = options.idempotent;
-  const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  const { idempotent, timeoutMs, signal } = options;
+  const defaults: CallOptions = {
+    ...(timeoutMs !== undefined && { timeoutMs }),
+    ...(signal !== undefined && { signal }),
+  };
+  const cache = new Map<string, RemoteMethod<unknown[], unknown>>();
   return new Proxy(Object.create(null) as object, {
     get(_target, property) {
       if (typeof property !== 'string' || RESERVED.has(property)) return undefined;
@@ -42,7 +59,14 @@ export function createServiceProxy<T>(
       if (method === undefined) {
         const fullName = `${serviceName}.${property}`;
         const isIdempotent = idempotent === true || (Array.isArray(idempotent) && idempotent.includes(property));
-        method = (...args: unknown[]) => invoke(fullName, args, isIdempotent, options.timeoutMs);
+        const call = (...args: unknown[]) => invoke(fullName, args, isIdempotent, defaults);
+        method = Object.assign(call, {
+          with(callOptions: CallOptions) {
+            checkCallOptions(callOptions);
+            const merged = { ...defaults, ...callOptions };
+            return (...args: unknown[]) => invoke(fullName, args, merged.isIdempotent ?? isIdempotent, merged);
+          },
+        });
         cache.set(property, method);
       }
       return method;

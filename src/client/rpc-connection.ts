@@ -4,11 +4,10 @@
 import { ConnectionError, GawError, ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { notificationMessage, parseResponse, requestMessage } from '../jsonrpc/index.js';
-import type { JsonRpcErrorObject, JsonRpcParams, ParsedResponse } from '../jsonrpc/index.js';
+import type { JsonRpcParams, ParsedResponse } from '../jsonrpc/index.js';
 import type { Connection } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
-
-export type Outcome = { result: unknown } | { error: JsonRpcErrorObject };
+import type { Outcome } from './transport.js';
 
 interface Pending {
   resolve(outcome: Outcome): void;
@@ -69,12 +68,13 @@ export class RpcConnection {
   }
 
   /** Sends a request; the promise settles with the raw outcome (the result is not yet revived). */
-  request(method: string, params: JsonRpcParams | undefined, isRaw = false): { id: number; outcome: Promise<Outcome> } {
+  request(
+    method: string,
+    params: JsonRpcParams | undefined,
+    codec: Codec = this.#codec,
+  ): { id: number; outcome: Promise<Outcome> } {
     const id = this.#takeId();
-    const message = requestMessage(id, method, params);
-    // Raw params are wire data already (class tags included) and pass through untouched.
-    const bytes = isRaw ? Buffer.from(JSON.stringify(message), 'utf8') : this.#codec.encode(message);
-    this.connection.send(bytes);
+    this.connection.send(codec.encode(requestMessage(id, method, params)));
     if (this.#pending.size === 0) this.#becameBusy();
     const outcome = new Promise<Outcome>((resolve, reject) =>
       this.#pending.set(id, { resolve, reject, receivedAtSend: this.#received }),
@@ -82,9 +82,8 @@ export class RpcConnection {
     return { id, outcome };
   }
 
-  notify(method: string, params: JsonRpcParams | undefined, isRaw = false): void {
-    const message = notificationMessage(method, params);
-    this.connection.send(isRaw ? Buffer.from(JSON.stringify(message), 'utf8') : this.#codec.encode(message));
+  notify(method: string, params: JsonRpcParams | undefined, codec: Codec = this.#codec): void {
+    this.connection.send(codec.encode(notificationMessage(method, params)));
   }
 
   /** Sends a batch; each request's outcome in order (notifications have none). */

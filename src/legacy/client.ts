@@ -79,7 +79,7 @@ export class LegacyClient {
       );
     }
     const signal = options.signal;
-    if (signal?.aborted) throw new AbortError();
+    if (signal?.aborted) throw new AbortError(`${method} was aborted`, { cause: signal.reason });
     const id = BigInt('0x' + randomBytes(16).toString('hex'));
     const json = envelopeBytes(toPythonData(requestEnvelope({ id, path: toPath(method), ...this.#arguments(params) })));
     if (json.length > this.#options.maxFrameBytes) {
@@ -100,7 +100,7 @@ export class LegacyClient {
           () => reject(new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${method} got no reply within ${timeoutMs} ms`)),
           timeoutMs,
         );
-        onAbort = () => reject(new AbortError());
+        onAbort = () => reject(new AbortError(`${method} was aborted`, { cause: signal?.reason }));
         signal?.addEventListener('abort', onAbort, { once: true });
       });
       const acquiring = this.#acquire();

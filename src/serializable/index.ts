@@ -11,7 +11,7 @@ export {
   type RegisterOptions,
   type RegistryOptions,
 } from './registry.js';
-export { createCodec, type Codec, type CodecName, type CodecOptions } from './codec.js';
+export { createCodec, createRawJsonCodec, type Codec, type CodecName, type CodecOptions } from './codec.js';
 /** Helpers for other wire dialects (src/legacy) that must agree with the registry's built-in forms. */
 export { nonFiniteText, parseNonFinite } from './builtins.js';
 export { setOwn } from './tables.js';

@@ -1,0 +1,209 @@
+// GawClient's option bags, their defaults in one table, and the transport they describe: the GAWP/1
+// pool (default) or Python Gaw 0.7's wire, always under the retry wrapper. Every key is checked,
+// so a misspelt option is an error naming the nearest one, never a silent default.
+import { UsageError } from '../errors.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
+import type { JsonRpcParams } from '../jsonrpc/index.js';
+import { checkOptionKeys } from '../options.js';
+import {
+  KeyRing,
+  checkCodecName,
+  checkInteger,
+  chooseSuite,
+  postofficeDefaults,
+  resolveLimits,
+} from '../postoffice/index.js';
+import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
+import { createCodec, defaultRegistry } from '../serializable/index.js';
+import type { Registry } from '../serializable/index.js';
+import { parseEndpoints } from './endpoints.js';
+import { GawpTransport } from './gawp-transport.js';
+import { LegacyTransport } from './legacy-transport.js';
+import type { Endpoint } from './pool.js';
+import { backoffDefaults } from './retry.js';
+import { RetryingTransport } from './retrying.js';
+import type { Transport } from './transport.js';
+
+export interface GawClientOptions extends Partial<PostofficeLimits> {
+  host?: string;
+  port?: number;
+  /** Several servers (`'10.0.0.1:5555'` or `{ host, port }`): calls are spread and fail over. */
+  endpoints?: readonly (string | Endpoint)[];
+  /** Base64 of 16, 24 or 32 bytes; the server's secret. */
+  secret?: string;
+  keyId?: number;
+  /** With a secret: encrypt (suite `cbc`) rather than only sign (`sign`). */
+  encrypt?: boolean;
+  suite?: SuiteName;
+  codec?: CodecName;
+  /** Offer X25519 forward secrecy (default true with a secret). */
+  forwardSecrecy?: boolean;
+  /** Connections per endpoint (default 4). */
+  poolSize?: number;
+  /** Open another pooled connection once the least busy one has this many calls in flight (default 64). */
+  busyThreshold?: number;
+  /** The default per-call timeout, retries included (default 30 s). */
+  timeoutMs?: number;
+  /** -1 forever, 0 never, N at most N retries (default 3); only ever for calls that are safe to retry. */
+  retries?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  connectTimeoutMs?: number;
+  /** Close a connection idle for this long (Python Gaw's connection_lifetime; default 30 s). */
+  connectionLifetimeMs?: number;
+  /** Methods (`service.method`) safe to run twice: retried after transport failures too. */
+  idempotent?: readonly string[];
+  maxDepth?: number;
+  registry?: Registry;
+  logger?: Logger;
+  /**
+   * `gawp` (default) or `gaw-legacy` to call a Python Gaw 0.7 server: one endpoint, calls only (no
+   * notifications, batches or raw calls); retries, timeouts and aborts as for gawp.
+   */
+  protocol?: 'gawp' | 'gaw-legacy';
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Overrides the client's `idempotent` list for this call. */
+  isIdempotent?: boolean;
+}
+
+export interface BatchCall {
+  method: string;
+  params?: JsonRpcParams;
+  /** Send as a notification: no reply, no entry in the results. */
+  isNotification?: boolean;
+}
+
+/** The client's defaults, in one place. */
+export const clientDefaults = Object.freeze({
+  host: '127.0.0.1',
+  port: 5555,
+  timeoutMs: 30_000,
+  retries: 3,
+  poolSize: 4,
+  busyThreshold: 64,
+  connectTimeoutMs: 10_000,
+  connectionLifetimeMs: 30_000,
+  maxDepth: 64,
+  ...backoffDefaults,
+});
+
+const clientOptionKeys: ReadonlySet<string> = new Set([
+  ...Object.keys(postofficeDefaults),
+  ...[
+    'host',
+    'port',
+    'endpoints',
+    'secret',
+    'keyId',
+    'encrypt',
+    'suite',
+    'codec',
+    'forwardSecrecy',
+    'poolSize',
+    'busyThreshold',
+    'timeoutMs',
+    'retries',
+    'baseDelayMs',
+    'maxDelayMs',
+    'connectTimeoutMs',
+    'connectionLifetimeMs',
+    'idempotent',
+    'maxDepth',
+    'registry',
+    'logger',
+    'protocol',
+  ],
+]);
+const callOptionKeys: ReadonlySet<string> = new Set(['timeoutMs', 'signal', 'isIdempotent']);
+
+/** Options the legacy wire has no use for: refused rather than ignored. */
+const gawpOnly = ['suite', 'codec', 'forwardSecrecy', 'keyId', 'busyThreshold'] as const;
+
+export function checkCallOptions(options: CallOptions): void {
+  checkOptionKeys(options, callOptionKeys, 'call options');
+}
+
+export interface ResolvedClient {
+  transport: Transport;
+  timeoutMs: number;
+  idempotent: ReadonlySet<string>;
+  logger: Logger;
+}
+
+/** Checks every option and builds the transport: the pool or the legacy client, under retries. */
+export function resolveClientOptions(options: GawClientOptions): ResolvedClient {
+  checkOptionKeys(options, clientOptionKeys, 'GawClient options');
+  const d = clientDefaults;
+  const protocol = options.protocol ?? 'gawp';
+  if (protocol !== 'gawp' && protocol !== 'gaw-legacy')
+    throw new UsageError('GAW_ERR_INVALID_OPTION', `protocol ${JSON.stringify(protocol)} is not gawp or gaw-legacy`);
+  const endpoints = parseEndpoints({ host: d.host, port: d.port, ...options });
+  const logger = options.logger ?? silentLogger;
+  const timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? d.timeoutMs, 1);
+  const retry = {
+    retries: checkInteger('retries', options.retries ?? d.retries, -1),
+    baseDelayMs: checkInteger('baseDelayMs', options.baseDelayMs ?? d.baseDelayMs, 0),
+    maxDelayMs: checkInteger('maxDelayMs', options.maxDelayMs ?? d.maxDelayMs, 0),
+  };
+  const poolSize = checkInteger('poolSize', options.poolSize ?? d.poolSize, 1);
+  const connectTimeoutMs = checkInteger('connectTimeoutMs', options.connectTimeoutMs ?? d.connectTimeoutMs, 1);
+  const connectionLifetimeMs = checkInteger(
+    'connectionLifetimeMs',
+    options.connectionLifetimeMs ?? d.connectionLifetimeMs,
+    0,
+  );
+  const registry = options.registry ?? defaultRegistry;
+  let inner: Transport;
+  if (protocol === 'gaw-legacy') {
+    const unused = gawpOnly.find((key) => options[key] !== undefined);
+    if (unused !== undefined)
+      throw new UsageError('GAW_ERR_INVALID_OPTION', `protocol gaw-legacy has no ${unused} option (it is GAWP/1's)`);
+    if (endpoints.length !== 1)
+      throw new UsageError('GAW_ERR_INVALID_OPTION', 'protocol gaw-legacy takes exactly one endpoint');
+    inner = new LegacyTransport({
+      ...(endpoints[0] as Endpoint),
+      ...(options.secret !== undefined && { secret: options.secret }),
+      encrypt: options.encrypt === true,
+      registry,
+      timeoutMs,
+      connectTimeoutMs,
+      maxConnections: poolSize,
+      idleTimeoutMs: connectionLifetimeMs,
+      ...(options.maxPayloadBytes !== undefined && { maxFrameBytes: options.maxPayloadBytes }),
+    });
+  } else {
+    const limits = resolveLimits(options);
+    const suite = chooseSuite(options, options.secret !== undefined);
+    const codecName = options.codec ?? 'json';
+    checkCodecName(codecName);
+    const codec = createCodec(codecName, { registry, maxDepth: options.maxDepth ?? d.maxDepth });
+    inner = new GawpTransport(endpoints, {
+      poolSize,
+      busyThreshold: checkInteger('busyThreshold', options.busyThreshold ?? d.busyThreshold, 1),
+      connectionLifetimeMs,
+      codec,
+      logger,
+      dial: {
+        ...limits,
+        suite,
+        psk: options.secret === undefined ? undefined : new KeyRing(options.secret).get(0),
+        keyId: checkInteger('keyId', options.keyId ?? 0, 0, 255),
+        codec: codecName,
+        forwardSecrecy: options.forwardSecrecy ?? true,
+        connectTimeoutMs,
+        logger,
+      },
+    });
+  }
+  return {
+    transport: new RetryingTransport(inner, retry, logger),
+    timeoutMs,
+    idempotent: new Set(options.idempotent ?? []),
+    logger,
+  };
+}
