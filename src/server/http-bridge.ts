@@ -1,6 +1,6 @@
 // The HTTP /api bridge: JSON-RPC 2.0 over HTTP/1.1 for curl, browsers and other languages.
-// Owns the HTTP server: paths, methods, body cap, timeouts, keep-alive and close (the small header
-// rules are in http-rules.ts). JSON-RPC itself is the `dispatch` function it is given (a local
+// Owns the HTTP server: paths, /health, timeouts, keep-alive and close. What POST /api does with a
+// request is http-handler.ts; JSON-RPC itself is the `dispatch` function it is given (a local
 // Dispatcher, or a forwarder to remote servers).
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -8,11 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
-import { parseErrorResponse, repairReply } from '../jsonrpc/index.js';
 import { checkInteger } from '../postoffice/index.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
-import type { Codec, Registry } from '../serializable/index.js';
-import { hashToken, internalErrors, isBearerAuthorized, isJsonContentType } from './http-rules.js';
+import type { Registry } from '../serializable/index.js';
+import { HttpApi, jsonHeaders } from './http-handler.js';
+import { hashToken } from './http-rules.js';
 
 export { isJsonContentType } from './http-rules.js';
 
@@ -54,20 +54,11 @@ const defaults = {
   closeTimeoutMs: 5_000,
 } as const;
 
-const jsonHeaders = {
-  'Content-Type': 'application/json',
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-} as const;
-
 export class HttpBridge {
-  readonly #dispatch: (message: unknown) => Promise<unknown | undefined>;
-  readonly #isRaw: boolean;
+  readonly #api: HttpApi;
   readonly #host: string;
   readonly #port: number;
-  readonly #codec: Codec;
-  readonly #tokenHash: Buffer | undefined;
-  readonly #maxBodyBytes: number;
+  readonly #isTokenRequired: boolean;
   readonly #logger: Logger;
   readonly #closeTimeoutMs: number;
   readonly #server: Server;
@@ -90,14 +81,19 @@ export class HttpBridge {
         'token must be 1 to 1024 visible ASCII characters (its value is never shown)',
       );
     }
-    this.#dispatch = options.dispatch;
-    this.#isRaw = options.isRaw === true;
     this.#host = options.host ?? defaults.host;
     this.#port = checkInteger('port', options.port ?? defaults.port, 0, 65535);
-    this.#codec = createCodec('json', { registry: options.registry ?? defaultRegistry, maxDepth: options.maxDepth });
-    this.#tokenHash = options.token === undefined ? undefined : hashToken(options.token);
-    this.#maxBodyBytes = checkInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes, 1);
     this.#logger = options.logger ?? silentLogger;
+    this.#isTokenRequired = options.token !== undefined;
+    this.#api = new HttpApi({
+      dispatch: options.dispatch,
+      isRaw: options.isRaw === true,
+      codec: createCodec('json', { registry: options.registry ?? defaultRegistry, maxDepth: options.maxDepth }),
+      tokenHash: options.token === undefined ? undefined : hashToken(options.token),
+      maxBodyBytes: checkInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes, 1),
+      logger: this.#logger,
+      isClosing: () => this.#closing !== undefined,
+    });
     this.#closeTimeoutMs = checkInteger(
       'closeTimeoutMs',
       options.closeTimeoutMs ?? defaults.closeTimeoutMs,
@@ -152,7 +148,7 @@ export class HttpBridge {
         this.#server.on('error', (err) => this.#logger.error({ err }, 'http bridge server error'));
         const { address, port } = this.address;
         this.#logger.info(
-          { http: `${address}:${port}`, isTokenRequired: this.#tokenHash !== undefined },
+          { http: `${address}:${port}`, isTokenRequired: this.#isTokenRequired },
           'http bridge listening on /api',
         );
         resolve();
@@ -193,14 +189,14 @@ export class HttpBridge {
     const url = req.url ?? '';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
-    if (path === '/api') this.#onApi(req, res, expectsContinue);
+    if (path === '/api') this.#api.handle(req, res, expectsContinue);
     else if (path === '/health') this.#onHealth(req, res);
-    else this.#refuse(req, res, 404, 'not found: the JSON-RPC endpoint is POST /api');
+    else this.#api.refuse(req, res, 404, 'not found: the JSON-RPC endpoint is POST /api');
   }
 
   #onHealth(req: IncomingMessage, res: ServerResponse): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      this.#refuse(req, res, 405, 'use GET on /health', { Allow: 'GET, HEAD' });
+      this.#api.refuse(req, res, 405, 'use GET on /health', { Allow: 'GET, HEAD' });
       return;
     }
     const body = '{"status":"ok"}';
@@ -208,120 +204,7 @@ export class HttpBridge {
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
-  #onApi(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
-    if (req.method !== 'POST') {
-      this.#refuse(req, res, 405, 'use POST on /api', { Allow: 'POST' });
-      return;
-    }
-    if (this.#tokenHash !== undefined && !isBearerAuthorized(req.headers.authorization, this.#tokenHash)) {
-      this.#logger.warn({ peer: req.socket.remoteAddress }, 'http bridge: missing or wrong bearer token');
-      this.#refuse(req, res, 401, 'a bearer token is required: send Authorization: Bearer <token>', {
-        'WWW-Authenticate': 'Bearer',
-      });
-      return;
-    }
-    if (!isJsonContentType(req.headers['content-type'])) {
-      this.#refuse(req, res, 415, 'the body must be JSON: send Content-Type: application/json');
-      return;
-    }
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > this.#maxBodyBytes) {
-      this.#refuse(req, res, 413, `the body is larger than ${this.#maxBodyBytes} bytes`);
-      return;
-    }
-    if (expectsContinue) res.writeContinue();
-    this.#readBody(req, res);
-  }
-
-  #readBody(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= this.#maxBodyBytes) {
-        chunks.push(chunk);
-        return;
-      }
-      chunks.length = 0;
-      req.off('data', onData);
-      req.pause();
-      this.#refuse(req, res, 413, `the body is larger than ${this.#maxBodyBytes} bytes`);
-    };
-    req.on('data', onData);
-    req.on('end', () => {
-      if (size > this.#maxBodyBytes) return;
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      void this.#answer(res, body);
-    });
-  }
-
-  async #answer(res: ServerResponse, body: Buffer): Promise<void> {
-    let message: unknown;
-    try {
-      message = this.#codec.decode(body);
-    } catch (err) {
-      // JSON-RPC over HTTP: a body that is not JSON still gets 200 with the -32700 reply.
-      this.#send(res, 200, this.#encode(parseErrorResponse(err)));
-      return;
-    }
-    let reply: unknown;
-    let status = 200;
-    try {
-      reply = await this.#dispatch(message);
-    } catch (err) {
-      this.#logger.error({ err }, 'http bridge: dispatch failed');
-      reply = internalErrors(message);
-      status = 500;
-    }
-    if (reply === undefined) {
-      res.writeHead(204, { 'Cache-Control': 'no-store', ...this.#closeHeader() });
-      res.end();
-      return;
-    }
-    this.#send(res, status, this.#encode(reply));
-  }
-
-  #encode(reply: unknown): Buffer {
-    try {
-      return this.#isRaw ? Buffer.from(JSON.stringify(reply), 'utf8') : this.#codec.encode(reply);
-    } catch (err) {
-      this.#logger.warn({ err }, 'http bridge: a reply could not be encoded');
-      return this.#codec.encode(repairReply(reply, (value) => this.#codec.encode(value)));
-    }
-  }
-
-  #send(res: ServerResponse, status: number, body: Buffer): void {
-    res.writeHead(status, { ...jsonHeaders, 'Content-Length': body.length, ...this.#closeHeader() });
-    res.end(body);
-  }
-
   #closeHeader(): { Connection?: 'close' } {
     return this.#closing ? { Connection: 'close' } : {};
-  }
-
-  /**
-   * An HTTP-level refusal with a small JSON body. When the request still has an unread body, the
-   * connection is closed after the reply rather than reading that body.
-   */
-  #refuse(
-    req: IncomingMessage,
-    res: ServerResponse,
-    status: number,
-    reason: string,
-    headers: Record<string, string> = {},
-  ): void {
-    const hasUnreadBody =
-      !req.complete &&
-      (req.headers['content-length'] !== undefined
-        ? req.headers['content-length'] !== '0'
-        : req.headers['transfer-encoding'] !== undefined);
-    const body = JSON.stringify({ error: reason });
-    res.writeHead(status, {
-      ...jsonHeaders,
-      ...headers,
-      'Content-Length': Buffer.byteLength(body),
-      ...(hasUnreadBody || this.#closing ? { Connection: 'close' } : {}),
-    });
-    res.end(body);
   }
 }

@@ -1,0 +1,151 @@
+// The POST /api contract of the HTTP bridge, for one request at a time: the method, the bearer
+// token, the content type, the body cap, reading the body, decoding, dispatching and the reply.
+// Knows nothing of paths or of the http.Server it runs in (http-bridge.ts routes and owns that);
+// the small header rules are in http-rules.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log.js';
+import { parseErrorResponse, repairReply } from '../jsonrpc/index.js';
+import type { Codec } from '../serializable/index.js';
+import { internalErrors, isBearerAuthorized, isJsonContentType } from './http-rules.js';
+
+export const jsonHeaders = {
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+} as const;
+
+export interface HttpApiSettings {
+  dispatch: (message: unknown) => Promise<unknown | undefined>;
+  isRaw: boolean;
+  codec: Codec;
+  tokenHash: Buffer | undefined;
+  maxBodyBytes: number;
+  logger: Logger;
+  /** True once the owner is closing: replies then carry `Connection: close`. */
+  isClosing: () => boolean;
+}
+
+export class HttpApi {
+  readonly #s: HttpApiSettings;
+
+  constructor(settings: HttpApiSettings) {
+    this.#s = settings;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    if (req.method !== 'POST') {
+      this.refuse(req, res, 405, 'use POST on /api', { Allow: 'POST' });
+      return;
+    }
+    if (this.#s.tokenHash !== undefined && !isBearerAuthorized(req.headers.authorization, this.#s.tokenHash)) {
+      this.#s.logger.warn({ peer: req.socket.remoteAddress }, 'http bridge: missing or wrong bearer token');
+      this.refuse(req, res, 401, 'a bearer token is required: send Authorization: Bearer <token>', {
+        'WWW-Authenticate': 'Bearer',
+      });
+      return;
+    }
+    if (!isJsonContentType(req.headers['content-type'])) {
+      this.refuse(req, res, 415, 'the body must be JSON: send Content-Type: application/json');
+      return;
+    }
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > this.#s.maxBodyBytes) {
+      this.refuse(req, res, 413, `the body is larger than ${this.#s.maxBodyBytes} bytes`);
+      return;
+    }
+    if (expectsContinue) res.writeContinue();
+    this.#readBody(req, res);
+  }
+
+  #readBody(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= this.#s.maxBodyBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks.length = 0;
+      req.off('data', onData);
+      req.pause();
+      this.refuse(req, res, 413, `the body is larger than ${this.#s.maxBodyBytes} bytes`);
+    };
+    req.on('data', onData);
+    req.on('end', () => {
+      if (size > this.#s.maxBodyBytes) return;
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      void this.#answer(res, body);
+    });
+  }
+
+  async #answer(res: ServerResponse, body: Buffer): Promise<void> {
+    let message: unknown;
+    try {
+      message = this.#s.codec.decode(body);
+    } catch (err) {
+      // JSON-RPC over HTTP: a body that is not JSON still gets 200 with the -32700 reply.
+      this.#send(res, 200, this.#encode(parseErrorResponse(err)));
+      return;
+    }
+    let reply: unknown;
+    let status = 200;
+    try {
+      reply = await this.#s.dispatch(message);
+    } catch (err) {
+      this.#s.logger.error({ err }, 'http bridge: dispatch failed');
+      reply = internalErrors(message);
+      status = 500;
+    }
+    if (reply === undefined) {
+      res.writeHead(204, { 'Cache-Control': 'no-store', ...this.#closeHeader() });
+      res.end();
+      return;
+    }
+    this.#send(res, status, this.#encode(reply));
+  }
+
+  #encode(reply: unknown): Buffer {
+    try {
+      return this.#s.isRaw ? Buffer.from(JSON.stringify(reply), 'utf8') : this.#s.codec.encode(reply);
+    } catch (err) {
+      this.#s.logger.warn({ err }, 'http bridge: a reply could not be encoded');
+      return this.#s.codec.encode(repairReply(reply, (value) => this.#s.codec.encode(value)));
+    }
+  }
+
+  #send(res: ServerResponse, status: number, body: Buffer): void {
+    res.writeHead(status, { ...jsonHeaders, 'Content-Length': body.length, ...this.#closeHeader() });
+    res.end(body);
+  }
+
+  #closeHeader(): { Connection?: 'close' } {
+    return this.#s.isClosing() ? { Connection: 'close' } : {};
+  }
+
+  /**
+   * An HTTP-level refusal with a small JSON body. When the request still has an unread body, the
+   * connection is closed after the reply rather than reading that body.
+   */
+  refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    reason: string,
+    headers: Record<string, string> = {},
+  ): void {
+    const hasUnreadBody =
+      !req.complete &&
+      (req.headers['content-length'] !== undefined
+        ? req.headers['content-length'] !== '0'
+        : req.headers['transfer-encoding'] !== undefined);
+    const body = JSON.stringify({ error: reason });
+    res.writeHead(status, {
+      ...jsonHeaders,
+      ...headers,
+      'Content-Length': Buffer.byteLength(body),
+      ...(hasUnreadBody || this.#s.isClosing() ? { Connection: 'close' } : {}),
+    });
+    res.end(body);
+  }
+}
