@@ -245,12 +245,13 @@ async function sendHttp(
     data = undefined;
   }
   // 200 carries the response; so does 500 when the bridge's dispatch failed. Other statuses
-  // (401, 413, ...) are HTTP-level refusals with a {"error": reason} body.
+  // (401, 413, ...) are HTTP-level refusals whose body is a JSON-RPC error with id null.
   if (
     response.status !== 200 &&
     !(response.status === 500 && isPlainObject(data) && ('result' in data || 'error' in data))
   ) {
-    const reason = isPlainObject(data) && typeof data.error === 'string' ? data.error : response.statusText;
+    const error = isPlainObject(data) ? data.error : undefined;
+    const reason = isPlainObject(error) && typeof error.message === 'string' ? error.message : response.statusText;
     throw new ProtocolError('GAW_ERR_BAD_RESPONSE', `HTTP ${response.status} from ${url.href}: ${reason}`);
   }
   if (data === undefined) throw new ProtocolError('GAW_ERR_BAD_RESPONSE', `the reply from ${url.href} is not JSON`);

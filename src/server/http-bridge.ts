@@ -34,7 +34,10 @@ export interface HttpBridgeOptions {
   token?: string;
   /** Largest request body (default 1 MiB); larger ones get 413 and the connection is closed. */
   maxBodyBytes?: number;
-  /** A request (headers and body) must arrive within this (default 10 s), else 408 and close. */
+  /**
+   * The headers must arrive within this (default 10 s), and then the body within this again, else
+   * 408 and the connection is closed.
+   */
   bodyTimeoutMs?: number;
   /** Decoded nesting depth limit (default: the registry's, 64). */
   maxDepth?: number;
@@ -85,12 +88,14 @@ export class HttpBridge {
     this.#port = checkInteger('port', options.port ?? defaults.port, 0, 65535);
     this.#logger = options.logger ?? silentLogger;
     this.#isTokenRequired = options.token !== undefined;
+    const bodyTimeoutMs = checkInteger('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs, 1, 2 ** 30);
     this.#api = new HttpApi({
       dispatch: options.dispatch,
       isRaw: options.isRaw === true,
       codec: createCodec('json', { registry: options.registry ?? defaultRegistry, maxDepth: options.maxDepth }),
       tokenHash: options.token === undefined ? undefined : hashToken(options.token),
       maxBodyBytes: checkInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes, 1),
+      bodyTimeoutMs,
       logger: this.#logger,
       isClosing: () => this.#closing !== undefined,
     });
@@ -100,17 +105,12 @@ export class HttpBridge {
       0,
       2 ** 31 - 1,
     );
-    const requestTimeoutMs = checkInteger(
-      'bodyTimeoutMs',
-      options.bodyTimeoutMs ?? defaults.bodyTimeoutMs,
-      1,
-      2 ** 31 - 1,
-    );
     this.#server = createServer({
-      requestTimeout: requestTimeoutMs,
-      headersTimeout: requestTimeoutMs,
+      headersTimeout: bodyTimeoutMs,
+      // A backstop only: the handler's own body timer answers a slow body with a JSON-RPC 408 first.
+      requestTimeout: 2 * bodyTimeoutMs + 1_000,
       // Node checks both timeouts on this interval: keep it well below the timeout itself.
-      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(bodyTimeoutMs / 4))),
     });
     this.#server.keepAliveTimeout = checkInteger(
       'keepAliveTimeoutMs',

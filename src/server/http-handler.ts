@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { parseErrorResponse, repairReply } from '../jsonrpc/index.js';
 import type { Codec } from '../serializable/index.js';
-import { internalErrors, isBearerAuthorized, isJsonContentType } from './http-rules.js';
+import { internalErrors, isBearerAuthorized, isJsonContentType, refusalBody } from './http-rules.js';
 
 export const jsonHeaders = {
   'Content-Type': 'application/json',
@@ -20,6 +20,8 @@ export interface HttpApiSettings {
   codec: Codec;
   tokenHash: Buffer | undefined;
   maxBodyBytes: number;
+  /** The body must have arrived this long after the headers, else 408 and the connection is closed. */
+  bodyTimeoutMs: number;
   logger: Logger;
   /** True once the owner is closing: replies then carry `Connection: close`. */
   isClosing: () => boolean;
@@ -44,7 +46,10 @@ export class HttpApi {
       });
       return;
     }
-    if (!isJsonContentType(req.headers['content-type'])) {
+    const type = req.headers['content-type'];
+    // No Content-Type is what a browser sends, with no preflight, for a fetch() of an untyped Blob:
+    // taken only when a bearer token is required, since a browser cannot add that header cross-site.
+    if (type === undefined ? this.#s.tokenHash === undefined : !isJsonContentType(type)) {
       this.refuse(req, res, 415, 'the body must be JSON: send Content-Type: application/json');
       return;
     }
@@ -60,23 +65,31 @@ export class HttpApi {
   #readBody(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= this.#s.maxBodyBytes) {
-        chunks.push(chunk);
-        return;
-      }
+    const stop = (status: number, reason: string): void => {
+      clearTimeout(timer);
       chunks.length = 0;
       req.off('data', onData);
+      req.off('end', onEnd);
       req.pause();
-      this.refuse(req, res, 413, `the body is larger than ${this.#s.maxBodyBytes} bytes`);
+      this.refuse(req, res, status, reason);
     };
-    req.on('data', onData);
-    req.on('end', () => {
-      if (size > this.#s.maxBodyBytes) return;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= this.#s.maxBodyBytes) chunks.push(chunk);
+      else stop(413, `the body is larger than ${this.#s.maxBodyBytes} bytes`);
+    };
+    const onEnd = (): void => {
+      clearTimeout(timer);
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       void this.#answer(res, body);
-    });
+    };
+    const timer = setTimeout(
+      () => stop(408, `the body did not arrive within ${this.#s.bodyTimeoutMs} ms`),
+      this.#s.bodyTimeoutMs,
+    ).unref();
+    res.once('close', () => clearTimeout(timer));
+    req.on('data', onData);
+    req.on('end', onEnd);
   }
 
   async #answer(res: ServerResponse, body: Buffer): Promise<void> {
@@ -124,8 +137,8 @@ export class HttpApi {
   }
 
   /**
-   * An HTTP-level refusal with a small JSON body. When the request still has an unread body, the
-   * connection is closed after the reply rather than reading that body.
+   * An HTTP-level refusal with a JSON-RPC error body (id null; see refusalBody). When the request
+   * still has an unread body, the connection is closed after the reply rather than reading that body.
    */
   refuse(
     req: IncomingMessage,
@@ -139,7 +152,7 @@ export class HttpApi {
       (req.headers['content-length'] !== undefined
         ? req.headers['content-length'] !== '0'
         : req.headers['transfer-encoding'] !== undefined);
-    const body = JSON.stringify({ error: reason });
+    const body = refusalBody(status, reason);
     res.writeHead(status, {
       ...jsonHeaders,
       ...headers,

@@ -1,18 +1,29 @@
 // The small HTTP rules of the /api bridge, free of sockets: the JSON content-type check, the
-// bearer-token comparison (constant time, on SHA-256 digests so lengths leak nothing), and the
-// -32603 replies for a dispatch function that failed. http-bridge.ts applies them.
+// bearer-token comparison (constant time, on SHA-256 digests so lengths leak nothing), the
+// JSON-RPC-shaped body of every HTTP refusal, and the -32603 replies for a dispatch function that
+// failed. http-handler.ts and http-bridge.ts apply them.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { errorResponse, isPlainObject, readId, rpcErrorCodes } from '../jsonrpc/index.js';
 
 const maxAuthorizationChars = 4096;
 const bearerPattern = /^Bearer +([\x21-\x7e]+) *$/i;
 
-/** True for `application/json`, with an optional utf-8 charset and any other parameters. */
+/** The media types JSON-RPC clients send: jsonrpclib-pelix sends the second, some old clients the third. */
+const jsonMediaTypes: ReadonlySet<string> = new Set([
+  'application/json',
+  'application/json-rpc',
+  'application/jsonrequest',
+]);
+
+/**
+ * True for `application/json`, `application/json-rpc` or `application/jsonrequest`, with a utf-8
+ * charset or none, and any other parameters.
+ */
 export function isJsonContentType(header: string | undefined): boolean {
   if (header === 'application/json') return true;
   if (header === undefined || header.length > 256) return false;
   const parts = header.split(';');
-  if (parts[0]!.trim().toLowerCase() !== 'application/json') return false;
+  if (!jsonMediaTypes.has(parts[0]!.trim().toLowerCase())) return false;
   for (let i = 1; i < parts.length; i++) {
     const eq = parts[i]!.indexOf('=');
     if (eq < 0) continue;
@@ -48,4 +59,26 @@ export function internalErrors(message: unknown): unknown {
     return forOne(message) ?? errorResponse(null, rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
   const replies = message.map(forOne).filter((r) => r !== undefined);
   return replies.length > 0 ? replies : errorResponse(null, rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
+}
+
+/** The JSON-RPC code an HTTP refusal carries: -32002 when overloaded, -32001 when shutting down, else -32600. */
+function refusalCode(status: number, isShuttingDown: boolean): number {
+  if (status === 503) return isShuttingDown ? rpcErrorCodes.SHUTTING_DOWN : rpcErrorCodes.OVERLOADED;
+  return rpcErrorCodes.INVALID_REQUEST;
+}
+
+/**
+ * The body of an HTTP-level refusal: a JSON-RPC error response with id null (the request was not
+ * read, so its id is unknown), the reason in the message and the HTTP status in `data`, so a
+ * JSON-RPC client can report it. The status line keeps the HTTP status.
+ */
+export function refusalBody(status: number, reason: string, isShuttingDown = false): string {
+  const code = refusalCode(status, isShuttingDown);
+  const prefix =
+    code === rpcErrorCodes.INVALID_REQUEST
+      ? 'Invalid Request'
+      : code === rpcErrorCodes.OVERLOADED
+        ? 'Server overloaded'
+        : 'Server shutting down';
+  return JSON.stringify(errorResponse(null, code, `${prefix}: ${reason}`, { httpStatus: status }));
 }

@@ -148,13 +148,15 @@ test('wrong content types get 415 and the body is never run', async () => {
       'application/jsonp',
       'application/json-patch+json',
       'text/json',
-      '',
+      'application/json-rpc; charset=latin1',
+      'application/jsonrequest; charset=utf-16',
     ];
     for (const type of types) {
-      const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
-      if (type !== '') headers['Content-Type'] = type;
+      const headers: Record<string, string> = { Authorization: `Bearer ${token}`, 'Content-Type': type };
       const response = await send(port, headers, rpc('victim.add', [1, 2]));
       assert.equal(statusOf(response), 415, `Content-Type ${JSON.stringify(type)}`);
+      const refusal = JSON.parse(bodyOf(response)) as { id: unknown; error: { code: number; data: unknown } };
+      assert.deepEqual([refusal.id, refusal.error.code, refusal.error.data], [null, -32600, { httpStatus: 415 }]);
       assertClean(response, victim, token, type);
     }
     await assertBothUnharmed(victim, port, auth);

@@ -6,7 +6,7 @@ import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { entrypoint } from '../../src/server/service.js';
-import { postJson, request, startBridge } from './http-helpers.js';
+import { assertRefusal, postJson, request, startBridge } from './http-helpers.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -25,6 +25,18 @@ interface RawResult {
 }
 
 const mib = 1024 * 1024;
+
+/** Asserts a raw HTTP response is a refusal with `status` and a JSON-RPC error body (id null). */
+function assertRawRefusal(response: string, status: number, message: RegExp): void {
+  assert.match(response, new RegExp(`^HTTP/1\\.1 ${status} `));
+  const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as {
+    id: unknown;
+    error: { code: number; message: string };
+  };
+  assert.equal(body.id, null);
+  assert.equal(body.error.code, -32600);
+  assert.match(body.error.message, message);
+}
 const chunk = Buffer.alloc(64 * 1024, 0x20);
 
 /** Sends a POST /api with a body of `totalBytes` (declared or chunked) until done or the server closes. */
@@ -90,7 +102,7 @@ test('a declared Content-Length over the cap gets 413 before any of the body is 
   try {
     const result = await sendLargeBody(port, 10 * mib, false, true);
     assert.equal(result.bytesSent, 0);
-    assert.match(result.response, /^HTTP\/1\.1 413 /);
+    assertRawRefusal(result.response, 413, /larger than 1048576 bytes/);
     assert.match(result.response, /\r\nconnection: close\r\n/i);
   } finally {
     await bridge.close();
@@ -128,7 +140,7 @@ test('maxBodyBytes is the exact cap', async () => {
       return head + 'x'.repeat(size - head.length - tail.length) + tail;
     };
     assert.equal((await postJson(port, body(100))).status, 200);
-    assert.equal((await postJson(port, body(101))).status, 413);
+    assertRefusal(await postJson(port, body(101)), 413, -32600, /larger than 100 bytes/);
   } finally {
     await bridge.close();
   }
@@ -148,14 +160,14 @@ function sendAndStall(port: number, text: string): Promise<string> {
   });
 }
 
-test('a body that stops arriving is timed out with 408 and the connection closed', async () => {
+test('a body that stops arriving is timed out with a JSON-RPC 408 and the connection closed', async () => {
   const { bridge, port } = await startBridge([Echo], { bodyTimeoutMs: 200 });
   try {
     const response = await sendAndStall(
       port,
       'POST /api HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc"',
     );
-    assert.match(response, /^HTTP\/1\.1 408 /);
+    assertRawRefusal(response, 408, /did not arrive within 200 ms/);
   } finally {
     await bridge.close();
   }

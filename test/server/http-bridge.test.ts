@@ -9,7 +9,7 @@ import { Registry } from '../../src/serializable/index.js';
 import { HttpBridge, isJsonContentType } from '../../src/server/http-bridge.js';
 import { entrypoint } from '../../src/server/service.js';
 import { SpecService, assertSpecReply, specCases } from './spec-helpers.js';
-import { json, postJson, request, startBridge } from './http-helpers.js';
+import { assertRefusal, json, postJson, request, startBridge } from './http-helpers.js';
 
 class Hello {
   static serviceName = 'hello';
@@ -60,9 +60,11 @@ test('wrong methods, paths and content types get 405, 404 and 415; /health answe
       const reply = await request(port, { method, headers: json });
       assert.equal(reply.status, 405, method);
       assert.equal(reply.headers.allow, 'POST', method);
+      assertRefusal(reply, 405, -32600, /use POST/);
     }
     for (const path of ['/', '/apix', '/api/x', '/API', '/health/x']) {
-      assert.equal((await request(port, { path, headers: json, body })).status, 404, path);
+      const reply = await request(port, { path, headers: json, body });
+      assertRefusal(reply, 404, -32600, /POST \/api/);
     }
     assert.equal((await request(port, { path: '/api?x=1', headers: json, body })).status, 200);
     for (const type of [
@@ -72,16 +74,20 @@ test('wrong methods, paths and content types get 405, 404 and 415; /health answe
       'multipart/form-data; boundary=x',
       'application/jsonx',
       'application/json; charset=latin1',
+      'application/json-rpc; charset=utf-16',
+      'text/json-rpc',
     ]) {
       const headers: Record<string, string> = type === undefined ? {} : { 'Content-Type': type };
       const reply = await request(port, { headers, body });
-      assert.equal(reply.status, 415, String(type));
-      assert.match(JSON.parse(reply.body).error, /Content-Type: application\/json/);
+      assertRefusal(reply, 415, -32600, /Content-Type: application\/json/);
     }
     for (const type of [
       'application/json; charset=utf-8',
       'Application/JSON;charset="UTF-8"',
       'application/json; charset=utf8; foo=bar',
+      'application/json-rpc',
+      'application/json-rpc; charset=UTF-8',
+      'application/jsonrequest',
     ]) {
       assert.equal((await request(port, { headers: { 'Content-Type': type }, body })).status, 200, type);
     }
@@ -144,7 +150,7 @@ test('with a token, /api needs Authorization: Bearer <token> and answers 401 oth
     ]) {
       const headers: Record<string, string> = authorization === undefined ? {} : { Authorization: authorization };
       const reply = await postJson(port, body, { headers });
-      assert.equal(reply.status, 401, String(authorization).slice(0, 30));
+      assertRefusal(reply, 401, -32600, /bearer token is required/);
       assert.equal(reply.headers['www-authenticate'], 'Bearer');
       assert.ok(!reply.body.includes(token));
     }
@@ -334,11 +340,32 @@ test('options are validated with a message naming the option', () => {
   }
 });
 
-test('isJsonContentType accepts application/json with a UTF-8 charset only', () => {
+test('isJsonContentType accepts the JSON-RPC media types with a UTF-8 charset or none', () => {
   assert.equal(isJsonContentType('application/json'), true);
+  assert.equal(isJsonContentType('application/json-rpc'), true);
+  assert.equal(isJsonContentType('APPLICATION/JSONREQUEST; charset=utf-8'), true);
+  assert.equal(isJsonContentType('application/json-rpc; charset=iso-8859-1'), false);
   assert.equal(isJsonContentType(' application/json ; charset=UTF-8'), true);
   assert.equal(isJsonContentType('application/json;charset=utf-16'), false);
   assert.equal(isJsonContentType('text/json'), false);
   assert.equal(isJsonContentType(undefined), false);
   assert.equal(isJsonContentType(`application/json;${' '.repeat(300)}`), false);
+});
+
+test('with a token required, a request with no Content-Type is taken; an open bridge refuses it with 415', async () => {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'say_hello', params: ['x'] });
+  const guarded = await startBridge([Hello], { token: 'tok' });
+  try {
+    const reply = await request(guarded.port, { headers: { Authorization: 'Bearer tok' }, body });
+    assert.deepEqual([reply.status, JSON.parse(reply.body)], [200, { jsonrpc: '2.0', id: 7, result: 'hello x' }]);
+    assertRefusal(await request(guarded.port, { body }), 401, -32600, /bearer token/);
+  } finally {
+    await guarded.bridge.close();
+  }
+  const open = await startBridge([Hello]);
+  try {
+    assertRefusal(await request(open.port, { body }), 415, -32600, /Content-Type/);
+  } finally {
+    await open.bridge.close();
+  }
 });

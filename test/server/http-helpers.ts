@@ -1,5 +1,6 @@
 // Shared by the HTTP bridge tests: a bridge in front of a Dispatcher on 127.0.0.1 port 0, and a
 // small HTTP client on node:http that returns status, headers and body text.
+import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Dispatcher } from '../../src/server/dispatch.js';
@@ -72,4 +73,19 @@ export async function startBridge(
   });
   await bridge.listen();
   return { bridge, port: bridge.address.port, dispatcher };
+}
+
+/**
+ * Asserts an HTTP-level refusal: the status, and a JSON-RPC error body with id null, the given
+ * code, a message matching `message` and the status in `data.httpStatus`.
+ */
+export function assertRefusal(reply: HttpReply, status: number, code: number, message: RegExp): void {
+  assert.equal(reply.status, status, `status of ${reply.body.slice(0, 120)}`);
+  assert.equal(reply.headers['content-type'], 'application/json');
+  const parsed = JSON.parse(reply.body) as { jsonrpc: string; id: unknown; error: Record<string, unknown> };
+  assert.equal(parsed.jsonrpc, '2.0');
+  assert.equal(parsed.id, null);
+  assert.equal(parsed.error.code, code);
+  assert.match(String(parsed.error.message), message);
+  assert.deepEqual(parsed.error.data, { httpStatus: status });
 }
