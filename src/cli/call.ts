@@ -19,6 +19,7 @@ import {
   usage,
 } from './options.js';
 import type { Argv, Env } from './options.js';
+import { escapeControls } from './terminal-text.js';
 
 export interface Output {
   /** Writes to stdout; resolves once the text is handed to the OS. */
@@ -107,9 +108,13 @@ export function readClientOptions(argv: Argv, env: Env): OneShotOptions {
   return options;
 }
 
-/** JSON for printing: bytes (msgpack bin) shown as the json codec's {"_t": "bytes"} form. */
+/**
+ * JSON for printing: bytes (msgpack bin) shown as the json codec's {"_t": "bytes"} form, and
+ * DEL, C1 and bidi controls inside strings escaped (JSON.stringify escapes only C0) so a value a
+ * server sent cannot act on the terminal. The text stays valid JSON of the same value.
+ */
 export function toJson(value: unknown, indent?: number): string {
-  return (
+  const text =
     JSON.stringify(
       value,
       function (this: Record<string, unknown>, key: string, v: unknown) {
@@ -119,18 +124,18 @@ export function toJson(value: unknown, indent?: number): string {
           : v;
       },
       indent,
-    ) ?? 'null'
-  );
+    ) ?? 'null';
+  return escapeControls(text, { keepNewlines: true });
 }
 
 function formatMs(ms: number): string {
   return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 }
 
-/** Prints a response's error as `error <code>: <message>` and its data. */
+/** Prints a response's error as `error <code>: <message>` and its data, control characters escaped. */
 export async function printRemoteError(io: Output, error: JsonRpcErrorObject): Promise<void> {
   const data = error.data === undefined ? '' : `\ndata: ${toJson(error.data)}`;
-  await io.err(`error ${error.code}: ${error.message}${data}\n`);
+  await io.err(`error ${escapeControls(String(error.code))}: ${escapeControls(String(error.message))}${data}\n`);
 }
 
 /** Runs `gaw call`; resolves to the exit code. Usage errors and transport failures throw. */

@@ -7,6 +7,7 @@ import type { Output } from './call.js';
 import { sendOnce } from './one-shot.js';
 import { exitCodes, parseTarget, readBoolean, readString } from './options.js';
 import type { Argv, Env } from './options.js';
+import { escapeControls } from './terminal-text.js';
 
 interface ParamDescriptor {
   name?: unknown;
@@ -14,7 +15,7 @@ interface ParamDescriptor {
   'x-gaw-rest'?: unknown;
 }
 
-/** `service` -> lines like `plus(a, b?, ...rest)`, in the document's order. */
+/** `service` -> lines like `plus(a, b?, ...rest)`, in the document's order; every name the server sent is escaped. */
 export function formatDiscovery(document: unknown): string {
   const methods = (document as { methods?: unknown } | null)?.methods;
   if (!Array.isArray(methods)) return 'the server sent no method list\n';
@@ -25,17 +26,17 @@ export function formatDiscovery(document: unknown): string {
     const service = dot < 0 ? '' : method.name.slice(0, dot);
     const name = dot < 0 ? method.name : method.name.slice(dot + 1);
     const params = (Array.isArray(method.params) ? (method.params as ParamDescriptor[]) : []).map((p) => {
-      const label = typeof p?.name === 'string' ? p.name : '?';
+      const label = typeof p?.name === 'string' ? escapeControls(p.name) : '?';
       if (p?.['x-gaw-rest'] === true) return `...${label}`;
       return p?.required === false ? `${label}?` : label;
     });
     const lines = byService.get(service) ?? [];
-    lines.push(`  ${name}(${params.join(', ')})`);
+    lines.push(`  ${escapeControls(name)}(${params.join(', ')})`);
     byService.set(service, lines);
   }
   if (byService.size === 0) return 'the server hosts no services\n';
   return [...byService]
-    .map(([service, lines]) => `${service === '' ? '(no service)' : service}\n${lines.join('\n')}\n`)
+    .map(([service, lines]) => `${service === '' ? '(no service)' : escapeControls(service)}\n${lines.join('\n')}\n`)
     .join('');
 }
 

@@ -1,8 +1,10 @@
 // The CLI's pino logger: JSON lines on stdout (so they can be shipped), or a small readable
-// format when stdout is a terminal. Secrets and tokens are redacted even if a caller logs them.
+// format when stdout is a terminal. Secrets and tokens are redacted even if a caller logs them, and
+// control characters in logged text are escaped in both formats (see terminal-text.ts).
 // Library code never creates a logger; it gets this one. Not a general formatter: one line per record.
 import { pino } from 'pino';
 import type { Logger } from '../log.js';
+import { escapeControls } from './terminal-text.js';
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
@@ -32,34 +34,43 @@ const levelColors: Readonly<Record<string, string>> = {
 const skippedKeys = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
 const maxValueChars = 2000;
 
-/** Turns one pino JSON line into `12:00:01.234 INFO  message key=value ...`. Unparsable lines pass through. */
+/**
+ * Turns one pino JSON line into `12:00:01.234 INFO  message key=value ...`. Every text a record
+ * holds may come from a peer (a method name, a handler's error message), so each is escaped: a
+ * stack keeps its line breaks, indented, and nothing else; a CR or ESC cannot forge a line.
+ * Unparsable lines pass through, escaped.
+ */
 export function formatPretty(line: string, hasColor: boolean): string {
   let record: Record<string, unknown>;
   try {
     record = JSON.parse(line) as Record<string, unknown>;
   } catch {
-    return line;
+    return escapeControls(line, { keepNewlines: true });
   }
-  if (typeof record !== 'object' || record === null) return line;
+  if (typeof record !== 'object' || record === null) return escapeControls(line, { keepNewlines: true });
   const level = typeof record.level === 'string' ? record.level : 'info';
   const time = typeof record.time === 'string' ? record.time.slice(11, 23) : new Date().toISOString().slice(11, 23);
-  const label = levelNames[level] ?? level.toUpperCase();
+  const label = escapeControls(levelNames[level] ?? level.toUpperCase());
   const coloured = hasColor ? `${levelColors[level] ?? ''}${label}\x1b[0m` : label;
-  const parts = [`${time} ${coloured} ${typeof record.msg === 'string' ? record.msg : ''}`];
+  const parts = [`${escapeControls(time)} ${coloured} ${typeof record.msg === 'string' ? shown(record.msg) : ''}`];
   for (const [key, value] of Object.entries(record)) {
     if (skippedKeys.has(key)) continue;
-    let text = typeof value === 'string' ? value : JSON.stringify(value);
+    let text = shown(typeof value === 'string' ? value : JSON.stringify(value));
     if (key === 'err' && typeof value === 'object' && value !== null) {
       const err = value as { type?: unknown; message?: unknown; stack?: unknown };
       text =
         typeof err.stack === 'string'
-          ? `\n    ${err.stack.replace(/\n/g, '\n    ')}`
-          : `${String(err.type)}: ${String(err.message)}`;
+          ? `\n    ${err.stack.split('\n').map(shown).join('\n    ')}`
+          : `${shown(String(err.type))}: ${shown(String(err.message))}`;
     }
-    if (text.length > maxValueChars) text = `${text.slice(0, maxValueChars)}…`;
-    parts.push(`${key}=${text}`);
+    parts.push(`${escapeControls(key)}=${text}`);
   }
   return `${parts.join(' ')}\n`;
+}
+
+/** One value as shown: at most maxValueChars, control characters escaped. */
+function shown(text: string): string {
+  return escapeControls(text.length > maxValueChars ? `${text.slice(0, maxValueChars)}…` : text);
 }
 
 /** A pino logger for the CLI, writing synchronously so nothing is lost when the process exits. */
@@ -69,7 +80,11 @@ export function createCliLogger(options: CliLoggerOptions = {}): Logger {
   const destination = pino.destination({ dest: fd, sync: true });
   const isPretty = format === 'pretty' || (format === 'auto' && fd === 1 && process.stdout.isTTY === true);
   const hasColor = isPretty && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-  const stream = isPretty ? { write: (line: string) => destination.write(formatPretty(line, hasColor)) } : destination;
+  // JSON lines: pino escapes C0 in strings but not DEL, C1 or bidi controls; escaping them keeps the JSON valid.
+  const stream = {
+    write: (line: string) =>
+      destination.write(isPretty ? formatPretty(line, hasColor) : escapeControls(line, { keepNewlines: true })),
+  };
   return pino(
     {
       level: options.level ?? 'info',

@@ -14,6 +14,7 @@ import { exitCodes, usage } from './options.js';
 import type { Argv, Env } from './options.js';
 import { runServe, serveOptions } from './serve.js';
 import type { ListeningInfo } from './serve.js';
+import { escapeControls } from './terminal-text.js';
 
 export interface CliRuntime {
   /** Environment variables (default process.env): GAW_SECRET, GAW_HTTP_TOKEN. */
@@ -159,8 +160,16 @@ function buildParser(
     .version(readVersion());
 }
 
-/** The stable code in parentheses, except for plain option mistakes where it adds nothing. */
+/**
+ * The stable code in parentheses, except for plain option mistakes where it adds nothing. Control
+ * characters are escaped (newlines kept: yargs lays its messages out in lines), as a message may
+ * quote what a server sent.
+ */
 function describeError(err: unknown): string {
+  return escapeControls(describeErrorText(err), { keepNewlines: true });
+}
+
+function describeErrorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   if (!(err instanceof GawError)) return `${err.name}: ${err.message}`;
   if (err.code === 'GAW_ERR_INVALID_OPTION') return err.message;

@@ -14,6 +14,7 @@ import type { Codec, CodecName } from '../serializable/index.js';
 import type { Attempt, Outcome, OutgoingCall, Transport, TransportFeatures } from '../client/index.js';
 import { usage } from './options.js';
 import type { Target } from './options.js';
+import { escapeControls } from './terminal-text.js';
 
 export interface OneShotOptions {
   secret?: string | undefined;
@@ -37,6 +38,7 @@ export interface OneShotResult {
 }
 
 const defaultMaxReplyBytes = 16 * 1024 * 1024;
+const maxReasonChars = 500;
 
 /** The handshake refusal with what to change on this side. */
 function explainRejection(err: HandshakeRejectedError): GawError {
@@ -252,7 +254,9 @@ async function sendHttp(
   ) {
     const error = isPlainObject(data) ? data.error : undefined;
     const reason = isPlainObject(error) && typeof error.message === 'string' ? error.message : response.statusText;
-    throw new ProtocolError('GAW_ERR_BAD_RESPONSE', `HTTP ${response.status} from ${url.href}: ${reason}`);
+    // The reason is the server's text: shortened, and escaped (it may hold ESC, CR or newlines).
+    const shown = escapeControls(reason.length > maxReasonChars ? `${reason.slice(0, maxReasonChars)}…` : reason);
+    throw new ProtocolError('GAW_ERR_BAD_RESPONSE', `HTTP ${response.status} from ${url.href}: ${shown}`);
   }
   if (data === undefined) throw new ProtocolError('GAW_ERR_BAD_RESPONSE', `the reply from ${url.href} is not JSON`);
   return { response: parseResponse(data), callMs };
