@@ -2,7 +2,8 @@
 // validate what yargs parsed: integers, JSON documents, secrets from a flag, a file or the
 // environment, and call targets. The only place besides main.ts that looks at argv or env.
 // Knows nothing of serving or calling; each command file uses these.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseSecret } from '../postoffice/index.js';
 
@@ -104,27 +105,56 @@ export function readJson(argv: Argv, name: string, kind: 'array' | 'object' | 'a
   return value;
 }
 
+/**
+ * A secret-like file's text: a regular file of at most maxSecretFileBytes, read with that bound.
+ * A FIFO, a device (/dev/zero), a socket or a directory is refused before anything is read, and
+ * opening never blocks (O_NONBLOCK), so neither an endless device nor a FIFO without a writer hangs.
+ */
 function readSmallFile(path: string, option: string): string {
-  let bytes: Buffer;
+  const where = `--${option} ${JSON.stringify(path)}`;
+  const fail = (why: string) => usage(`cannot read ${where}: ${why}`);
+  let fd: number | undefined;
   try {
-    bytes = readFileSync(path);
+    const kind = fileKind(statSync(path));
+    if (kind !== 'file') throw fail(`it is ${kind}, not a regular file`);
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const opened = fileKind(fstatSync(fd)); // the path may have been swapped since the stat
+    if (opened !== 'file') throw fail(`it is ${opened}, not a regular file`);
+    const buffer = Buffer.alloc(maxSecretFileBytes + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    if (length > maxSecretFileBytes)
+      throw usage(`${where} is larger than ${maxSecretFileBytes} bytes; it should hold one value`);
+    return buffer.toString('utf8', 0, length).trim();
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (err as Error).message;
-    throw usage(`cannot read --${option} ${JSON.stringify(path)}: ${why}`);
+    if (err instanceof UsageError) throw err;
+    throw fail(describeFsError(err));
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  if (bytes.length > maxSecretFileBytes)
-    throw usage(
-      `--${option} ${JSON.stringify(path)} is larger than ${maxSecretFileBytes} bytes; it should hold one value`,
-    );
-  return bytes.toString('utf8').trim();
+}
+
+/** "file" for a regular file, otherwise what the path is, for messages ("a FIFO (named pipe)"). */
+export function fileKind(info: Stats): string {
+  if (info.isFile()) return 'file';
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return (err as Error).message;
 }
 
 /**

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { describeService, isServiceClass } from '../server/index.js';
 import { bindKwargs, formatParams, readConstructorParams } from './constructor-params.js';
 import type { ConstructorParams } from './constructor-params.js';
-import { usage } from './options.js';
+import { fileKind, usage } from './options.js';
 
 /** One exported service class. */
 export interface FoundService {
@@ -25,6 +25,7 @@ export interface LoadedModule {
 }
 
 const maxMessageChars = 1000;
+const maxModuleBytes = 64 * 1024 * 1024;
 
 function loadError(message: string, cause?: unknown): UsageError {
   return new UsageError('GAW_ERR_MODULE_LOAD', message, cause === undefined ? undefined : { cause });
@@ -39,10 +40,17 @@ export async function loadServiceModule(path: string, cwd: string): Promise<Load
   if (path.trim() === '') throw usage('the module path is empty');
   const absolute = isAbsolute(path) ? path : resolve(cwd, path);
   try {
+    // import() would read a device (/dev/zero) or a FIFO without end: only regular files of a sane size.
     const info = await stat(absolute);
     if (info.isDirectory())
       throw loadError(
         `cannot load ${JSON.stringify(path)}: it is a directory; give the module file, e.g. ${JSON.stringify(`${path}/index.js`)}`,
+      );
+    const kind = fileKind(info);
+    if (kind !== 'file') throw loadError(`cannot load ${JSON.stringify(path)}: it is ${kind}, not a regular file`);
+    if (info.size > maxModuleBytes)
+      throw loadError(
+        `cannot load ${JSON.stringify(path)}: it is ${info.size} bytes, more than a module may be (${maxModuleBytes})`,
       );
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -87,7 +95,7 @@ export async function loadServiceModule(path: string, cwd: string): Promise<Load
   }
   const services: FoundService[] = [];
   for (const [cls, exportName] of found) {
-    let description;
+    let description: ReturnType<typeof describeService>;
     try {
       description = describeService(cls);
     } catch (err) {
