@@ -13,6 +13,7 @@ import {
   parseTarget,
   readBoolean,
   readInteger,
+  readList,
   readString,
   securityOptions,
   usage,
@@ -38,6 +39,11 @@ export const bridgeOptions = {
     describe: 'serve without a token even though the server has a secret',
   },
   'http-max-body-bytes': { type: 'string', group: 'HTTP:', describe: 'largest request body (default 1 MiB)' },
+  'http-allowed-host': {
+    type: 'string',
+    group: 'HTTP:',
+    describe: 'also accept this name in the Host header (repeat or comma-separate; .example.com for subdomains)',
+  },
   'timeout-ms': {
     type: 'string',
     defaultDescription: '30000',
@@ -60,6 +66,7 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
     );
   }
   const maxBodyBytes = readInteger(argv, 'http-max-body-bytes', 1, 0x7fff_ffff);
+  const allowedHosts = readList(argv, 'http-allowed-host');
   const logger = createCliLogger({
     level: readString(argv, 'log-level') ?? 'info',
     format: (readString(argv, 'log-format') ?? 'auto') as LogFormat,
@@ -96,6 +103,7 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
     logger,
     ...(options.httpToken !== undefined && { token: options.httpToken }),
     ...(maxBodyBytes !== undefined && { maxBodyBytes }),
+    ...(allowedHosts !== undefined && { allowedHosts }),
   });
   const signals = waitForStopSignal(logger);
   try {

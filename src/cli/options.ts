@@ -70,6 +70,14 @@ export function readString(argv: Argv, name: string): string | undefined {
   return value;
 }
 
+/** A list option: repeated flags and comma-separated values add up; undefined when not given. */
+export function readList(argv: Argv, name: string): string[] | undefined {
+  const value = argv[name];
+  if (value === undefined) return undefined;
+  const items = (Array.isArray(value) ? value : [value]).flatMap((item) => String(item).split(','));
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
 export function readBoolean(argv: Argv, name: string): boolean {
   const value = argv[name];
   if (Array.isArray(value)) throw usage(`--${name} was given more than once`);

@@ -12,6 +12,7 @@ import {
   readBoolean,
   readHttpToken,
   readInteger,
+  readList,
   readJson,
   readSecret,
   readString,
@@ -141,6 +142,11 @@ export const serveOptions = {
     describe: 'serve the bridge without a token even though the server has a secret',
   },
   'http-max-body-bytes': { type: 'string', group: 'HTTP bridge:', describe: 'largest request body (default 1 MiB)' },
+  'http-allowed-host': {
+    type: 'string',
+    group: 'HTTP bridge:',
+    describe: 'also accept this name in the Host header (repeat or comma-separate; .example.com for subdomains)',
+  },
   'legacy-port': {
     type: 'string',
     group: 'Python Gaw 0.7:',
@@ -194,7 +200,14 @@ export function readServeOptions(argv: Argv, env: Env): GawServerOptions {
 function readHttpOptions(argv: Argv, env: Env, hasSecret: boolean): HttpOptions | undefined {
   const port = readInteger(argv, 'http-port', 0, 65535);
   if (port === undefined) {
-    for (const name of ['http-host', 'http-token', 'http-token-file', 'http-open', 'http-max-body-bytes']) {
+    for (const name of [
+      'http-host',
+      'http-token',
+      'http-token-file',
+      'http-open',
+      'http-max-body-bytes',
+      'http-allowed-host',
+    ]) {
       if (argv[name] !== undefined && argv[name] !== false)
         throw usage(`--${name} needs --http-port (the HTTP bridge is off without it)`);
     }
@@ -211,6 +224,8 @@ function readHttpOptions(argv: Argv, env: Env, hasSecret: boolean): HttpOptions 
   }
   const maxBodyBytes = readInteger(argv, 'http-max-body-bytes', 1, 0x7fff_ffff);
   if (maxBodyBytes !== undefined) http.maxBodyBytes = maxBodyBytes;
+  const allowedHosts = readList(argv, 'http-allowed-host');
+  if (allowedHosts !== undefined) http.allowedHosts = allowedHosts;
   return http;
 }
 

@@ -12,6 +12,7 @@ import { checkInteger } from '../postoffice/index.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
 import type { Registry } from '../serializable/index.js';
 import { HttpApi, jsonHeaders } from './http-handler.js';
+import { HostPolicy } from './http-hosts.js';
 import { hashToken } from './http-rules.js';
 
 export { isJsonContentType } from './http-rules.js';
@@ -32,6 +33,14 @@ export interface HttpBridgeOptions {
   isRaw?: boolean;
   /** When set, every /api request needs `Authorization: Bearer <token>` (compared in constant time). */
   token?: string;
+  /**
+   * Host names also accepted in the `Host` header (`name`, `name:port`, `[v6]`, `.domain`), beyond
+   * the address a request arrived at, `host`, and `localhost` on loopback. Others get 421: a page
+   * whose name was rebound to this address (DNS rebinding) cannot call. `'*'` turns the check off.
+   */
+  allowedHosts?: readonly string[];
+  /** Web origins whose pages may call (beyond this server's own); a browser's other origins get 403. */
+  allowedOrigins?: readonly string[];
   /** Largest request body (default 1 MiB); larger ones get 413 and the connection is closed. */
   maxBodyBytes?: number;
   /**
@@ -94,6 +103,11 @@ export class HttpBridge {
       isRaw: options.isRaw === true,
       codec: createCodec('json', { registry: options.registry ?? defaultRegistry, maxDepth: options.maxDepth }),
       tokenHash: options.token === undefined ? undefined : hashToken(options.token),
+      hostPolicy: new HostPolicy({
+        allowedHosts: options.allowedHosts,
+        allowedOrigins: options.allowedOrigins,
+        boundHost: this.#host,
+      }),
       maxBodyBytes: checkInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes, 1),
       bodyTimeoutMs,
       logger: this.#logger,

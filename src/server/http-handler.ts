@@ -1,11 +1,12 @@
-// The POST /api contract of the HTTP bridge, for one request at a time: the method, the bearer
-// token, the content type, the body cap, reading the body, decoding, dispatching and the reply.
+// The POST /api contract of the HTTP bridge, for one request at a time: the method, the Host and
+// Origin checks (http-hosts.ts), the bearer token, the content type, the body cap, reading the body, decoding, dispatching and the reply.
 // Knows nothing of paths or of the http.Server it runs in (http-bridge.ts routes and owns that);
 // the small header rules are in http-rules.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { parseErrorResponse, repairReply } from '../jsonrpc/index.js';
 import type { Codec } from '../serializable/index.js';
+import type { HostPolicy } from './http-hosts.js';
 import { internalErrors, isBearerAuthorized, isJsonContentType, refusalBody } from './http-rules.js';
 
 export const jsonHeaders = {
@@ -19,6 +20,7 @@ export interface HttpApiSettings {
   isRaw: boolean;
   codec: Codec;
   tokenHash: Buffer | undefined;
+  hostPolicy: HostPolicy;
   maxBodyBytes: number;
   /** The body must have arrived this long after the headers, else 408 and the connection is closed. */
   bodyTimeoutMs: number;
@@ -37,6 +39,24 @@ export class HttpApi {
   handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     if (req.method !== 'POST') {
       this.refuse(req, res, 405, 'use POST on /api', { Allow: 'POST' });
+      return;
+    }
+    const site = {
+      host: req.headers.host,
+      origin: req.headers.origin,
+      localAddress: req.socket.localAddress,
+      localPort: req.socket.localPort,
+    };
+    const misdirected = this.#s.hostPolicy.checkHost(site);
+    if (misdirected !== undefined) {
+      this.#s.logger.warn({ peer: req.socket.remoteAddress }, 'http bridge: a Host that does not name this server');
+      this.refuse(req, res, 421, misdirected);
+      return;
+    }
+    const foreign = this.#s.hostPolicy.checkOrigin(site);
+    if (foreign !== undefined) {
+      this.#s.logger.warn({ peer: req.socket.remoteAddress }, 'http bridge: a request from a foreign web origin');
+      this.refuse(req, res, 403, foreign);
       return;
     }
     if (this.#s.tokenHash !== undefined && !isBearerAuthorized(req.headers.authorization, this.#s.tokenHash)) {

@@ -26,6 +26,10 @@ export interface HttpOptions {
   isOpen?: boolean;
   maxBodyBytes?: number;
   bodyTimeoutMs?: number;
+  /** More names accepted in `Host` (see HttpBridgeOptions.allowedHosts); others get 421. */
+  allowedHosts?: readonly string[];
+  /** Web origins whose pages may call; a browser's other origins get 403. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface LegacyOptions {
@@ -190,6 +194,8 @@ export class GawServer {
         ...(http.token !== undefined && { token: http.token }),
         ...(http.maxBodyBytes !== undefined && { maxBodyBytes: http.maxBodyBytes }),
         ...(http.bodyTimeoutMs !== undefined && { bodyTimeoutMs: http.bodyTimeoutMs }),
+        ...(http.allowedHosts !== undefined && { allowedHosts: http.allowedHosts }),
+        ...(http.allowedOrigins !== undefined && { allowedOrigins: http.allowedOrigins }),
         ...(o.maxDepth !== undefined && { maxDepth: o.maxDepth }),
         closeTimeoutMs: this.#closeTimeoutMs,
       });

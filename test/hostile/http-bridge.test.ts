@@ -176,7 +176,7 @@ test('a body announced over the cap gets 413 before any of it is sent, and the c
     ] as const) {
       const http = await openHttp(port);
       http.write(
-        `POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
+        `POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
       );
       const response = await within(http.closed, 3_000, `the answer to Content-Length ${length}`);
       assert.equal(statusOf(response), status, `Content-Length ${length}`);
@@ -192,7 +192,7 @@ test('request smuggling shapes (Content-Length with Transfer-Encoding, two lengt
   const { victim, port, token, auth } = await startBridgeVictim();
   try {
     const body = rpc('victim.add', [1, 2]);
-    const head = `POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n`;
+    const head = `POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n`;
     const attacks = [
       `${head}Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
       `${head}Content-Length: ${body.length}\r\nContent-Length: 5\r\n\r\n${body}`,
@@ -220,7 +220,7 @@ test('a chunked body that grows past the cap is cut soon after the cap, with mem
       resetCode = err.code ?? String(err);
     });
     http.write(
-      `POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      `POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
     );
     const chunk = `${(16 * 1024).toString(16)}\r\n${'['.repeat(16 * 1024)}\r\n`;
     let sentBytes = 0;
@@ -253,7 +253,7 @@ test('slow headers and slow bodies are cut at bodyTimeoutMs (408 or a close), an
     // A body that stops halfway.
     const stalled = await openHttp(port);
     stalled.write(
-      `POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc":`,
+      `POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc":`,
     );
     const stalledMs = Date.now();
     const stalledResponse = await within(stalled.closed, 3_000, 'the stalled body being cut');
@@ -265,7 +265,7 @@ test('slow headers and slow bodies are cut at bodyTimeoutMs (408 or a close), an
     // Headers, then a body, one byte per 100 ms.
     for (const part of ['headers', 'body'] as const) {
       const body = rpc('victim.add', [1, 2]);
-      const head = `POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+      const head = `POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
       const slow = await openHttp(port);
       const slowBytes = part === 'headers' ? head + body : body;
       if (part === 'body') slow.write(head);

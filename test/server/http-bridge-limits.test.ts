@@ -165,7 +165,7 @@ test('a body that stops arriving is timed out with a JSON-RPC 408 and the connec
   try {
     const response = await sendAndStall(
       port,
-      'POST /api HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc"',
+      'POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc"',
     );
     assertRawRefusal(response, 408, /did not arrive within 200 ms/);
   } finally {
@@ -176,7 +176,7 @@ test('a body that stops arriving is timed out with a JSON-RPC 408 and the connec
 test('headers that never finish are timed out with 408 and the connection closed', async () => {
   const { bridge, port } = await startBridge([Echo], { bodyTimeoutMs: 200 });
   try {
-    assert.match(await sendAndStall(port, 'POST /api HTTP/1.1\r\nHost: x\r\n'), /^HTTP\/1\.1 408 /);
+    assert.match(await sendAndStall(port, 'POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\n'), /^HTTP\/1\.1 408 /);
   } finally {
     await bridge.close();
   }
@@ -201,7 +201,7 @@ function expectContinue(port: number, headers: string): Promise<{ first: string;
     const socket = net.connect(port, '127.0.0.1');
     socket.once('data', (data) => resolve({ first: data.toString('latin1'), socket }));
     socket.on('error', () => {});
-    socket.write(`POST /api HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n${headers}\r\n`);
+    socket.write(`POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n${headers}\r\n`);
   });
 }
 
