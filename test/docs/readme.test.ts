@@ -95,3 +95,35 @@ test('code examples are fenced as js, ts, json, sh or text, so that none escapes
   const other = blocks.filter((block) => !['js', 'ts', 'json', 'sh', 'text'].includes(block.lang));
   assert.deepEqual(other.map(where), []);
 });
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+test('relative links in the README and docs/ point at files and headings that exist', () => {
+  const broken: string[] = [];
+  for (const file of docFiles()) {
+    const text = readFileSync(path.join(projectRoot, file), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (target === undefined || /^[a-z]+:/.test(target)) continue;
+      const [linked = '', anchor] = target.split('#');
+      const linkedFile = linked === '' ? file : path.join(path.dirname(file), linked);
+      let linkedText: string;
+      try {
+        linkedText = readFileSync(path.join(projectRoot, linkedFile), 'utf8');
+      } catch {
+        broken.push(`${file}: ${target} (no such file)`);
+        continue;
+      }
+      if (anchor === undefined) continue;
+      const anchors = [...linkedText.matchAll(/^#{1,6} (.+)$/gm)].map(([, heading]) => slug(heading ?? ''));
+      if (!anchors.includes(anchor)) broken.push(`${file}: ${target} (no such heading)`);
+    }
+  }
+  assert.deepEqual(broken, []);
+});
