@@ -2,7 +2,9 @@
 // wire), with a timeout on every call, AbortSignal support, typed proxies, and retries only when
 // they are safe. Options and the transport they describe are in options.ts; retries in
 // retrying.ts; the GAWP/1 pool in gawp-transport.ts, pool.ts and rpc-connection.ts.
-import { GawError, RemoteError, UsageError } from '../errors.js';
+import { GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import { callContext, childTraceparent } from '../context.js';
+import type { CallContext } from '../context.js';
 import type { JsonRpcParams } from '../jsonrpc/index.js';
 import { checkInteger } from '../postoffice/index.js';
 import { createRawJsonCodec } from '../serializable/index.js';
@@ -12,7 +14,7 @@ import { checkCallOptions, resolveClientOptions } from './options.js';
 import type { BatchCall, CallOptions, GawClientOptions } from './options.js';
 import { createServiceProxy, createServicesProxy } from './proxy.js';
 import type { Remote, ServiceProxyOptions } from './proxy.js';
-import type { Attempt, Outcome, Transport } from './transport.js';
+import type { Attempt, Outcome, OutgoingContext, Transport } from './transport.js';
 
 export type BatchResult = { ok: true; result: unknown } | { ok: false; error: RemoteError };
 
@@ -90,8 +92,11 @@ export class GawClient {
       return { method: c.method, params: checkParams(c.params), isNotification: c.isNotification === true };
     });
     let outcomes: Outcome[];
+    const parent = options.isRoot === true ? undefined : callContext();
     try {
-      outcomes = await this.#transport.batch(checked, this.#attempt('batch', options));
+      const attempt = this.#attempt('batch', options, parent);
+      if (attempt.timeoutMs === 0) throw callerDeadlinePassed('batch');
+      outcomes = await this.#transport.batch(checked, attempt, outgoingContext(parent, options));
     } catch (err) {
       if (!(err instanceof RemoteError)) throw withCallerStack(err);
       // Refused whole and out of retries: every call gets the refusal.
@@ -154,11 +159,20 @@ export class GawClient {
     return this.#rawCodec;
   }
 
-  /** One call's bounds: its deadline (retries included), its signal, its name for messages. */
-  #attempt(what: string, options: CallOptions): Attempt {
-    const timeoutMs =
-      options.timeoutMs === undefined ? this.#timeoutMs : checkInteger('timeoutMs', options.timeoutMs, 1);
-    return { deadlineMs: performance.now() + timeoutMs, timeoutMs, signal: options.signal, what };
+  /**
+   * One call's bounds: its deadline (retries included), its signal, its name for messages. Inside
+   * a handler (unless isRoot) the handled call's deadline and signal bound it too.
+   */
+  #attempt(what: string, options: CallOptions, parent: CallContext | undefined): Attempt {
+    let timeoutMs = options.timeoutMs === undefined ? this.#timeoutMs : checkInteger('timeoutMs', options.timeoutMs, 1);
+    let signal = options.signal;
+    if (parent !== undefined) {
+      // Inside a handler: never past the handled call's deadline, and cancelled with it.
+      const leftMs = parent.remainingMs();
+      if (leftMs < timeoutMs) timeoutMs = Math.max(0, Math.floor(leftMs));
+      signal = signal === undefined ? parent.signal : AbortSignal.any([signal, parent.signal]);
+    }
+    return { deadlineMs: performance.now() + timeoutMs, timeoutMs, signal, what };
   }
 
   /** Every single call (call, callRaw, the proxies): arguments checked, one transport call, the outcome revived. */
@@ -172,12 +186,13 @@ export class GawClient {
     checkMethod(method);
     const checked = checkParams(params);
     if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    const parent = options.isRoot === true ? undefined : callContext();
+    const attempt = this.#attempt(method, options, parent);
+    const context = outgoingContext(parent, options);
     let outcome: Outcome;
     try {
-      outcome = await this.#transport.call(
-        { method, params: checked, isIdempotent, codec },
-        this.#attempt(method, options),
-      );
+      if (attempt.timeoutMs === 0) throw callerDeadlinePassed(method);
+      outcome = await this.#transport.call({ method, params: checked, isIdempotent, codec, context }, attempt);
     } catch (err) {
       throw withCallerStack(err);
     }
@@ -199,4 +214,18 @@ function optionsProblem(options: CallOptions): unknown {
   } catch (err) {
     return err;
   }
+}
+
+/** What follows the call to the server: the handled call's request id (or the caller's own) and trace context. */
+function outgoingContext(parent: CallContext | undefined, options: CallOptions): OutgoingContext | undefined {
+  if (parent === undefined) return options.requestId === undefined ? undefined : { requestId: options.requestId };
+  return {
+    requestId: options.requestId ?? parent.requestId,
+    traceparent: parent.traceparent === undefined ? undefined : childTraceparent(parent.traceparent),
+    tracestate: parent.tracestate,
+  };
+}
+
+function callerDeadlinePassed(what: string): TimeoutError {
+  return new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} was not sent: the handled call's deadline has passed`);
 }

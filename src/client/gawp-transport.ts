@@ -4,6 +4,7 @@
 // apart refusals (-32001/-32002, nothing ran) from handlers' errors. No retries here (retrying.ts).
 import { AbortError, GawError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { budgetHead, callHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import { watchAbort } from './abort-watch.js';
 import { Deadlines } from './deadlines.js';
@@ -11,13 +12,31 @@ import { refusalsRejected, rejectWholeRefusal } from './outcomes.js';
 import { EndpointPool } from './pool.js';
 import type { Endpoint, PoolOptions } from './pool.js';
 import type { RpcConnection } from './rpc-connection.js';
-import type { Attempt, Outcome, OutgoingBatchCall, OutgoingCall, Transport, TransportFeatures } from './transport.js';
+import type {
+  Attempt,
+  Outcome,
+  OutgoingBatchCall,
+  OutgoingCall,
+  OutgoingContext,
+  Transport,
+  TransportFeatures,
+} from './transport.js';
 
 /** Sends one call (`id`) or one batch (`ids`) on a connection; `outcome` settles with its reply. */
 type Send<T> = (rpc: RpcConnection) => { id?: number; ids?: number[]; outcome: Promise<T> };
 
 export function callTimeout(what: string, timeoutMs: number): TimeoutError {
   return new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} got no reply within ${timeoutMs} ms`);
+}
+
+/**
+ * The call-context head for a request sent now on `rpc`: the time left before the attempt's
+ * deadline and the ids; undefined on a connection without the extension.
+ */
+function headFor(rpc: RpcConnection, attempt: Attempt, context: OutgoingContext | undefined): Buffer | undefined {
+  if (!rpc.connection.hasCallContext) return undefined;
+  const budgetMs = attempt.deadlineMs - performance.now();
+  return context === undefined ? budgetHead(budgetMs) : callHead({ ...context, budgetMs });
 }
 
 const features: TransportFeatures = Object.freeze({ notifications: true, batches: true, ownCodec: true });
@@ -53,15 +72,16 @@ export class GawpTransport implements Transport {
   }
 
   call(call: OutgoingCall, attempt: Attempt): Promise<Outcome> {
-    const { method, params, codec } = call;
-    const send = (rpc: RpcConnection) => refusalsRejected(rpc.request(method, params, codec));
+    const { method, params, codec, context } = call;
+    const send = (rpc: RpcConnection) =>
+      refusalsRejected(rpc.request(method, params, codec, headFor(rpc, attempt, context)));
     const ready = attempt.signal === undefined ? this.#pick() : undefined;
     return ready === undefined ? this.#once(attempt, send) : this.#fastOnce(ready, send, attempt);
   }
 
-  batch(calls: readonly OutgoingBatchCall[], attempt: Attempt): Promise<Outcome[]> {
+  batch(calls: readonly OutgoingBatchCall[], attempt: Attempt, context?: OutgoingContext): Promise<Outcome[]> {
     return this.#once(attempt, (rpc) => {
-      const { ids, outcomes } = rpc.batch(calls);
+      const { ids, outcomes } = rpc.batch(calls, headFor(rpc, attempt, context));
       return { ids, outcome: Promise.all(outcomes).then(rejectWholeRefusal) };
     });
   }

@@ -11,6 +11,7 @@ import {
   checkCodecName,
   checkInteger,
   chooseSuite,
+  isRequestId,
   postofficeDefaults,
   resolveLimits,
 } from '../postoffice/index.js';
@@ -65,10 +66,18 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
 }
 
 export interface CallOptions {
+  /** At most this long, retries included; inside a handler, never past the handler's own deadline. */
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Overrides the client's `idempotent` list for this call. */
   isIdempotent?: boolean;
+  /**
+   * Inside a handler, start afresh: no inherited deadline, cancellation, request id or trace
+   * context (for work that must outlive the call, e.g. a write-behind).
+   */
+  isRoot?: boolean;
+  /** The request id to send (default: the handled call's, or none). Up to 64 visible ASCII characters. */
+  requestId?: string;
 }
 
 export interface BatchCall {
@@ -119,13 +128,15 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'protocol',
   ],
 ]);
-const callOptionKeys: ReadonlySet<string> = new Set(['timeoutMs', 'signal', 'isIdempotent']);
+const callOptionKeys: ReadonlySet<string> = new Set(['timeoutMs', 'signal', 'isIdempotent', 'isRoot', 'requestId']);
 
 /** Options the legacy wire has no use for: refused rather than ignored. */
 const gawpOnly = ['suite', 'codec', 'forwardSecrecy', 'keyId', 'busyThreshold'] as const;
 
 export function checkCallOptions(options: CallOptions): void {
   checkOptionKeys(options, callOptionKeys, 'call options');
+  if (options.requestId !== undefined && !isRequestId(options.requestId))
+    throw new UsageError('GAW_ERR_INVALID_OPTION', 'requestId must be 1 to 64 visible ASCII characters');
 }
 
 export interface ResolvedClient {

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { sleep } from './outcomes.js';
 import { backoffDelayMs, shouldRetry } from './retry.js';
 import type { BackoffOptions } from './retry.js';
-import type { Attempt, Outcome, OutgoingBatchCall, OutgoingCall, Transport } from './transport.js';
+import type { Attempt, Outcome, OutgoingBatchCall, OutgoingCall, OutgoingContext, Transport } from './transport.js';
 
 export interface RetryOptions extends BackoffOptions {
   /** -1 forever, 0 never, N at most N retries (Python Gaw's meaning). */
@@ -55,11 +55,11 @@ export class RetryingTransport implements Transport {
       );
   }
 
-  batch(calls: readonly OutgoingBatchCall[], attempt: Attempt): Promise<Outcome[]> {
+  batch(calls: readonly OutgoingBatchCall[], attempt: Attempt, context?: OutgoingContext): Promise<Outcome[]> {
     // A batch as a whole is never idempotent: only a refusal of all of it (nothing ran) is retried.
     return this.#inner
-      .batch(calls, attempt)
-      .catch((err: unknown) => this.#again(err, attempt, false, () => this.#inner.batch(calls, attempt)));
+      .batch(calls, attempt, context)
+      .catch((err: unknown) => this.#again(err, attempt, false, () => this.#inner.batch(calls, attempt, context)));
   }
 
   notify(call: OutgoingCall, signal: AbortSignal | undefined): Promise<void> {

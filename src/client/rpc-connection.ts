@@ -72,9 +72,10 @@ export class RpcConnection {
     method: string,
     params: JsonRpcParams | undefined,
     codec: Codec = this.#codec,
+    head?: Buffer,
   ): { id: number; outcome: Promise<Outcome> } {
     const id = this.#takeId();
-    this.connection.send(codec.encode(requestMessage(id, method, params)));
+    this.connection.send(codec.encode(requestMessage(id, method, params)), head);
     if (this.#pending.size === 0) this.#becameBusy();
     const outcome = new Promise<Outcome>((resolve, reject) =>
       this.#pending.set(id, { resolve, reject, receivedAtSend: this.#received }),
@@ -87,7 +88,10 @@ export class RpcConnection {
   }
 
   /** Sends a batch; each request's outcome in order (notifications have none). */
-  batch(calls: readonly { method: string; params?: JsonRpcParams | undefined; isNotification?: boolean }[]): {
+  batch(
+    calls: readonly { method: string; params?: JsonRpcParams | undefined; isNotification?: boolean }[],
+    head?: Buffer,
+  ): {
     ids: number[];
     outcomes: Promise<Outcome>[];
   } {
@@ -98,7 +102,7 @@ export class RpcConnection {
       ids.push(id);
       return requestMessage(id, call.method, call.params);
     });
-    this.connection.send(this.#codec.encode(messages));
+    this.connection.send(this.#codec.encode(messages), head);
     if (this.#pending.size === 0 && ids.length > 0) this.#becameBusy();
     const outcomes = ids.map(
       (id) =>
@@ -110,7 +114,10 @@ export class RpcConnection {
     return { ids, outcomes };
   }
 
-  /** Forgets a pending id (timeout or abort) as a reply would; a late reply for it is dropped. */
+  /**
+   * Forgets a pending id (timeout or abort) as a reply would; a late reply for it is dropped. With
+   * the call-context extension the server gets a CANCEL for it.
+   */
   cancel(id: number, timedOutAfterMs?: number): void {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
@@ -118,6 +125,8 @@ export class RpcConnection {
     // the connection busy, so #take neither idles nor ends it.)
     if (timedOutAfterMs !== undefined && pending.receivedAtSend === this.#received) this.#suspect(timedOutAfterMs);
     this.#take(id);
+    // With the call-context extension the server is told, so the handler's signal aborts.
+    if (this.connection.hasCallContext) this.connection.sendCancel(id);
   }
 
   /**

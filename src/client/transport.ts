@@ -18,6 +18,15 @@ export interface OutgoingCall {
    * codec: the raw pass-through codec sends wire data as given (createRawJsonCodec).
    */
   readonly codec?: Codec;
+  /** The ids that follow the call to the server (the call-context extension); the budget comes from the attempt. */
+  readonly context?: OutgoingContext | undefined;
+}
+
+/** What a call carries to the server besides its message: request id and W3C trace context. */
+export interface OutgoingContext {
+  readonly requestId?: string | undefined;
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
 }
 
 export interface OutgoingBatchCall {
@@ -59,7 +68,7 @@ export interface Transport {
    */
   call(call: OutgoingCall, attempt: Attempt): Promise<Outcome>;
   /** One try of a batch: the outcomes of its non-notification calls, in order. */
-  batch(calls: readonly OutgoingBatchCall[], attempt: Attempt): Promise<Outcome[]>;
+  batch(calls: readonly OutgoingBatchCall[], attempt: Attempt, context?: OutgoingContext): Promise<Outcome[]>;
   /** Settles once the notification is handed to a connection. */
   notify(call: OutgoingCall, signal: AbortSignal | undefined): Promise<void>;
   /** Calls in flight. */

@@ -31,6 +31,7 @@ import { checkInteger, resolveLimits } from './options.js';
 import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
+import { FLAG_CTX } from './call-context.js';
 import {
   FLAG_FS,
   checkCodecName,
@@ -55,12 +56,33 @@ export interface DialOptions extends Partial<PostofficeLimits> {
   forwardSecrecy?: boolean;
   /** The TCP connect deadline (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * Offer the call-context extension (deadlines, request ids, trace context, cancel; default
+   * true). A server that does not speak it answers without it, or refuses the flag and is redialed.
+   */
+  callContext?: boolean;
   signal?: AbortSignal | undefined;
   logger?: Logger;
 }
 
 /** Connects and handshakes; rejects with a GawError that says what went wrong. */
 export async function dial(options: DialOptions): Promise<Connection> {
+  try {
+    return await dialOnce(options);
+  } catch (err) {
+    // A server from before the call-context extension refuses the unknown CTX flag (reason flags,
+    // detail 0): dial once more without it, and the connection behaves exactly as before.
+    if (
+      options.callContext !== false &&
+      err instanceof HandshakeRejectedError &&
+      (err as { isOldServer?: boolean }).isOldServer === true
+    )
+      return dialOnce({ ...options, callContext: false });
+    throw err;
+  }
+}
+
+async function dialOnce(options: DialOptions): Promise<Connection> {
   const limits = resolveLimits(options);
   checkDialOptions(options);
   const suite = suites[options.suite];
@@ -178,7 +200,7 @@ async function handshake(
   const ephemeral = hasForwardSecrecy ? generateEphemeral() : undefined;
   const offered = {
     suite,
-    flags: hasForwardSecrecy ? FLAG_FS : 0,
+    flags: (hasForwardSecrecy ? FLAG_FS : 0) | (options.callContext === false ? 0 : FLAG_CTX),
     codec,
     keyId,
     random: randomBytes(32),
@@ -195,18 +217,21 @@ async function handshake(
   if (
     hello.version !== VERSION ||
     hello.suite !== offered.suite ||
-    hello.flags !== offered.flags ||
+    // The server may leave CTX out (it does not speak it, or has it off), nothing else.
+    (hello.flags !== offered.flags && hello.flags !== (offered.flags & ~FLAG_CTX)) ||
     hello.codec !== offered.codec ||
     hello.keyId !== offered.keyId
   ) {
     throw badHandshake('the server hello does not match what was offered');
   }
+  const callContext = (hello.flags & FLAG_CTX) !== 0 ? ('client' as const) : undefined;
   if (suite === suites.none) {
     const session = {
       suite,
       codec,
       keyId,
       hasForwardSecrecy: false,
+      callContext,
       sealer: createSealer(suite, undefined, undefined),
       opener: createOpener(suite, undefined, undefined),
     };
@@ -225,6 +250,7 @@ async function handshake(
     codec,
     keyId,
     hasForwardSecrecy,
+    callContext,
     sealer: createSealer(suite, keys.c2sEnc, keys.c2sMac),
     opener: createOpener(suite, keys.s2cEnc, keys.s2cMac),
   };
@@ -260,7 +286,10 @@ function rejected(
   })();
   const name = (Object.keys(rejectReasons) as RejectReason[]).find((k) => rejectReasons[k] === reason) ?? 'unknown';
   const requiredSuite = reason === rejectReasons.suite ? suiteNames[detail] : undefined;
-  return new HandshakeRejectedError(why, name, requiredSuite);
+  const err = new HandshakeRejectedError(why, name, requiredSuite);
+  // Set when the hello offered CTX and a server from before it refused the flags: dial retries.
+  (err as { isOldServer?: boolean }).isOldServer = reason === rejectReasons.flags && (detail & FLAG_FS) === 0;
+  return err;
 }
 
 /**

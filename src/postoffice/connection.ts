@@ -7,6 +7,8 @@ import type { Socket } from 'node:net';
 import { ConnectionError, GawError, ProtocolError, TimeoutError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
+import { MESSAGE_HEAD, cancelEntry, entryKinds, readCallEntry, readCancelEntry } from './call-context.js';
+import type { WireContext } from './call-context.js';
 import { FrameDecoder, LEN_BYTES, MAX_MESSAGES_PER_FRAME, packMessages, unpackMessages } from './frame.js';
 import type { PostofficeLimits } from './options.js';
 import type { Opener, Sealer } from './seal.js';
@@ -21,6 +23,11 @@ export interface Session {
   hasForwardSecrecy: boolean;
   sealer: Sealer;
   opener: Opener;
+  /**
+   * Set when both hellos carried the CTX flag: which side this is, so it knows which entry kinds it
+   * may receive (a server takes calls with context and cancels; a client only plain messages).
+   */
+  callContext?: 'client' | 'server' | undefined;
 }
 
 /**
@@ -31,12 +38,19 @@ export interface Session {
  */
 const COALESCE_MAX_BYTES = 64 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+
 /** Frames with a payload this large are written as pieces (writev) rather than joined first. */
 const WRITEV_MIN_BYTES = 16 * 1024;
 
 export interface ConnectionEvents {
-  /** One message (a view valid until the listener returns; copy it to keep it). */
-  message: [message: Buffer];
+  /**
+   * One message (a view valid until the listener returns; copy it to keep it), with the context
+   * the client sent with it when the call-context extension is on (call-context.ts).
+   */
+  message: [message: Buffer, context: WireContext | undefined];
+  /** The client cancelled the request whose id has this JSON text (call-context extension only). */
+  cancel: [idText: string];
   /** The peer sent CLOSE: it will send no more requests (client) or take no new ones (server). */
   goaway: [];
   /** Emitted once; `err` is set when the connection failed rather than closed cleanly. */
@@ -53,6 +67,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #decoder: FrameDecoder;
   readonly #coalesceBytes: number;
   #queue: Buffer[] = [];
+  /** With the call-context extension: the entry head (kind byte, context) of each queued message. */
+  #heads: Buffer[] | undefined;
   #queueBytes = 0;
   #isFlushScheduled = false;
   #hasSentClose = false;
@@ -70,7 +86,22 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #onFrame = (frame: Buffer) => this.#handleFrame(frame);
   readonly #onMessage = (message: Buffer) => {
     // The owner may destroy the connection while handling one message of a frame: stop there.
-    if (!this.#isClosed) this.emit('message', message);
+    if (!this.#isClosed) this.emit('message', message, undefined);
+  };
+  readonly #onEntry = (entry: Buffer) => {
+    if (this.#isClosed) return;
+    const kind = entry[0];
+    if (kind === entryKinds.message) {
+      if (entry.length < 2) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'bad call-context entry: an empty message');
+      this.emit('message', entry.subarray(1), undefined);
+    } else if (kind === entryKinds.call && this.#session.callContext === 'server') {
+      const { context, messageAt } = readCallEntry(entry);
+      this.emit('message', entry.subarray(messageAt), context);
+    } else if (kind === entryKinds.cancel && this.#session.callContext === 'server') {
+      this.emit('cancel', readCancelEntry(entry));
+    } else {
+      throw new ProtocolError('GAW_ERR_BAD_FRAME', `bad call-context entry: kind ${kind} is not allowed here`);
+    }
   };
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -90,6 +121,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.#coalesceBytes = Math.min(limits.maxPayloadBytes, COALESCE_MAX_BYTES);
+    if (session.callContext !== undefined) this.#heads = [];
     this.#decoder = new FrameDecoder({ suite: session.suite, maxPayloadBytes: limits.maxPayloadBytes });
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('drain', () => this.#onDrain());
@@ -147,9 +179,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.#socket.writableLength + this.#queueBytes;
   }
 
-  /** The largest message `send` accepts. */
+  /**
+   * The largest message `send` accepts (with the call-context extension, less its kind byte; a
+   * request's context counts against the frame cap too).
+   */
   get maxMessageBytes(): number {
-    return this.#limits.maxPayloadBytes - LEN_BYTES;
+    return this.#limits.maxPayloadBytes - LEN_BYTES - (this.#heads === undefined ? 0 : 1);
   }
 
   /**
@@ -157,7 +192,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * every 64 KiB (a larger message goes alone). Throws ConnectionError when closed, ProtocolError
    * when the message is too big.
    */
-  send(message: Buffer): void {
+  send(message: Buffer, head?: Buffer): void {
     if (this.#isClosed || this.#isEnding || this.#hasPeerEnded) {
       throw new ConnectionError(
         'GAW_ERR_CONN_CLOSED',
@@ -166,7 +201,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       );
     }
     if (message.length === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message cannot be empty');
-    const size = LEN_BYTES + message.length;
+    const heads = this.#heads;
+    const entryHead = heads === undefined ? undefined : (head ?? MESSAGE_HEAD);
+    const size = LEN_BYTES + message.length + (entryHead === undefined ? 0 : entryHead.length);
     if (size > this.#limits.maxPayloadBytes) {
       throw new ProtocolError(
         'GAW_ERR_FRAME_TOO_LARGE',
@@ -176,11 +213,27 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.#queueBytes + size > this.#coalesceBytes || this.#queue.length >= MAX_MESSAGES_PER_FRAME)
       this.#flushQueue();
     this.#queue.push(message);
+    if (entryHead !== undefined) this.#heads!.push(entryHead);
     this.#queueBytes += size;
     if (!this.#isFlushScheduled) {
       this.#isFlushScheduled = true;
       process.nextTick(this.#flush);
     }
+  }
+
+  /** True when both sides speak the call-context extension: send() takes a context head, cancel() works. */
+  get hasCallContext(): boolean {
+    return this.#heads !== undefined;
+  }
+
+  /**
+   * Tells the server that the request with JSON-RPC id `id` is no longer wanted (call-context
+   * extension; false without it, or when the connection can no longer send).
+   */
+  sendCancel(id: number | string): boolean {
+    if (this.#heads === undefined || this.#isClosed || this.#isEnding || this.#hasPeerEnded) return false;
+    this.send(cancelEntry(id), EMPTY);
+    return true;
   }
 
   /** Sends CLOSE once (after any queued messages): graceful drain. */
@@ -238,8 +291,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #flushQueue(): void {
     this.#isFlushScheduled = false;
     if (this.#queue.length === 0 || this.#isClosed || this.#hasPeerEnded) return;
-    const payload = packMessages(this.#queue, this.#queueBytes);
+    const payload = packMessages(this.#queue, this.#queueBytes, this.#heads);
     this.#queue = [];
+    if (this.#heads !== undefined) this.#heads = [];
     this.#queueBytes = 0;
     this.#writeFrame(frameTypes.data, payload);
   }
@@ -315,6 +369,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // Without half-open sockets Node ends our side too: nothing queued can be sent any more.
     this.#hasPeerEnded = true;
     this.#queue = [];
+    if (this.#heads !== undefined) this.#heads = [];
     this.#queueBytes = 0;
   }
 
@@ -344,7 +399,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const { type, payload } = this.#session.opener.open(frame);
     this.#framesReceived++;
     if (type === frameTypes.data) {
-      unpackMessages(payload, this.#onMessage);
+      unpackMessages(payload, this.#heads === undefined ? this.#onMessage : this.#onEntry);
     } else if (type === frameTypes.close) {
       if (payload.length !== 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a CLOSE frame must be empty');
       if (this.#hasReceivedClose) return;
@@ -379,6 +434,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #finish(err: GawError | undefined): void {
     this.#isClosed = true;
     this.#queue = [];
+    if (this.#heads !== undefined) this.#heads = [];
     this.#queueBytes = 0;
     this.#stopFrameTimer();
     this.#socket.setTimeout(0);

@@ -116,17 +116,29 @@ export class FrameDecoder {
   }
 }
 
-/** Packs messages into one DATA payload: each as u32 length | bytes. */
-export function packMessages(messages: readonly Buffer[], totalBytes?: number): Buffer {
+/**
+ * Packs messages into one DATA payload: each as u32 length | bytes. With `heads` (the call-context
+ * extension), message i goes as u32 length | heads[i] | bytes.
+ */
+export function packMessages(messages: readonly Buffer[], totalBytes?: number, heads?: readonly Buffer[]): Buffer {
   let size = 0;
-  if (totalBytes === undefined) for (const m of messages) size += LEN_BYTES + m.length;
-  else size = totalBytes;
+  if (totalBytes === undefined) {
+    for (const m of messages) size += LEN_BYTES + m.length;
+    if (heads !== undefined) for (const h of heads) size += h.length;
+  } else size = totalBytes;
   const out = Buffer.allocUnsafe(size);
   let offset = 0;
-  for (const m of messages) {
-    out.writeUInt32BE(m.length, offset);
-    m.copy(out, offset + LEN_BYTES);
-    offset += LEN_BYTES + m.length;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as Buffer;
+    const head = heads?.[i];
+    const headBytes = head === undefined ? 0 : head.length;
+    out.writeUInt32BE(headBytes + m.length, offset);
+    offset += LEN_BYTES;
+    if (headBytes === 1) out[offset] = (head as Buffer)[0] as number;
+    else if (headBytes > 0) (head as Buffer).copy(out, offset);
+    offset += headBytes;
+    m.copy(out, offset);
+    offset += m.length;
   }
   return out;
 }

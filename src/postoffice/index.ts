@@ -10,3 +10,17 @@ export type { PostofficeLimits } from './options.js';
 export { KeyRing, parseSecret } from './secret.js';
 export { checkCodecName, chooseSuite, suites } from './suite.js';
 export type { CodecName, SuiteName } from './suite.js';
+export {
+  FLAG_CTX,
+  budgetHead,
+  callHead,
+  cancelEntry,
+  contextLimits,
+  entryKinds,
+  isRequestId,
+  isTraceparent,
+  isTracestate,
+  readCallEntry,
+  readCancelEntry,
+} from './call-context.js';
+export type { WireContext } from './call-context.js';

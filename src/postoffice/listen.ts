@@ -32,6 +32,7 @@ import { checkInteger, resolveLimits } from './options.js';
 import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
+import { FLAG_CTX } from './call-context.js';
 import { FLAG_FS, checkCodecName, checkSuiteName, codecBytes, codecNames, rejectReasons, suites } from './suite.js';
 import type { CodecName, SuiteName } from './suite.js';
 
@@ -46,6 +47,8 @@ export interface ListenerOptions extends Partial<PostofficeLimits> {
   codecs?: readonly CodecName[];
   /** Refuse clients that do not offer X25519 forward secrecy (default false). */
   requireForwardSecrecy?: boolean;
+  /** Answer the call-context extension when a client offers it (default true). */
+  callContext?: boolean;
   /** Sockets still in the handshake; at the cap the oldest is dropped (default 128). */
   maxUnauthenticated?: number;
   /** Authenticated connections; past it new clients are refused as busy (default 65,536). */
@@ -232,8 +235,12 @@ export class Listener extends EventEmitter<ListenerEvents> {
     const ephemeral = hasForwardSecrecy ? generateEphemeral() : undefined;
     const shared = ephemeral ? agree(ephemeral, hello.eph) : undefined;
     if (ephemeral && shared === undefined) return void this.#fail(socket, 'unusable X25519 key in the hello');
+    // CTX is answered when this server speaks it: then both sides use it, else neither.
+    const flags = this.#options.callContext === false ? hello.flags & ~FLAG_CTX : hello.flags;
+    const callContext = (flags & FLAG_CTX) !== 0 ? ('server' as const) : undefined;
     const serverHello = encodeHello({
       ...hello,
+      flags,
       random: randomBytes(32),
       eph: ephemeral?.publicKey ?? Buffer.alloc(32),
     });
@@ -245,6 +252,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
         codec: hello.codec,
         keyId: 0,
         hasForwardSecrecy: false,
+        callContext,
         sealer: createSealer(suites.none, undefined, undefined),
         opener: createOpener(suites.none, undefined, undefined),
       };
@@ -274,6 +282,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
       codec: hello.codec,
       keyId: hello.keyId,
       hasForwardSecrecy,
+      callContext,
       sealer: createSealer(hello.suite, keys.s2cEnc, keys.s2cMac),
       opener: createOpener(hello.suite, keys.c2sEnc, keys.c2sMac),
     };
@@ -284,8 +293,8 @@ export class Listener extends EventEmitter<ListenerEvents> {
   #checkHello(hello: Hello): [keyof typeof rejectReasons, number] | undefined {
     if (hello.version !== VERSION) return ['version', VERSION];
     if (!this.#suiteIds.includes(hello.suite)) return ['suite', this.#suiteIds[0]!];
-    if ((hello.flags & ~FLAG_FS) !== 0) return ['flags', 0];
-    if (hello.suite === suites.none && hello.flags !== 0) return ['flags', 0];
+    if ((hello.flags & ~(FLAG_FS | FLAG_CTX)) !== 0) return ['flags', 0];
+    if (hello.suite === suites.none && (hello.flags & FLAG_FS) !== 0) return ['flags', 0];
     if (hello.suite !== suites.none && this.#options.requireForwardSecrecy && !hasFs(hello.flags))
       return ['flags', FLAG_FS];
     if (!this.#codecIds.includes(hello.codec)) return ['codec', this.#codecIds[0]!];

@@ -222,6 +222,8 @@ export interface ServerAnswer {
   tamperAfterConfirm?: (hello: Buffer) => void;
   /** Sends these 32 bytes as the server's ephemeral key instead of a real one. */
   eph?: Buffer;
+  /** Answer the call-context flag when the client offers it (default: a server without the extension). */
+  callContext?: boolean;
 }
 
 /** The server side by hand over an accepted RawSocket, against dial(). */
@@ -252,6 +254,8 @@ export class GawpServerSide extends GawpSession {
     const ephemeral = hasForwardSecrecy ? generateEphemeral() : undefined;
     const hello = encodeHello({
       ...client,
+      // A server from before the call-context extension, unless asked: CTX is left out of the answer.
+      flags: answer.callContext === true ? client.flags : client.flags & FLAG_FS,
       random: randomBytes(32),
       eph: answer.eph ?? ephemeral?.publicKey ?? Buffer.alloc(32),
     });

@@ -39,19 +39,32 @@ const combos: { suite: SuiteName; forwardSecrecy: boolean }[] = [
 ];
 
 for (const { suite, forwardSecrecy } of combos) {
-  for (const codec of ['json', 'msgpack'] as const) {
-    test(`suite ${suite}, FS ${forwardSecrecy ? 'on' : 'off'}, codec ${codec}: messages of 1 byte up to the cap go both ways intact`, {
+  for (const [codec, callContext] of [
+    ['json', false],
+    ['msgpack', false],
+    ['json', true],
+  ] as const) {
+    test(`suite ${suite}, FS ${forwardSecrecy ? 'on' : 'off'}, codec ${codec}, CTX ${callContext ? 'on' : 'off'}: messages of 1 byte up to the cap go both ways intact`, {
       timeout,
     }, async () => {
       const echo = await startEchoListener({ suite, maxPayloadBytes: capBytes });
       try {
-        const { client, server } = await dialAccepted(echo, { codec, forwardSecrecy, maxPayloadBytes: capBytes });
+        const { client, server } = await dialAccepted(echo, {
+          codec,
+          forwardSecrecy,
+          maxPayloadBytes: capBytes,
+          callContext,
+        });
         assert.equal(client.suite, suite);
         assert.equal(client.codec, codec);
         assert.equal(server.codec, codec);
         assert.equal(client.hasForwardSecrecy, forwardSecrecy);
-        assert.equal(client.maxMessageBytes, capBytes - 4);
-        const sizes = [1, 2, 15, 16, 17, 31, 32, 33, 1000, 4096, capBytes - 5, capBytes - 4];
+        assert.equal(client.hasCallContext, callContext);
+        assert.equal(server.hasCallContext, callContext);
+        // With CTX every message carries a kind byte.
+        const limit = capBytes - 4 - (callContext ? 1 : 0);
+        assert.equal(client.maxMessageBytes, limit);
+        const sizes = [1, 2, 15, 16, 17, 31, 32, 33, 1000, 4096, limit - 1, limit];
         for (const size of sizes) {
           const message = randomBytes(size);
           const reply = collect(client, 1);
@@ -59,7 +72,7 @@ for (const { suite, forwardSecrecy } of combos) {
           assert.ok((await reply)[0]!.equals(message), `${size} bytes`);
         }
         // One byte past the cap is refused before anything is sent.
-        assert.throws(() => client.send(Buffer.alloc(capBytes - 3)), { code: 'GAW_ERR_FRAME_TOO_LARGE' });
+        assert.throws(() => client.send(Buffer.alloc(limit + 1)), { code: 'GAW_ERR_FRAME_TOO_LARGE' });
         assert.throws(() => client.send(Buffer.alloc(0)), { code: 'GAW_ERR_BAD_FRAME' });
         // Many messages in one tick, together past the cap: split into frames, order kept.
         const burst = Array.from({ length: 40 }, (_, i) => randomBytes(1 + ((i * 2_711) % 9_000)));
@@ -80,12 +93,14 @@ test('one real 16 MiB message crosses a cbc connection at the default cap', { ti
   const echo = await startEchoListener({ suite: 'cbc', echo: false });
   try {
     const { client, server } = await dialAccepted(echo);
-    const message = randomBytes(16 * 1024 * 1024 - 4);
+    // The kind byte of the call-context extension (on by default) is the fifth byte of overhead.
+    const message = randomBytes(16 * 1024 * 1024 - 5);
+    assert.equal(client.maxMessageBytes, message.length);
     const arrived = collect(server, 1);
     client.send(message);
     const [got] = await arrived;
     assert.equal(createHash('sha256').update(got!).digest('hex'), createHash('sha256').update(message).digest('hex'));
-    assert.throws(() => client.send(Buffer.alloc(16 * 1024 * 1024 - 3)), { code: 'GAW_ERR_FRAME_TOO_LARGE' });
+    assert.throws(() => client.send(Buffer.alloc(16 * 1024 * 1024 - 4)), { code: 'GAW_ERR_FRAME_TOO_LARGE' });
     client.destroy();
   } finally {
     await echo.close();
