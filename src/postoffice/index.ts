@@ -4,6 +4,7 @@ export type { ConnectionEvents, Session } from './connection.js';
 export { HandshakeRejectedError, dial } from './connect.js';
 export type { DialOptions } from './connect.js';
 export { Listener } from './listen.js';
+export { countOpenDescriptors, isOutOfDescriptors, openFileLimit, watchServerErrors } from './descriptors.js';
 export type { AuthFailure, ListenerOptions } from './listen.js';
 export { postofficeDefaults, resolveLimits, checkInteger } from './options.js';
 export type { PostofficeLimits } from './options.js';

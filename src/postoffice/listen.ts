@@ -9,6 +9,7 @@ import { ConnectionError, UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { Connection } from './connection.js';
+import { watchServerErrors } from './descriptors.js';
 import {
   CONFIRM_BYTES,
   HELLO_BYTES,
@@ -65,6 +66,7 @@ export interface ListenerEvents {
   connection: [connection: Connection];
   /** A handshake that failed authentication or broke the protocol (one line, no key material). */
   authFailure: [failure: AuthFailure];
+  descriptorsExhausted: []; // accept() failed with EMFILE/ENFILE: free some (the port stays open)
 }
 
 export class Listener extends EventEmitter<ListenerEvents> {
@@ -122,6 +124,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
       this.#server.once('error', onError);
       this.#server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
         this.#server.off('error', onError);
+        watchServerErrors(this.#server, 'GAWP listener', this.#logger, () => this.emit('descriptorsExhausted'));
         resolve(this.address);
       });
     });
@@ -132,10 +135,6 @@ export class Listener extends EventEmitter<ListenerEvents> {
     if (address === null || typeof address === 'string')
       throw new UsageError('GAW_ERR_CLOSED', 'the listener is not listening');
     return address;
-  }
-
-  get limits(): Readonly<PostofficeLimits> {
-    return this.#limits;
   }
 
   /** Authenticated connections currently open. */

@@ -1,56 +1,32 @@
 // The HTTP /api bridge: JSON-RPC 2.0 over HTTP/1.1 for curl, browsers and other languages.
-// Owns the HTTP server: paths, /health, timeouts, keep-alive and close. What POST /api does with a
-// request is http-handler.ts; JSON-RPC itself is the `dispatch` function it is given (a local
-// Dispatcher, or a forwarder to remote servers).
+// Owns the HTTP server: paths, /health, the connection cap, header timeouts, keep-alive, making
+// room when the process runs out of file descriptors, and close. What POST /api does with a request
+// is http-handler.ts; JSON-RPC itself is the `dispatch` function it is given (a local Dispatcher,
+// or a forwarder to remote servers).
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { UsageError } from '../errors.js';
-import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
-import { checkInteger } from '../postoffice/index.js';
-import { createCodec, defaultRegistry } from '../serializable/index.js';
-import type { Registry } from '../serializable/index.js';
+import { checkInteger, countOpenDescriptors, openFileLimit, watchServerErrors } from '../postoffice/index.js';
 import { HttpApi, jsonHeaders } from './http-handler.js';
-import { HostPolicy } from './http-hosts.js';
-import { hashToken } from './http-rules.js';
+import { resolveHandlerOptions } from './http-options.js';
+import type { HttpHandlerOptions } from './http-options.js';
 
 export { isJsonContentType } from './http-rules.js';
 
-export interface HttpBridgeOptions {
-  /** Runs one decoded message; resolves to the reply or undefined (nothing to send). Should never reject. */
-  dispatch: (message: unknown) => Promise<unknown | undefined>;
+export interface HttpBridgeOptions extends HttpHandlerOptions {
   /** Default 127.0.0.1: the bridge is plain HTTP, not encrypted. */
   host?: string;
   /** Default 0: a free port (read it from `address`). */
   port?: number;
-  /** For the json codec: classes in replies appear as {"_t": tag, "_v": value}. */
-  registry?: Registry;
   /**
-   * Replies are wire data already (a forwarding bridge's): sent as plain JSON, class tags untouched,
-   * never re-tagged. Default false.
+   * Open connections at once (default 1,024, and at most half the process's open-file limit);
+   * past it a new connection is closed at once, so the bridge never takes every descriptor.
    */
-  isRaw?: boolean;
-  /** When set, every /api request needs `Authorization: Bearer <token>` (compared in constant time). */
-  token?: string;
-  /**
-   * Host names also accepted in the `Host` header (`name`, `name:port`, `[v6]`, `.domain`), beyond
-   * the address a request arrived at, `host`, and `localhost` on loopback. Others get 421: a page
-   * whose name was rebound to this address (DNS rebinding) cannot call. `'*'` turns the check off.
-   */
-  allowedHosts?: readonly string[];
-  /** Web origins whose pages may call (beyond this server's own); a browser's other origins get 403. */
-  allowedOrigins?: readonly string[];
-  /** Largest request body (default 1 MiB); larger ones get 413 and the connection is closed. */
-  maxBodyBytes?: number;
-  /**
-   * The headers must arrive within this (default 10 s), and then the body within this again, else
-   * 408 and the connection is closed.
-   */
-  bodyTimeoutMs?: number;
-  /** Decoded nesting depth limit (default: the registry's, 64). */
-  maxDepth?: number;
-  logger?: Logger;
+  maxConnections?: number;
+  /** The request line and headers must arrive within this (default 5 s, at most bodyTimeoutMs), else 408. */
+  headersTimeoutMs?: number;
   /** How long an idle keep-alive connection stays open (default 5 s). */
   keepAliveTimeoutMs?: number;
   /** close() waits this long for requests in progress before closing their connections (default 5 s). */
@@ -60,11 +36,32 @@ export interface HttpBridgeOptions {
 const defaults = {
   host: '127.0.0.1',
   port: 0,
-  maxBodyBytes: 1024 * 1024,
-  bodyTimeoutMs: 10_000,
+  maxConnections: 1024,
+  headersTimeoutMs: 5_000,
   keepAliveTimeoutMs: 5_000,
   closeTimeoutMs: 5_000,
+  /** How long accepting stops after the process ran out of file descriptors. */
+  acceptPauseMs: 1_000,
 } as const;
+
+const maxTimeoutMs = 2 ** 30;
+
+/**
+ * Descriptor headroom: the connection cap's default (1,024, at most half the open-file limit), the
+ * bridge connection count from which each new connection checks the process's open descriptors,
+ * and how many descriptors must stay free for everything else (the GAWP port first).
+ */
+function descriptorBudget(): { defaultCap: number; checkFrom: number; reserve: number; limit: number } {
+  const limit = openFileLimit();
+  if (limit === undefined)
+    return { defaultCap: defaults.maxConnections, checkFrom: Number.POSITIVE_INFINITY, reserve: 0, limit: 0 };
+  return {
+    defaultCap: Math.max(1, Math.min(defaults.maxConnections, limit >> 1)),
+    checkFrom: Math.max(1, limit >> 2),
+    reserve: Math.max(32, limit >> 3),
+    limit,
+  };
+}
 
 export class HttpBridge {
   readonly #api: HttpApi;
@@ -74,64 +71,53 @@ export class HttpBridge {
   readonly #logger: Logger;
   readonly #closeTimeoutMs: number;
   readonly #server: Server;
+  /** Every open connection, so room can be made by closing those with nothing being answered. */
+  readonly #sockets = new Set<Socket>();
+  readonly #budget = descriptorBudget();
+  #address: AddressInfo | undefined;
   #isListening = false;
+  #pauseTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: HttpBridgeOptions) {
-    if (typeof options?.dispatch !== 'function')
-      throw new UsageError('GAW_ERR_INVALID_OPTION', 'HttpBridge needs a dispatch function');
-    if (options.maxDepth !== undefined) checkInteger('maxDepth', options.maxDepth, 1, 10_000);
-    if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
+    if (options?.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
       throw new UsageError('GAW_ERR_INVALID_OPTION', 'host must be a non-empty string');
     }
-    if (
-      options.token !== undefined &&
-      (typeof options.token !== 'string' || !/^[\x21-\x7e]{1,1024}$/.test(options.token))
-    ) {
-      throw new UsageError(
-        'GAW_ERR_INVALID_OPTION',
-        'token must be 1 to 1024 visible ASCII characters (its value is never shown)',
-      );
-    }
-    this.#host = options.host ?? defaults.host;
+    this.#host = options?.host ?? defaults.host;
+    const settings = resolveHandlerOptions(options, this.#host, () => this.#closing !== undefined);
+    this.#api = new HttpApi(settings);
     this.#port = checkInteger('port', options.port ?? defaults.port, 0, 65535);
-    this.#logger = options.logger ?? silentLogger;
-    this.#isTokenRequired = options.token !== undefined;
-    const bodyTimeoutMs = checkInteger('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs, 1, 2 ** 30);
-    this.#api = new HttpApi({
-      dispatch: options.dispatch,
-      isRaw: options.isRaw === true,
-      codec: createCodec('json', { registry: options.registry ?? defaultRegistry, maxDepth: options.maxDepth }),
-      tokenHash: options.token === undefined ? undefined : hashToken(options.token),
-      hostPolicy: new HostPolicy({
-        allowedHosts: options.allowedHosts,
-        allowedOrigins: options.allowedOrigins,
-        boundHost: this.#host,
-      }),
-      maxBodyBytes: checkInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes, 1),
-      bodyTimeoutMs,
-      logger: this.#logger,
-      isClosing: () => this.#closing !== undefined,
-    });
+    this.#logger = settings.logger;
+    this.#isTokenRequired = settings.tokenHash !== undefined;
     this.#closeTimeoutMs = checkInteger(
       'closeTimeoutMs',
       options.closeTimeoutMs ?? defaults.closeTimeoutMs,
       0,
-      2 ** 31 - 1,
+      maxTimeoutMs,
+    );
+    const bodyTimeoutMs = settings.bodyTimeoutMs;
+    const headersTimeoutMs = Math.min(
+      checkInteger('headersTimeoutMs', options.headersTimeoutMs ?? defaults.headersTimeoutMs, 1, maxTimeoutMs),
+      bodyTimeoutMs,
     );
     this.#server = createServer({
-      headersTimeout: bodyTimeoutMs,
+      headersTimeout: headersTimeoutMs,
       // A backstop only: the handler's own body timer answers a slow body with a JSON-RPC 408 first.
-      requestTimeout: 2 * bodyTimeoutMs + 1_000,
+      requestTimeout: headersTimeoutMs + bodyTimeoutMs + 1_000,
       // Node checks both timeouts on this interval: keep it well below the timeout itself.
-      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(bodyTimeoutMs / 4))),
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeoutMs / 4))),
     });
+    this.#server.maxConnections =
+      options.maxConnections === undefined
+        ? this.#budget.defaultCap
+        : checkInteger('maxConnections', options.maxConnections, 1);
     this.#server.keepAliveTimeout = checkInteger(
       'keepAliveTimeoutMs',
       options.keepAliveTimeoutMs ?? defaults.keepAliveTimeoutMs,
       1,
-      2 ** 31 - 1,
+      maxTimeoutMs,
     );
+    this.#server.on('connection', (socket: Socket) => this.#onConnection(socket));
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, false));
     // `Expect: 100-continue`: check everything the headers can tell before inviting the body.
     this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, true));
@@ -159,8 +145,9 @@ export class HttpBridge {
       this.#server.once('error', onError);
       this.#server.listen(this.#port, this.#host, () => {
         this.#server.off('error', onError);
-        this.#server.on('error', (err) => this.#logger.error({ err }, 'http bridge server error'));
-        const { address, port } = this.address;
+        watchServerErrors(this.#server, 'http bridge', this.#logger, () => this.makeRoom());
+        this.#address = this.#server.address() as AddressInfo;
+        const { address, port } = this.#address;
         this.#logger.info(
           { http: `${address}:${port}`, isTokenRequired: this.#isTokenRequired },
           'http bridge listening on /api',
@@ -170,12 +157,72 @@ export class HttpBridge {
     });
   }
 
-  /** The bound address; throws GAW_ERR_CLOSED when not listening. */
+  /** The bound address (also while accepting is paused); throws GAW_ERR_CLOSED when not listening. */
   get address(): AddressInfo {
-    const address = this.#server.address();
-    if (address === null || typeof address === 'string')
+    if (this.#address === undefined || this.#closing)
       throw new UsageError('GAW_ERR_CLOSED', 'the HTTP bridge is not listening');
-    return address;
+    return this.#address;
+  }
+
+  /** Requests read or running now (see maxInFlight). */
+  get inFlight(): number {
+    return this.#api.inFlight;
+  }
+
+  /**
+   * Frees file descriptors when the process has run out (called on EMFILE/ENFILE here or on
+   * another listener of the process): closes every connection with nothing being answered (idle,
+   * or still sending headers or a body) and stops accepting for a second. Requests already
+   * running finish. The GAWP port matters more than the bridge.
+   */
+  makeRoom(): void {
+    if (this.#closing || this.#address === undefined) return;
+    let closed = 0;
+    for (const socket of this.#sockets) {
+      if (this.#api.isAnswering(socket)) continue;
+      socket.destroy();
+      closed++;
+    }
+    this.#pause(`out of file descriptors: closed ${closed} connections with nothing being answered`);
+  }
+
+  #onConnection(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    // libuv hides most EMFILE failures (it accepts and closes the connection it has no room for),
+    // so the bridge checks for itself, once it holds a good share of the descriptors.
+    if (this.#sockets.size < this.#budget.checkFrom) return;
+    const open = countOpenDescriptors();
+    if (open === undefined || open <= this.#budget.limit - this.#budget.reserve) return;
+    socket.destroy();
+    this.#pause(`${open} of ${this.#budget.limit} file descriptors are open`);
+  }
+
+  /** Stops accepting for acceptPauseMs (http.Server.close() only stops accepting; the port is taken again). */
+  #pause(reason: string): void {
+    if (this.#pauseTimer !== undefined || this.#closing) return;
+    this.#logger.warn({ reason, pauseMs: defaults.acceptPauseMs }, 'http bridge: not accepting for a moment');
+    this.#server.close();
+    this.#pauseTimer = setTimeout(() => this.#resume(), defaults.acceptPauseMs).unref();
+  }
+
+  #resume(): void {
+    this.#pauseTimer = undefined;
+    if (this.#closing) return;
+    const onError = (err: NodeJS.ErrnoException): void => {
+      this.#server.off('listening', onListening);
+      this.#logger.warn({ code: err.code }, 'http bridge: cannot listen again yet; retrying');
+      if (!this.#closing && this.#pauseTimer === undefined)
+        this.#pauseTimer = setTimeout(() => this.#resume(), defaults.acceptPauseMs).unref();
+    };
+    const onListening = (): void => {
+      this.#server.off('error', onError);
+      this.#logger.info('http bridge: accepting again');
+    };
+    // The persistent error watch would answer a failed listen with makeRoom(): this one comes first.
+    this.#server.prependOnceListener('error', onError);
+    this.#server.once('listening', onListening);
+    this.#server.listen(this.#address!.port, this.#host);
   }
 
   /**
@@ -184,7 +231,9 @@ export class HttpBridge {
    */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
-      if (!this.#server.listening) {
+      clearTimeout(this.#pauseTimer);
+      this.#pauseTimer = undefined;
+      if (this.#address === undefined) {
         resolve();
         return;
       }

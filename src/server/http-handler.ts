@@ -3,10 +3,9 @@
 // Knows nothing of paths or of the http.Server it runs in (http-bridge.ts routes and owns that);
 // the small header rules are in http-rules.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../log.js';
+import type { Socket } from 'node:net';
 import { parseErrorResponse, repairReply } from '../jsonrpc/index.js';
-import type { Codec } from '../serializable/index.js';
-import type { HostPolicy } from './http-hosts.js';
+import type { HttpApiSettings } from './http-options.js';
 import { internalErrors, isBearerAuthorized, isJsonContentType, refusalBody } from './http-rules.js';
 
 export const jsonHeaders = {
@@ -15,22 +14,11 @@ export const jsonHeaders = {
   'X-Content-Type-Options': 'nosniff',
 } as const;
 
-export interface HttpApiSettings {
-  dispatch: (message: unknown) => Promise<unknown | undefined>;
-  isRaw: boolean;
-  codec: Codec;
-  tokenHash: Buffer | undefined;
-  hostPolicy: HostPolicy;
-  maxBodyBytes: number;
-  /** The body must have arrived this long after the headers, else 408 and the connection is closed. */
-  bodyTimeoutMs: number;
-  logger: Logger;
-  /** True once the owner is closing: replies then carry `Connection: close`. */
-  isClosing: () => boolean;
-}
-
 export class HttpApi {
   readonly #s: HttpApiSettings;
+  /** Sockets whose request has its whole body and is being answered: never shed to make room. */
+  readonly #answering = new Set<Socket>();
+  #inFlight = 0;
 
   constructor(settings: HttpApiSettings) {
     this.#s = settings;
@@ -78,11 +66,36 @@ export class HttpApi {
       this.refuse(req, res, 413, `the body is larger than ${this.#s.maxBodyBytes} bytes`);
       return;
     }
+    if (this.#inFlight >= this.#s.maxInFlight) {
+      this.refuse(req, res, 503, `${this.#s.maxInFlight} requests are already in progress: retry later`, {
+        'Retry-After': '1',
+      });
+      return;
+    }
+    this.#inFlight++;
+    const socket = req.socket;
+    let timer: NodeJS.Timeout | undefined;
+    res.once('close', () => {
+      this.#inFlight--;
+      this.#answering.delete(socket);
+      clearTimeout(timer);
+    });
     if (expectsContinue) res.writeContinue();
-    this.#readBody(req, res);
+    timer = this.#readBody(req, res);
   }
 
-  #readBody(req: IncomingMessage, res: ServerResponse): void {
+  /** Requests accepted and not yet answered. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** True while `socket` carries a request whose body has arrived and whose reply is not yet sent. */
+  isAnswering(socket: Socket): boolean {
+    return this.#answering.has(socket);
+  }
+
+  /** Reads the body under the cap and the body timer (returned, so the caller clears it), then answers. */
+  #readBody(req: IncomingMessage, res: ServerResponse): NodeJS.Timeout {
     const chunks: Buffer[] = [];
     let size = 0;
     const stop = (status: number, reason: string): void => {
@@ -100,6 +113,7 @@ export class HttpApi {
     };
     const onEnd = (): void => {
       clearTimeout(timer);
+      this.#answering.add(req.socket);
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       void this.#answer(res, body);
     };
@@ -107,9 +121,9 @@ export class HttpApi {
       () => stop(408, `the body did not arrive within ${this.#s.bodyTimeoutMs} ms`),
       this.#s.bodyTimeoutMs,
     ).unref();
-    res.once('close', () => clearTimeout(timer));
     req.on('data', onData);
     req.on('end', onEnd);
+    return timer;
   }
 
   async #answer(res: ServerResponse, body: Buffer): Promise<void> {

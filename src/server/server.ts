@@ -14,22 +14,16 @@ import { Dispatcher } from './dispatch.js';
 import { ServedConnection } from './served-connection.js';
 import type { ServiceDescription } from './service.js';
 import { HttpBridge } from './http-bridge.js';
+import type { HttpBridgeOptions } from './http-bridge.js';
 import { LegacyListener } from '../legacy/index.js';
 
-export interface HttpOptions {
-  port?: number;
-  /** Default 127.0.0.1: the bridge is not encrypted (see the README). */
-  host?: string;
+/** The HTTP bridge's options (see HttpBridgeOptions; dispatch, registry and logger are the server's). */
+export interface HttpOptions
+  extends Omit<HttpBridgeOptions, 'dispatch' | 'registry' | 'isRaw' | 'logger' | 'maxDepth' | 'closeTimeoutMs'> {
   /** Required as `Authorization: Bearer <token>` when set. */
   token?: string;
   /** Serve the bridge without a token even though the server has a secret. */
   isOpen?: boolean;
-  maxBodyBytes?: number;
-  bodyTimeoutMs?: number;
-  /** More names accepted in `Host` (see HttpBridgeOptions.allowedHosts); others get 421. */
-  allowedHosts?: readonly string[];
-  /** Web origins whose pages may call; a browser's other origins get 403. */
-  allowedOrigins?: readonly string[];
 }
 
 export interface LegacyOptions {
@@ -184,21 +178,19 @@ export class GawServer {
     listener.on('connection', (connection) => this.#attach(connection));
     await listener.listen();
     if (o.http) {
-      const { http } = o;
+      const { isOpen: _isOpen, ...http } = o.http;
       this.#bridge = new HttpBridge({
-        dispatch: (message) => this.#dispatcher.handle(message),
+        ...http,
+        dispatch: (message) => this.#dispatcher.dispatch(message),
         host: http.host ?? '127.0.0.1',
         port: http.port ?? 0,
         registry,
         logger: this.#logger,
-        ...(http.token !== undefined && { token: http.token }),
-        ...(http.maxBodyBytes !== undefined && { maxBodyBytes: http.maxBodyBytes }),
-        ...(http.bodyTimeoutMs !== undefined && { bodyTimeoutMs: http.bodyTimeoutMs }),
-        ...(http.allowedHosts !== undefined && { allowedHosts: http.allowedHosts }),
-        ...(http.allowedOrigins !== undefined && { allowedOrigins: http.allowedOrigins }),
         ...(o.maxDepth !== undefined && { maxDepth: o.maxDepth }),
         closeTimeoutMs: this.#closeTimeoutMs,
       });
+      // The GAWP port matters more: when it cannot accept for want of descriptors, the bridge makes room.
+      listener.on('descriptorsExhausted', () => this.#bridge?.makeRoom());
       try {
         await this.#bridge.listen();
       } catch (err) {
