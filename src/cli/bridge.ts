@@ -56,7 +56,7 @@ export const bridgeOptions = {
 export async function runBridge(argv: Argv, env: Env): Promise<number> {
   const to = parseTarget(readString(argv, 'to') ?? '', '--to');
   if (to.kind !== 'tcp') throw usage("--to must be a gaw server's host:port, not a URL");
-  const options = readClientOptions(argv, env);
+  const options = readClientOptions(argv);
   const port = readInteger(argv, 'port', 0, 65535) ?? 8000;
   const host = readString(argv, 'host') ?? '127.0.0.1';
   const isOpen = readBoolean(argv, 'http-open');

@@ -18,7 +18,8 @@ import {
   securityOptions,
   usage,
 } from './options.js';
-import type { Argv, Env } from './options.js';
+import type { Argv } from './options.js';
+import { isFromEnv } from './env-options.js';
 import { escapeControls } from './terminal-text.js';
 
 export interface Output {
@@ -96,15 +97,15 @@ export function parseParams(words: readonly string[]): JsonRpcParams | undefined
 }
 
 /** Reads the options every client command shares. */
-export function readClientOptions(argv: Argv, env: Env): OneShotOptions {
+export function readClientOptions(argv: Argv): OneShotOptions {
   const options: OneShotOptions = { timeoutMs: readInteger(argv, 'timeout-ms', 1, 2 ** 31 - 1) ?? 30_000 };
-  options.secret = readSecret(argv, env);
+  options.secret = readSecret(argv);
   options.encrypt = readBoolean(argv, 'encrypt');
   const suite = readString(argv, 'suite');
   if (suite !== undefined) options.suite = suite as OneShotOptions['suite'];
   const codec = readString(argv, 'codec');
   if (codec !== undefined) options.codec = codec as OneShotOptions['codec'];
-  options.httpToken = readHttpToken(argv, env);
+  options.httpToken = readHttpToken(argv);
   return options;
 }
 
@@ -139,15 +140,19 @@ export async function printRemoteError(io: Output, error: JsonRpcErrorObject): P
 }
 
 /** Runs `gaw call`; resolves to the exit code. Usage errors and transport failures throw. */
-export async function runCall(argv: Argv, env: Env, io: Output): Promise<number> {
+export async function runCall(argv: Argv, io: Output): Promise<number> {
   const target = parseTarget(readString(argv, 'target') ?? '');
   const method = readString(argv, 'method') ?? '';
   if (method.trim() === '') throw usage('the method is empty; give service.method, e.g. math_service.plus');
   const words = ((argv.param as unknown[] | undefined) ?? []).map(String);
-  const document = readJson(argv, 'params', 'array or object') as JsonRpcParams | undefined;
+  // Words on the command line win over GAW_PARAMS, as any flag does.
+  const document =
+    words.length > 0 && isFromEnv(argv, 'params')
+      ? undefined
+      : (readJson(argv, 'params', 'array or object') as JsonRpcParams | undefined);
   if (document !== undefined && words.length > 0) throw usage('give params as words or with --params, not both');
   const params = document ?? parseParams(words);
-  const options = readClientOptions(argv, env);
+  const options = readClientOptions(argv);
   const { response, connectMs, callMs } = await sendOnce(target, requestMessage(1, method, params), options);
   if (readBoolean(argv, 'timing')) {
     const lines =

@@ -2,11 +2,11 @@
 // service with its methods and parameter names (or the document itself with --json).
 // The transport is one-shot.ts; the document is built by src/server/discover.ts.
 import { requestMessage } from '../jsonrpc/index.js';
-import { printRemoteError, readClientOptions, toJson } from './call.js';
+import { clientOptions, printRemoteError, readClientOptions, toJson } from './call.js';
 import type { Output } from './call.js';
 import { sendOnce } from './one-shot.js';
 import { exitCodes, parseTarget, readBoolean, readString } from './options.js';
-import type { Argv, Env } from './options.js';
+import type { Argv } from './options.js';
 import { escapeControls } from './terminal-text.js';
 
 interface ParamDescriptor {
@@ -40,10 +40,15 @@ export function formatDiscovery(document: unknown): string {
     .join('');
 }
 
+export const listOptions = {
+  json: { type: 'boolean', describe: 'print the OpenRPC document itself' },
+  ...clientOptions,
+} as const;
+
 /** Runs `gaw list`; resolves to the exit code. */
-export async function runList(argv: Argv, env: Env, io: Output): Promise<number> {
+export async function runList(argv: Argv, io: Output): Promise<number> {
   const target = parseTarget(readString(argv, 'target') ?? '');
-  const options = readClientOptions(argv, env);
+  const options = readClientOptions(argv);
   const { response } = await sendOnce(target, requestMessage(1, 'rpc.discover'), options);
   if ('error' in response) {
     await printRemoteError(io, response.error);

@@ -6,10 +6,11 @@ import yargs from 'yargs';
 import type { Argv as Yargs } from 'yargs';
 import { GawError, UsageError } from '../errors.js';
 import { runBridge, bridgeOptions } from './bridge.js';
-import { callOptions, clientOptions, runCall } from './call.js';
+import { callOptions, runCall } from './call.js';
 import type { Output } from './call.js';
 import { keygenOptions, runKeygen } from './keygen.js';
-import { runList } from './list.js';
+import { listOptions, runList } from './list.js';
+import { optionsFromEnv } from './env-options.js';
 import { exitCodes, usage } from './options.js';
 import type { Argv, Env } from './options.js';
 import { runServe, serveOptions } from './serve.js';
@@ -17,7 +18,7 @@ import type { ListeningInfo } from './serve.js';
 import { escapeControls } from './terminal-text.js';
 
 export interface CliRuntime {
-  /** Environment variables (default process.env): GAW_SECRET, GAW_HTTP_TOKEN. */
+  /** Environment variables (default process.env): GAW_<OPTION> for every option of the command. */
   env?: Env;
   /** Where module paths are resolved from (default process.cwd()). */
   cwd?: string;
@@ -44,9 +45,12 @@ function readVersion(): string {
   }
 }
 
-const epilog = `Environment:
-  GAW_SECRET       the secret, when neither --secret nor --secret-file is given
-  GAW_HTTP_TOKEN   the HTTP bearer token, when neither --http-token nor --http-token-file is given
+const envEpilog =
+  'Every option can also be set as GAW_<OPTION>, in upper case with - as _ (GAW_SECRET_FILE=secret, GAW_TIMEOUT_MS=5000, GAW_ENCRYPT=1); an option on the command line wins.';
+
+const epilog = `Environment: every option of a command can also be set as GAW_<OPTION>, in upper case with - as _:
+  GAW_PORT=0, GAW_SECRET_FILE=secret, GAW_SECRET=<base64>, GAW_HTTP_TOKEN=<token>, GAW_ENCRYPT=1, GAW_SERVICE=a,b.
+  An option given on the command line wins over its variable (--secret-file also over GAW_SECRET); empty ones are unset.
 
 Exit codes: 0 clean stop or success, 1 runtime failure (a taken port, a wrong secret, a remote error), 2 usage error.
 Logs are pino JSON lines on stdout (readable when stdout is a terminal); the secret is never logged.`;
@@ -79,6 +83,7 @@ function buildParser(
         y
           .positional('module', { type: 'string', describe: 'path of the module, relative to the current directory' })
           .options(serveOptions)
+          .middleware(optionsFromEnv(serveOptions, env), true)
           .example(
             'gaw ./services.js --service math_service --kwargs \'{"hello": "hello!"}\'',
             'serve math_service on 127.0.0.1:5555',
@@ -106,6 +111,8 @@ function buildParser(
             describe: 'key=value (named) or bare values (positional); JSON when it parses, a string otherwise',
           })
           .options(callOptions)
+          .middleware(optionsFromEnv(callOptions, env), true)
+          .epilog(envEpilog)
           .example('gaw call 127.0.0.1:5555 math_service.plus 10 20', 'positional params')
           .example(
             'gaw call 127.0.0.1:5555 math_service.plus a=10 b=20 --secret-file secret --encrypt',
@@ -119,7 +126,7 @@ function buildParser(
             'gaw call http://127.0.0.1:8000/api math_service.multiply 10 20 --http-token-file token',
             'through an HTTP bridge',
           ),
-      async (argv) => setExit(await runCall(argv as Argv, env, io)),
+      async (argv) => setExit(await runCall(argv as Argv, io)),
     )
     .command(
       'list <target>',
@@ -127,9 +134,11 @@ function buildParser(
       (y) =>
         y
           .positional('target', { type: 'string', describe: 'host:port, or http://host:port/api' })
-          .options({ json: { type: 'boolean', describe: 'print the OpenRPC document itself' }, ...clientOptions })
+          .options(listOptions)
+          .middleware(optionsFromEnv(listOptions, env), true)
+          .epilog(envEpilog)
           .example('gaw list 127.0.0.1:5555 --secret-file secret --encrypt', 'what the server offers'),
-      async (argv) => setExit(await runList(argv as Argv, env, io)),
+      async (argv) => setExit(await runList(argv as Argv, io)),
     )
     .command(
       'keygen',
@@ -137,6 +146,8 @@ function buildParser(
       (y) =>
         y
           .options(keygenOptions)
+          .middleware(optionsFromEnv(keygenOptions, env), true)
+          .epilog(envEpilog)
           .example('gaw keygen > secret && chmod 600 secret', 'a 32-byte secret in a file only you can read')
           .example('gaw keygen --bytes 16', 'a 16-byte secret (Python Gaw accepts 16, 24 or 32)'),
       async (argv) => setExit(await runKeygen(argv as Argv, io)),
@@ -147,6 +158,8 @@ function buildParser(
       (y) =>
         y
           .options(bridgeOptions)
+          .middleware(optionsFromEnv(bridgeOptions, env), true)
+          .epilog(envEpilog)
           .example('gaw bridge --to 127.0.0.1:5555 --port 8000', 'bridge a server without a secret')
           .example(
             'gaw bridge --to 10.0.0.5:5555 --secret-file secret --encrypt --http-token-file token',

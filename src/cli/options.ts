@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'n
 import type { Stats } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseSecret } from '../postoffice/index.js';
+import { optionLabel } from './env-options.js';
 
 export type Argv = Readonly<Record<string, unknown>>;
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -90,7 +91,9 @@ export function readInteger(argv: Argv, name: string, min: number, max: number):
   if (text === undefined) return undefined;
   const value = /^-?\d{1,16}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw usage(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(text.slice(0, 40))}`);
+    throw usage(
+      `${optionLabel(argv, name)} must be an integer from ${min} to ${max}, not ${JSON.stringify(text.slice(0, 40))}`,
+    );
   }
   return value;
 }
@@ -103,13 +106,15 @@ export function readJson(argv: Argv, name: string, kind: 'array' | 'object' | 'a
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw usage(`--${name} is not valid JSON: ${(err as Error).message}`);
+    throw usage(`${optionLabel(argv, name)} is not valid JSON: ${(err as Error).message}`);
   }
   const isArray = Array.isArray(value);
   const isObject = typeof value === 'object' && value !== null && !isArray;
   const ok = kind === 'array' ? isArray : kind === 'object' ? isObject : isArray || isObject;
   if (!ok)
-    throw usage(`--${name} must be a JSON ${kind}, e.g. ${kind === 'object' ? `'{"hello": "hi"}'` : `'[10, 20]'`}`);
+    throw usage(
+      `${optionLabel(argv, name)} must be a JSON ${kind}, e.g. ${kind === 'object' ? `'{"hello": "hi"}'` : `'[10, 20]'`}`,
+    );
   return value;
 }
 
@@ -118,8 +123,8 @@ export function readJson(argv: Argv, name: string, kind: 'array' | 'object' | 'a
  * A FIFO, a device (/dev/zero), a socket or a directory is refused before anything is read, and
  * opening never blocks (O_NONBLOCK), so neither an endless device nor a FIFO without a writer hangs.
  */
-function readSmallFile(path: string, option: string): string {
-  const where = `--${option} ${JSON.stringify(path)}`;
+function readSmallFile(path: string, label: string): string {
+  const where = `${label} ${JSON.stringify(path)}`;
   const fail = (why: string) => usage(`cannot read ${where}: ${why}`);
   let fd: number | undefined;
   try {
@@ -166,36 +171,34 @@ function describeFsError(err: unknown): string {
 }
 
 /**
- * A value from `--<flag>`, `--<flag>-file` or the environment variable, in that order; giving both
- * flags is an error. The value itself never appears in a message.
+ * A value from `--<flag>` or `--<flag>-file` (either may have come from its GAW_ variable); giving
+ * both is an error. The value itself never appears in a message.
  */
-function readSecretLike(
-  argv: Argv,
-  env: Env,
-  flag: string,
-  envName: string,
-): { value: string; source: string } | undefined {
+function readSecretLike(argv: Argv, flag: string): { value: string; source: string } | undefined {
+  const fileFlag = `${flag}-file`;
   const direct = readString(argv, flag);
-  const file = readString(argv, `${flag}-file`);
-  if (direct !== undefined && file !== undefined) throw usage(`give --${flag} or --${flag}-file, not both`);
-  if (direct !== undefined) return { value: direct.trim(), source: `--${flag}` };
-  if (file !== undefined) return { value: readSmallFile(file, `${flag}-file`), source: `--${flag}-file` };
-  const fromEnv = env[envName];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv.trim(), source: envName };
+  const file = readString(argv, fileFlag);
+  if (direct !== undefined && file !== undefined)
+    throw usage(`give ${optionLabel(argv, flag)} or ${optionLabel(argv, fileFlag)}, not both`);
+  if (direct !== undefined) return { value: direct.trim(), source: optionLabel(argv, flag) };
+  if (file !== undefined) {
+    const source = optionLabel(argv, fileFlag);
+    return { value: readSmallFile(file, source), source };
+  }
   return undefined;
 }
 
-/** The secret from --secret, --secret-file or GAW_SECRET, validated (the message never shows it). */
-export function readSecret(argv: Argv, env: Env): string | undefined {
-  const found = readSecretLike(argv, env, 'secret', 'GAW_SECRET');
+/** The secret from --secret or --secret-file (or GAW_SECRET, GAW_SECRET_FILE), validated (the message never shows it). */
+export function readSecret(argv: Argv): string | undefined {
+  const found = readSecretLike(argv, 'secret');
   if (found === undefined) return undefined;
   parseSecret(found.value, `the secret from ${found.source}`);
   return found.value;
 }
 
-/** The HTTP bearer token from --http-token, --http-token-file or GAW_HTTP_TOKEN. */
-export function readHttpToken(argv: Argv, env: Env): string | undefined {
-  const found = readSecretLike(argv, env, 'http-token', 'GAW_HTTP_TOKEN');
+/** The HTTP bearer token from --http-token or --http-token-file (or GAW_HTTP_TOKEN, GAW_HTTP_TOKEN_FILE). */
+export function readHttpToken(argv: Argv): string | undefined {
+  const found = readSecretLike(argv, 'http-token');
   if (found === undefined) return undefined;
   if (!/^[\x21-\x7e]{1,1024}$/.test(found.value)) {
     throw usage(

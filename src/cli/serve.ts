@@ -22,6 +22,7 @@ import {
 import type { Argv, Env } from './options.js';
 import { constructorArguments, loadServiceModule, selectServices } from './services.js';
 import { waitForStopSignal } from './signals.js';
+import { isFromEnv } from './env-options.js';
 
 /** What a caller embedding the CLI (examples/demo.js) learns once the server listens. */
 export interface ListeningInfo {
@@ -165,12 +166,12 @@ export const serveOptions = {
 } as const;
 
 /** Reads and validates every serve option into GawServerOptions (without the logger). */
-export function readServeOptions(argv: Argv, env: Env): GawServerOptions {
+export function readServeOptions(argv: Argv): GawServerOptions {
   const options: GawServerOptions = {
     host: readString(argv, 'host') ?? '127.0.0.1',
     port: readInteger(argv, 'port', 0, 65535) ?? 5555,
   };
-  const secret = readSecret(argv, env);
+  const secret = readSecret(argv);
   if (secret !== undefined) options.secret = secret;
   if (readBoolean(argv, 'encrypt')) {
     if (secret === undefined)
@@ -187,17 +188,17 @@ export function readServeOptions(argv: Argv, env: Env): GawServerOptions {
     const value = readInteger(argv, name, o.min, o.max);
     if (value !== undefined) limits[o.key] = value;
   }
-  const http = readHttpOptions(argv, env, secret !== undefined);
+  const http = readHttpOptions(argv, secret !== undefined);
   if (http !== undefined) options.http = http;
   const legacyPort = readInteger(argv, 'legacy-port', 0, 65535);
   if (legacyPort !== undefined)
     options.legacy = { port: legacyPort, host: readString(argv, 'legacy-host') ?? '127.0.0.1' };
-  else if (argv['legacy-host'] !== undefined)
+  else if (argv['legacy-host'] !== undefined && !isFromEnv(argv, 'legacy-host'))
     throw usage('--legacy-host needs --legacy-port (the legacy listener is off without it)');
   return options;
 }
 
-function readHttpOptions(argv: Argv, env: Env, hasSecret: boolean): HttpOptions | undefined {
+function readHttpOptions(argv: Argv, hasSecret: boolean): HttpOptions | undefined {
   const port = readInteger(argv, 'http-port', 0, 65535);
   if (port === undefined) {
     for (const name of [
@@ -208,13 +209,14 @@ function readHttpOptions(argv: Argv, env: Env, hasSecret: boolean): HttpOptions 
       'http-max-body-bytes',
       'http-allowed-host',
     ]) {
-      if (argv[name] !== undefined && argv[name] !== false)
+      // Only flags: a GAW_HTTP_TOKEN exported for `gaw call` must not stop a server without a bridge.
+      if (argv[name] !== undefined && argv[name] !== false && !isFromEnv(argv, name))
         throw usage(`--${name} needs --http-port (the HTTP bridge is off without it)`);
     }
     return undefined;
   }
   const http: HttpOptions = { port, host: readString(argv, 'http-host') ?? '127.0.0.1' };
-  const token = readHttpToken(argv, env);
+  const token = readHttpToken(argv);
   if (token !== undefined) http.token = token;
   if (readBoolean(argv, 'http-open')) http.isOpen = true;
   if (hasSecret && token === undefined && http.isOpen !== true) {
@@ -232,7 +234,7 @@ function readHttpOptions(argv: Argv, env: Env, hasSecret: boolean): HttpOptions 
 /** Runs `gaw <module>` until a signal stops it; resolves to the exit code. Usage errors throw. */
 export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<number> {
   const modulePath = readString(argv, 'module') ?? '';
-  const options = readServeOptions(argv, runtime.env);
+  const options = readServeOptions(argv);
   const args = readJson(argv, 'args', 'array') as unknown[] | undefined;
   const kwargs = readJson(argv, 'kwargs', 'object') as Record<string, unknown> | undefined;
   const names = ((argv.service as unknown[] | undefined) ?? []).map(String);
