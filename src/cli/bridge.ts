@@ -20,6 +20,8 @@ import {
 } from './options.js';
 import type { Argv, Env } from './options.js';
 import { waitForStopSignal } from './signals.js';
+import { exposureOptions, exposureWarning, refuseExposure } from './exposure.js';
+import type { Exposure } from './exposure.js';
 
 export const bridgeOptions = {
   to: { type: 'string', demandOption: true, describe: 'the gaw server to forward to, host:port' },
@@ -49,6 +51,7 @@ export const bridgeOptions = {
     defaultDescription: '30000',
     describe: 'a forwarded call gets no reply within this: error',
   },
+  ...exposureOptions,
   ...logOptions,
 } as const;
 
@@ -65,6 +68,20 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
       'the bridge needs a bearer token when the server has a secret: --http-token-file, GAW_HTTP_TOKEN or --http-token (or --http-open to serve it without one)',
     );
   }
+  const exposures: Exposure[] =
+    options.httpToken === undefined
+      ? [
+          {
+            what: 'the bridge',
+            host,
+            port,
+            lacks: 'a bearer token',
+            remedy: '--http-token-file or GAW_HTTP_TOKEN',
+            isOpenByChoice: isOpen,
+          },
+        ]
+      : [];
+  refuseExposure(exposures, readBoolean(argv, 'insecure'));
   const maxBodyBytes = readInteger(argv, 'http-max-body-bytes', 1, 0x7fff_ffff);
   const allowedHosts = readList(argv, 'http-allowed-host');
   const logger = createCliLogger({
@@ -118,6 +135,8 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
       },
       'gaw bridge started',
     );
+    const warning = exposureWarning(exposures.map((e) => ({ ...e, port: address.port })));
+    if (warning !== undefined) logger.warn(warning.fields, warning.message);
     const signal = await signals.stopped;
     logger.info({ signal }, 'stopping: finishing requests in progress (send the signal again to exit now)');
     await bridge.close();

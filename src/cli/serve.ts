@@ -22,6 +22,7 @@ import {
 import type { Argv, Env } from './options.js';
 import { constructorArguments, loadServiceModule, selectServices } from './services.js';
 import { waitForStopSignal } from './signals.js';
+import { exposureOptions, exposureWarning, refuseExposure, serverExposures } from './exposure.js';
 import { isFromEnv } from './env-options.js';
 
 /** What a caller embedding the CLI (examples/demo.js) learns once the server listens. */
@@ -119,6 +120,7 @@ export const serveOptions = {
     group: 'Security:',
     describe: 'refuse clients that do not offer X25519 forward secrecy',
   },
+  ...exposureOptions,
   'http-port': {
     type: 'string',
     group: 'HTTP bridge:',
@@ -235,6 +237,7 @@ function readHttpOptions(argv: Argv, hasSecret: boolean): HttpOptions | undefine
 export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<number> {
   const modulePath = readString(argv, 'module') ?? '';
   const options = readServeOptions(argv);
+  refuseExposure(serverExposures(options), readBoolean(argv, 'insecure'));
   const args = readJson(argv, 'args', 'array') as unknown[] | undefined;
   const kwargs = readJson(argv, 'kwargs', 'object') as Record<string, unknown> | undefined;
   const names = ((argv.service as unknown[] | undefined) ?? []).map(String);
@@ -248,7 +251,8 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
   const server = new GawServer({ ...options, logger });
   for (const service of selected) server.add(service.cls, ...constructorArgs.get(service)!);
 
-  const signals = waitForStopSignal(logger); // before listen(): a signal during start-up still stops cleanly
+  // Before listen(): a signal during start-up still stops cleanly.
+  const signals = waitForStopSignal(logger);
   try {
     await server.listen();
     const address = server.address;
@@ -273,6 +277,9 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
       },
       'gaw started',
     );
+    const bound = { port: address.port, httpPort: httpAddress?.port, legacyPort: server.legacyAddress?.port };
+    const warning = exposureWarning(serverExposures(options, bound));
+    if (warning !== undefined) logger.warn(warning.fields, warning.message);
     runtime.onListening?.({ address, httpAddress, suite: server.suite, services });
     const signal = await signals.stopped;
     logger.info({ signal }, 'stopping: finishing in-flight calls (send the signal again to exit now)');
