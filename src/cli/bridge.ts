@@ -19,7 +19,7 @@ import {
   usage,
 } from './options.js';
 import type { Argv, Env } from './options.js';
-import { waitForStopSignal } from './signals.js';
+import { isWatchingParent, lifetimeOptions, waitForStopSignal } from './signals.js';
 import { exposureOptions, exposureWarning, refuseExposure } from './exposure.js';
 import type { Exposure } from './exposure.js';
 
@@ -53,6 +53,7 @@ export const bridgeOptions = {
   },
   ...exposureOptions,
   ...logOptions,
+  ...lifetimeOptions,
 } as const;
 
 /** Runs the bridge until a signal stops it; resolves to the exit code. */
@@ -122,7 +123,7 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
     ...(maxBodyBytes !== undefined && { maxBodyBytes }),
     ...(allowedHosts !== undefined && { allowedHosts }),
   });
-  const signals = waitForStopSignal(logger);
+  const signals = waitForStopSignal(logger, { isWatchingParent: isWatchingParent(argv, env) });
   try {
     await bridge.listen();
     const address = bridge.address;

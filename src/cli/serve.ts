@@ -21,7 +21,7 @@ import {
 } from './options.js';
 import type { Argv, Env } from './options.js';
 import { constructorArguments, loadServiceModule, selectServices } from './services.js';
-import { waitForStopSignal } from './signals.js';
+import { isWatchingParent, lifetimeOptions, waitForStopSignal } from './signals.js';
 import { exposureOptions, exposureWarning, refuseExposure, serverExposures } from './exposure.js';
 import { isFromEnv } from './env-options.js';
 
@@ -165,6 +165,7 @@ export const serveOptions = {
     Object.entries(limitOptions).map(([name, o]) => [name, { type: 'string', group: 'Limits:', describe: o.describe }]),
   ),
   ...logOptions,
+  ...lifetimeOptions,
 } as const;
 
 /** Reads and validates every serve option into GawServerOptions (without the logger). */
@@ -252,7 +253,7 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
   for (const service of selected) server.add(service.cls, ...constructorArgs.get(service)!);
 
   // Before listen(): a signal during start-up still stops cleanly.
-  const signals = waitForStopSignal(logger);
+  const signals = waitForStopSignal(logger, { isWatchingParent: isWatchingParent(argv, runtime.env) });
   try {
     await server.listen();
     const address = server.address;

@@ -60,7 +60,11 @@ function collect(child: ChildProcess, timeoutMs: number, what: string): Promise<
 }
 
 function spawnScript(script: string, args: readonly string[], options: RunOptions): ChildProcess {
-  const child = spawn(process.execPath, [script, ...args], {
+  return spawnCommand(process.execPath, [script, ...args], options);
+}
+
+function spawnCommand(command: string, args: readonly string[], options: RunOptions): ChildProcess {
+  const child = spawn(command, args, {
     cwd: options.cwd ?? rootDir,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -108,12 +112,17 @@ export function startGaw(args: readonly string[], options: RunOptions = {}): Pro
 }
 
 /** Starts `node <script> ...args` (a script that runs the CLI) and waits for its startup log line. */
-export async function startScript(
-  script: string,
+export function startScript(script: string, args: readonly string[], options: RunOptions = {}): Promise<StartedGaw> {
+  return startCommand(process.execPath, [script, ...args], options);
+}
+
+/** Starts `command ...args` (found on PATH; e.g. npm running gaw) and waits for gaw's startup log line. */
+export async function startCommand(
+  command: string,
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<StartedGaw> {
-  const child = spawnScript(script, args, options);
+  const child = spawnCommand(command, args, options);
   const records: Record<string, any>[] = [];
   let stderr = '';
   let pending = '';
@@ -123,8 +132,7 @@ export async function startScript(
   };
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     pending += chunk;
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
+    for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
       const line = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
       try {
