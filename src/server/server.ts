@@ -7,70 +7,17 @@ import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { KeyRing, Listener, checkCodecName, checkInteger, chooseSuite } from '../postoffice/index.js';
-import type { CodecName, Connection, PostofficeLimits, SuiteName } from '../postoffice/index.js';
+import type { CodecName, Connection, SuiteName } from '../postoffice/index.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
-import type { Codec, Registry } from '../serializable/index.js';
+import type { Codec } from '../serializable/index.js';
 import { Dispatcher } from './dispatch.js';
 import { ServedConnection } from './served-connection.js';
 import type { ServiceDescription } from './service.js';
 import { HttpBridge } from './http-bridge.js';
-import type { HttpBridgeOptions } from './http-bridge.js';
 import { LegacyListener } from '../legacy/index.js';
+import type { GawServerOptions } from './server-options.js';
 
-/** The HTTP bridge's options (see HttpBridgeOptions; dispatch, registry and logger are the server's). */
-export interface HttpOptions
-  extends Omit<HttpBridgeOptions, 'dispatch' | 'registry' | 'isRaw' | 'logger' | 'maxDepth' | 'closeTimeoutMs'> {
-  /** Required as `Authorization: Bearer <token>` when set. */
-  token?: string;
-  /** Serve the bridge without a token even though the server has a secret. */
-  isOpen?: boolean;
-}
-
-export interface LegacyOptions {
-  /** The port for Python Gaw 0.7 clients; never the GAWP port. */
-  port?: number;
-  host?: string;
-  /** Python Gaw's key; default the server's secret (key id 0). */
-  secret?: string;
-  /** Default: true when there is a secret, unless the server only signs (suite `sign`). */
-  encrypt?: boolean;
-}
-
-export interface GawServerOptions extends Partial<PostofficeLimits> {
-  host?: string;
-  /** Default 5555, Python Gaw's habit; 0 picks a free port. */
-  port?: number;
-  /** Base64 of 16, 24 or 32 bytes, or secrets by key id for rotation. Absent: suite `none`. */
-  secret?: string | Readonly<Record<number, string>>;
-  /** With a secret: encrypt (suite `cbc`) rather than only sign (suite `sign`). */
-  encrypt?: boolean;
-  /** Choose the suite outright (e.g. `secretbox`); must agree with `secret`. */
-  suite?: SuiteName;
-  /** Codecs accepted (default both). */
-  codecs?: readonly CodecName[];
-  requireForwardSecrecy?: boolean;
-  maxUnauthenticated?: number;
-  maxConnections?: number;
-  /**
-   * Messages (a request, a notification or a whole batch) running at once per connection (default
-   * 256). Past it the server stops reading that connection and messages already read wait, in order.
-   */
-  maxInFlight?: number;
-  maxBatch?: number;
-  /** A handler still running after this gets -32003 (default: no limit). */
-  handlerTimeoutMs?: number;
-  /** Send stacks of thrown errors to clients (default false: never in production). */
-  exposeStack?: boolean;
-  /** close() waits this long for in-flight calls (GAWP, HTTP and legacy) before closing connections (default 10 s). */
-  closeTimeoutMs?: number;
-  /** Nesting depth limit for decoded values (default 64). */
-  maxDepth?: number;
-  registry?: Registry;
-  logger?: Logger;
-  http?: HttpOptions;
-  /** Also serve Python Gaw 0.7's wire protocol on its own port (off unless set; see the README's caveats). */
-  legacy?: LegacyOptions;
-}
+export type { GawServerOptions, HttpOptions, LegacyOptions } from './server-options.js';
 
 export class GawServer {
   readonly #options: GawServerOptions;
