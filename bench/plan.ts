@@ -72,6 +72,8 @@ const keyIds = new Set<string>([
   gawId('none', 'msgpack', '16k', 64),
   'http/gaw-bridge',
   'http/node-http',
+  'http/fastify-gaw',
+  'http/fastify',
 ]);
 
 export function buildCases(): CaseDef[] {
@@ -152,6 +154,20 @@ export function buildCases(): CaseDef[] {
     group: 'http',
     label: 'jayson HTTP server',
     server: peerServer('jayson-http'),
+    load: httpLoad,
+  });
+  add({
+    id: 'http/fastify-gaw',
+    group: 'http',
+    label: "gaw's httpHandler() mounted in Fastify",
+    server: peerServer('fastify-gaw'),
+    load: httpLoad,
+  });
+  add({
+    id: 'http/fastify',
+    group: 'http',
+    label: 'minimal Fastify JSON-RPC route',
+    server: peerServer('fastify'),
     load: httpLoad,
   });
   add({
@@ -275,6 +291,14 @@ export const goals: readonly Goal[] = [
     metric: 'callsPerSecond',
     kind: 'min',
     bound: 0.9,
+  },
+  {
+    name: 'gaw handler in Fastify / minimal Fastify route',
+    numerator: 'http/fastify-gaw',
+    denominator: 'http/fastify',
+    metric: 'callsPerSecond',
+    kind: 'min',
+    bound: 0.95,
   },
 ];
 

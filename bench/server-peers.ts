@@ -1,16 +1,19 @@
 // Child process: one of the servers gaw is compared with, serving the same `bench.plus` and
 // `bench.echo`: the framework-free limit (length-prefixed JSON-RPC on net), a minimal node:http
-// JSON-RPC handler, jayson (TCP or HTTP) and @grpc/grpc-js (unary, JSON serializers, no protobuf).
+// JSON-RPC handler, jayson (TCP or HTTP), @grpc/grpc-js (unary, JSON serializers, no protobuf), and
+// Fastify twice: a minimal JSON-RPC route, and gaw's server.httpHandler() mounted in it.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import Fastify from 'fastify';
 import jayson from 'jayson';
+import { GawServer } from '../src/index.js';
 import { childArgs, listenToParent, tell } from './child.js';
 import { grpcService } from './grpc-service.js';
 import { createLimitServer } from './limit-wire.js';
-import { answer } from './workload.js';
+import { BenchService, answer } from './workload.js';
 
-export type PeerServerKind = 'limit' | 'node-http' | 'jayson-tcp' | 'jayson-http' | 'grpc';
+export type PeerServerKind = 'limit' | 'node-http' | 'jayson-tcp' | 'jayson-http' | 'grpc' | 'fastify' | 'fastify-gaw';
 
 const { kind } = childArgs<{ kind: PeerServerKind }>();
 
@@ -41,6 +44,28 @@ function createNodeHttpServer() {
       res.end(body);
     });
   });
+}
+
+/** Fastify with either a minimal JSON-RPC route (its own JSON parsing) or gaw's handler mounted raw. */
+async function startFastify(isGaw: boolean): Promise<{ port: number; close(): void }> {
+  const app = Fastify();
+  if (isGaw) {
+    const handler = new GawServer({ port: 0 }).add(BenchService).httpHandler();
+    await app.register(async (api) => {
+      api.removeAllContentTypeParsers();
+      api.addContentTypeParser('*', (_request, _payload, done) => done(null));
+      api.all('/api', (request, reply) => {
+        reply.hijack();
+        handler(request.raw, reply.raw);
+      });
+    });
+  } else {
+    app.post('/api', (request, reply) => {
+      reply.send(answer(request.body as object));
+    });
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { port: (app.server.address() as AddressInfo).port, close: () => void app.close() };
 }
 
 function jaysonMethods() {
@@ -83,6 +108,9 @@ async function start(): Promise<{ port: number; close(): void }> {
       });
       return { port, close: () => server.forceShutdown() };
     }
+    case 'fastify':
+    case 'fastify-gaw':
+      return startFastify(kind === 'fastify-gaw');
     default:
       throw new Error(`unknown peer server ${String(kind)}`);
   }

@@ -1,11 +1,12 @@
-// The POST /api contract of the HTTP bridge, for one request at a time: the method, the Host and
-// Origin checks (http-hosts.ts), the bearer token, the content type, the body cap, reading the body, decoding, dispatching and the reply.
-// Knows nothing of paths or of the http.Server it runs in (http-bridge.ts routes and owns that);
-// the small header rules are in http-rules.ts.
+// The POST /api contract, for one request at a time: the method, the Host and Origin checks, the
+// bearer token, the content type, the caps, reading the body (or taking a body another middleware
+// parsed), decoding, dispatching and the reply. Knows nothing of paths or of the server it runs in:
+// HttpBridge routes to it, and createHttpHandler() mounts it in node:http, Express or Fastify.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { parseErrorResponse, repairReply } from '../jsonrpc/index.js';
-import type { HttpApiSettings } from './http-options.js';
+import { resolveHandlerOptions } from './http-options.js';
+import type { HttpApiSettings, HttpHandlerOptions } from './http-options.js';
 import { internalErrors, isBearerAuthorized, isJsonContentType, refusalBody } from './http-rules.js';
 
 export const jsonHeaders = {
@@ -24,7 +25,18 @@ export class HttpApi {
     this.#s = settings;
   }
 
-  handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+  /** Answers one request; never throws (a fault inside gaw is logged and answered 500 with -32603). */
+  handle(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
+    try {
+      this.#handle(req, res, expectsContinue);
+    } catch (err) {
+      this.#s.logger.error({ err }, 'http bridge: a request could not be handled');
+      if (!res.headersSent) this.refuse(req, res, 500, 'the request could not be handled');
+      else res.destroy();
+    }
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     if (req.method !== 'POST') {
       this.refuse(req, res, 405, 'use POST on /api', { Allow: 'POST' });
       return;
@@ -80,8 +92,39 @@ export class HttpApi {
       this.#answering.delete(socket);
       clearTimeout(timer);
     });
-    if (expectsContinue) res.writeContinue();
-    timer = this.#readBody(req, res);
+    // Another middleware (express.json(), a Fastify parser) read the stream: take what it parsed.
+    if (req.readableDidRead || req.readableEnded) this.#takeParsed(req, res);
+    else {
+      if (expectsContinue) res.writeContinue();
+      timer = this.#readBody(req, res);
+    }
+  }
+
+  /** A body already parsed into `req.body`: as bytes again, under the same cap, then answered. */
+  #takeParsed(req: IncomingMessage, res: ServerResponse): void {
+    const parsed = (req as IncomingMessage & { body?: unknown }).body;
+    let body: Buffer;
+    if (Buffer.isBuffer(parsed)) body = parsed;
+    else if (typeof parsed === 'string') body = Buffer.from(parsed, 'utf8');
+    else {
+      let text: string | undefined;
+      try {
+        text = parsed === undefined ? undefined : JSON.stringify(parsed);
+      } catch {
+        text = undefined;
+      }
+      if (text === undefined) {
+        this.refuse(req, res, 400, 'the body was read before this handler and left no JSON in req.body');
+        return;
+      }
+      body = Buffer.from(text, 'utf8');
+    }
+    if (body.length > this.#s.maxBodyBytes) {
+      this.refuse(req, res, 413, `the body is larger than ${this.#s.maxBodyBytes} bytes`);
+      return;
+    }
+    this.#answering.add(req.socket);
+    this.#answer(res, body);
   }
 
   /** Requests accepted and not yet answered. */
@@ -115,7 +158,7 @@ export class HttpApi {
       clearTimeout(timer);
       this.#answering.add(req.socket);
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      void this.#answer(res, body);
+      this.#answer(res, body);
     };
     const timer = setTimeout(
       () => stop(408, `the body did not arrive within ${this.#s.bodyTimeoutMs} ms`),
@@ -126,7 +169,7 @@ export class HttpApi {
     return timer;
   }
 
-  async #answer(res: ServerResponse, body: Buffer): Promise<void> {
+  #answer(res: ServerResponse, body: Buffer): void {
     let message: unknown;
     try {
       message = this.#s.codec.decode(body);
@@ -136,20 +179,33 @@ export class HttpApi {
       return;
     }
     let reply: unknown;
-    let status = 200;
     try {
-      reply = await this.#s.dispatch(message);
+      reply = this.#s.dispatch(message);
     } catch (err) {
-      this.#s.logger.error({ err }, 'http bridge: dispatch failed');
-      reply = internalErrors(message);
-      status = 500;
+      this.#failed(res, message, err);
+      return;
     }
+    if (typeof (reply as PromiseLike<unknown> | undefined)?.then === 'function') {
+      (reply as PromiseLike<unknown>).then(
+        (value: unknown) => this.#reply(res, value),
+        (err: unknown) => this.#failed(res, message, err),
+      );
+    } else this.#reply(res, reply);
+  }
+
+  #reply(res: ServerResponse, reply: unknown): void {
+    if (res.destroyed) return;
     if (reply === undefined) {
       res.writeHead(204, { 'Cache-Control': 'no-store', ...this.#closeHeader() });
       res.end();
       return;
     }
-    this.#send(res, status, this.#encode(reply));
+    this.#send(res, 200, this.#encode(reply));
+  }
+
+  #failed(res: ServerResponse, message: unknown, err: unknown): void {
+    this.#s.logger.error({ err }, 'http bridge: dispatch failed');
+    if (!res.destroyed) this.#send(res, 500, this.#encode(internalErrors(message)));
   }
 
   #encode(reply: unknown): Buffer {
@@ -187,6 +243,10 @@ export class HttpApi {
         ? req.headers['content-length'] !== '0'
         : req.headers['transfer-encoding'] !== undefined);
     const body = refusalBody(status, reason);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     res.writeHead(status, {
       ...jsonHeaders,
       ...headers,
@@ -195,4 +255,17 @@ export class HttpApi {
     });
     res.end(body);
   }
+}
+
+/** A request handler for node:http / node:https, Express (`app.post('/api', ...)`) or Fastify (raw). */
+export type HttpRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The bridge's POST /api contract as a `(req, res) => void` to mount in the HTTP server an
+ * application already runs: content types, caps, timeouts, token, Host and Origin checks and
+ * JSON-RPC-shaped refusals, exactly as HttpBridge. Never throws and never calls `next`.
+ */
+export function createHttpHandler(options: HttpHandlerOptions): HttpRequestHandler {
+  const api = new HttpApi(resolveHandlerOptions(options, undefined, () => false));
+  return (req, res) => api.handle(req, res);
 }

@@ -61,10 +61,14 @@ export function internalErrors(message: unknown): unknown {
   return replies.length > 0 ? replies : errorResponse(null, rpcErrorCodes.INTERNAL_ERROR, 'Internal error');
 }
 
-/** The JSON-RPC code an HTTP refusal carries: -32002 when overloaded, -32001 when shutting down, else -32600. */
-function refusalCode(status: number, isShuttingDown: boolean): number {
-  if (status === 503) return isShuttingDown ? rpcErrorCodes.SHUTTING_DOWN : rpcErrorCodes.OVERLOADED;
-  return rpcErrorCodes.INVALID_REQUEST;
+/** The JSON-RPC code and message prefix an HTTP refusal carries. */
+function refusalError(status: number, isShuttingDown: boolean): [number, string] {
+  if (status === 503)
+    return isShuttingDown
+      ? [rpcErrorCodes.SHUTTING_DOWN, 'Server shutting down']
+      : [rpcErrorCodes.OVERLOADED, 'Server overloaded'];
+  if (status >= 500) return [rpcErrorCodes.INTERNAL_ERROR, 'Internal error'];
+  return [rpcErrorCodes.INVALID_REQUEST, 'Invalid Request'];
 }
 
 /**
@@ -73,12 +77,6 @@ function refusalCode(status: number, isShuttingDown: boolean): number {
  * JSON-RPC client can report it. The status line keeps the HTTP status.
  */
 export function refusalBody(status: number, reason: string, isShuttingDown = false): string {
-  const code = refusalCode(status, isShuttingDown);
-  const prefix =
-    code === rpcErrorCodes.INVALID_REQUEST
-      ? 'Invalid Request'
-      : code === rpcErrorCodes.OVERLOADED
-        ? 'Server overloaded'
-        : 'Server shutting down';
+  const [code, prefix] = refusalError(status, isShuttingDown);
   return JSON.stringify(errorResponse(null, code, `${prefix}: ${reason}`, { httpStatus: status }));
 }

@@ -1,7 +1,7 @@
 // The server side: services, dispatch, the TCP server and the HTTP bridge. Reached only through
 // this file.
 export { GawServer } from './server.js';
-export type { GawServerOptions, HttpOptions, LegacyOptions } from './server.js';
+export type { GawServerOptions, HttpHandlerMountOptions, HttpOptions, LegacyOptions } from './server.js';
 export { Dispatcher } from './dispatch.js';
 export type { DispatcherOptions } from './dispatch.js';
 export { describeService, entrypoint, isServiceClass, service } from './service.js';
@@ -9,3 +9,6 @@ export type { EntrypointOptions, MethodDescription, ServiceDescription, ServiceO
 export { HttpBridge } from './http-bridge.js';
 export { parseParameterPieces } from './params.js';
 export type { HttpBridgeOptions } from './http-bridge.js';
+export { createHttpHandler } from './http-handler.js';
+export type { HttpRequestHandler } from './http-handler.js';
+export type { HttpHandlerOptions } from './http-options.js';

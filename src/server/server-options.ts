@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
 import type { Registry } from '../serializable/index.js';
 import type { HttpBridgeOptions } from './http-bridge.js';
+import type { HttpHandlerOptions } from './http-options.js';
 
 /** The HTTP bridge's options (see HttpBridgeOptions; dispatch, registry and logger are the server's). */
 export interface HttpOptions
@@ -11,6 +12,13 @@ export interface HttpOptions
   /** Required as `Authorization: Bearer <token>` when set. */
   token?: string;
   /** Serve the bridge without a token even though the server has a secret. */
+  isOpen?: boolean;
+}
+
+/** server.httpHandler()'s options: the handler's, less what the server supplies. */
+export interface HttpHandlerMountOptions
+  extends Omit<HttpHandlerOptions, 'dispatch' | 'registry' | 'isRaw' | 'maxDepth'> {
+  /** Serve without a token even though the server has a secret. */
   isOpen?: boolean;
 }
 

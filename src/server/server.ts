@@ -15,9 +15,11 @@ import { ServedConnection } from './served-connection.js';
 import type { ServiceDescription } from './service.js';
 import { HttpBridge } from './http-bridge.js';
 import { LegacyListener } from '../legacy/index.js';
-import type { GawServerOptions } from './server-options.js';
+import { createHttpHandler } from './http-handler.js';
+import type { HttpRequestHandler } from './http-handler.js';
+import type { GawServerOptions, HttpHandlerMountOptions } from './server-options.js';
 
-export type { GawServerOptions, HttpOptions, LegacyOptions } from './server-options.js';
+export type { GawServerOptions, HttpHandlerMountOptions, HttpOptions, LegacyOptions } from './server-options.js';
 
 export class GawServer {
   readonly #options: GawServerOptions;
@@ -81,6 +83,28 @@ export class GawServer {
   /** The dispatcher behind every transport: hand it to another bridge, or call it in tests. */
   get dispatcher(): Dispatcher {
     return this.#dispatcher;
+  }
+
+  /**
+   * The HTTP bridge's POST /api contract as a `(req, res) => void` for the application's own HTTP
+   * server (node:http, Express, Fastify): the same checks, caps and replies as `http`, over this
+   * server's services. Needs a token when the server has a secret, unless `isOpen`.
+   */
+  httpHandler(options: HttpHandlerMountOptions = {}): HttpRequestHandler {
+    const { isOpen, ...rest } = options;
+    if (this.#keyRing && rest.token === undefined && !isOpen) {
+      throw new UsageError(
+        'GAW_ERR_INVALID_OPTION',
+        'httpHandler() needs a token when the server has a secret (or isOpen: true to serve it without one)',
+      );
+    }
+    return createHttpHandler({
+      ...rest,
+      dispatch: (message) => this.#dispatcher.dispatch(message),
+      registry: this.#options.registry ?? defaultRegistry,
+      logger: this.#logger,
+      ...(this.#options.maxDepth !== undefined && { maxDepth: this.#options.maxDepth }),
+    });
   }
 
   /** The bound TCP address (after listen()). */
