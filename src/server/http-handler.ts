@@ -163,7 +163,7 @@ export class HttpApi {
     const timer = setTimeout(
       () => stop(408, `the body did not arrive within ${this.#s.bodyTimeoutMs} ms`),
       this.#s.bodyTimeoutMs,
-    ).unref();
+    );
     req.on('data', onData);
     req.on('end', onEnd);
     return timer;
@@ -218,7 +218,14 @@ export class HttpApi {
   }
 
   #send(res: ServerResponse, status: number, body: Buffer): void {
-    res.writeHead(status, { ...jsonHeaders, 'Content-Length': body.length, ...this.#closeHeader() });
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Length': body.length,
+    };
+    if (this.#s.isClosing()) headers.Connection = 'close';
+    res.writeHead(status, headers);
     res.end(body);
   }
 

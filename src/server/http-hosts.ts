@@ -105,6 +105,8 @@ export class HostPolicy {
   readonly #isAnyHost: boolean;
   readonly #hosts: readonly AllowedHost[];
   readonly #origins: ReadonlySet<string>;
+  #lastHost: string | undefined;
+  #lastLocal: string | undefined;
 
   constructor(options: HostPolicyOptions = {}) {
     const entries = options.allowedHosts ?? [];
@@ -125,8 +127,14 @@ export class HostPolicy {
   /** Undefined when `Host` names this server, else why not (for a 421). A missing Host passes. */
   checkHost(site: RequestSite): string | undefined {
     if (site.host === undefined || this.#isAnyHost) return undefined;
+    // Keep-alive clients send the same Host again and again: the last accepted pair is remembered.
+    if (site.host === this.#lastHost && site.localAddress === this.#lastLocal) return undefined;
     const parsed = parseHost(site.host);
-    if (parsed !== undefined && this.#isAllowedName(parsed.name, parsed.port, site.localAddress)) return undefined;
+    if (parsed !== undefined && this.#isAllowedName(parsed.name, parsed.port, site.localAddress)) {
+      this.#lastHost = site.host;
+      this.#lastLocal = site.localAddress;
+      return undefined;
+    }
     return `the Host ${JSON.stringify(site.host.slice(0, 80))} does not name this server: add it to the allowed hosts (--http-allowed-host) if it should`;
   }
 
