@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { ConnectionError, UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
+import { watchServerErrors } from '../postoffice/index.js';
 import { defaultRegistry } from '../serializable/index.js';
 import type { LegacyListenerOptions } from './options.js';
 import { resolveListenerOptions } from './options.js';
@@ -64,6 +65,8 @@ export class LegacyListener {
       this.#server.once('error', onError);
       this.#server.listen(port, host, () => {
         this.#server.off('error', onError);
+        // Out of descriptors (or any later error): logged, never thrown, so the process keeps serving.
+        watchServerErrors(this.#server, 'legacy listener', this.#ctx.logger, () => {});
         this.#isListening = true;
         this.#warn();
         resolve();

@@ -37,6 +37,8 @@ const logIntervalMs = 1_000;
  * Keeps `server` alive through errors after it listens: out of descriptors, `onExhausted` runs
  * (libuv has already closed the connection it could not accept) and a warning is logged at most
  * once a second; anything else is logged as an error. Without this, such an error would be thrown.
+ * libuv reports EMFILE only when its own spare descriptor is gone too (usually it accepts and at
+ * once closes the connection, silently), so owners must also keep headroom themselves.
  */
 export function watchServerErrors(server: Server, what: string, logger: Logger, onExhausted: () => void): void {
   let lastLogMs = Number.NEGATIVE_INFINITY;
