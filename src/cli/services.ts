@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
-import { describeService, isServiceClass } from '../server/index.js';
+import { describeService, isServiceClass, otherLoadedCopies, thisCopy } from '../server/index.js';
 import { bindKwargs, formatParams, readConstructorParams } from './constructor-params.js';
 import type { ConstructorParams } from './constructor-params.js';
 import { fileKind, usage } from './options.js';
@@ -90,7 +90,7 @@ export async function loadServiceModule(path: string, cwd: string): Promise<Load
     const listed = exportNames.length === 0 ? 'it has no exports' : `its exports: ${shorten(exportNames.join(', '))}`;
     throw new UsageError(
       'GAW_ERR_NOT_A_SERVICE',
-      `the module ${JSON.stringify(path)} exports no service classes (a service is an exported class with a service name and exposed methods: static serviceName and static entrypoints, or @service / @entrypoint); ${listed}`,
+      `the module ${JSON.stringify(path)} exports no service classes (a service is an exported class with a service name and exposed methods: static serviceName and static entrypoints, or @service / @entrypoint); ${listed}${twoCopiesHint()}`,
     );
   }
   const services: FoundService[] = [];
@@ -113,6 +113,16 @@ export async function loadServiceModule(path: string, cwd: string): Promise<Load
     });
   }
   return { path, services };
+}
+
+/** When the module loaded another copy of gaw: the likely reason its decorated classes are not seen. */
+function twoCopiesHint(): string {
+  const others = otherLoadedCopies();
+  if (others.length === 0) return '';
+  return (
+    `. Two copies of gaw are loaded, which is the likely cause: this gaw command runs from ${JSON.stringify(thisCopy())} and the module imported gaw from ${others.map((o) => JSON.stringify(o)).join(', ')}, ` +
+    "and @service / @entrypoint mark classes only in the copy that ran them. Run the project's own gaw (npx gaw, or node_modules/.bin/gaw), or install gaw once"
+  );
 }
 
 /** Keeps the services named in `names` (all when none are given); an unknown name lists the available ones. */

@@ -8,6 +8,7 @@ export { describeService, entrypoint, isServiceClass, service } from './service.
 export type { EntrypointOptions, MethodDescription, ServiceDescription, ServiceOptions } from './service.js';
 export { HttpBridge } from './http-bridge.js';
 export { parseParameterPieces } from './params.js';
+export { otherLoadedCopies, thisCopy } from './loaded-copies.js';
 export type { HttpBridgeOptions } from './http-bridge.js';
 export { createHttpHandler } from './http-handler.js';
 export type { HttpRequestHandler } from './http-handler.js';
