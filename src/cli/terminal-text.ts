@@ -6,7 +6,8 @@
 // \p{Cc} is C0, DEL and C1; then the Unicode line separators and the bidirectional marks and
 // overrides that make text display differently from what it is ("Trojan source"). \n is left out
 // of the first pattern so callers can keep the newlines of their own layout.
-const unsafeExceptNewline = /(?!\n)[\p{Cc}\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/gu;
+// ([^\P{Cc}\n] is "Cc but not \n"; a lookahead instead measured about 5x slower per log line.)
+const unsafeExceptNewline = /[^\P{Cc}\n]|[\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/gu;
 const unsafe = /[\p{Cc}\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/gu;
 
 const shortEscapes: Readonly<Record<string, string>> = {
