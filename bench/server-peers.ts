@@ -51,14 +51,8 @@ async function startFastify(isGaw: boolean): Promise<{ port: number; close(): vo
   const app = Fastify();
   if (isGaw) {
     const handler = new GawServer({ port: 0 }).add(BenchService).httpHandler();
-    await app.register(async (api) => {
-      api.removeAllContentTypeParsers();
-      api.addContentTypeParser('*', (_request, _payload, done) => done(null));
-      api.all('/api', (request, reply) => {
-        reply.hijack();
-        handler(request.raw, reply.raw);
-      });
-    });
+    // Before Fastify parses anything: the handler reads the body under its own cap.
+    app.all('/api', { onRequest: (request, reply) => void handler(request.raw, reply.hijack().raw) }, () => {});
   } else {
     app.post('/api', (request, reply) => {
       reply.send(answer(request.body as object));

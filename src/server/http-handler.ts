@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { parseErrorResponse, repairReply } from '../jsonrpc/index.js';
+import { Deadlines } from './http-deadlines.js';
 import { resolveHandlerOptions } from './http-options.js';
 import type { HttpApiSettings, HttpHandlerOptions } from './http-options.js';
 import { internalErrors, isBearerAuthorized, isJsonContentType, refusalBody } from './http-rules.js';
@@ -20,9 +21,12 @@ export class HttpApi {
   /** Sockets whose request has its whole body and is being answered: never shed to make room. */
   readonly #answering = new Set<Socket>();
   #inFlight = 0;
+  /** Requests whose body is still arriving, under the body timeout. */
+  readonly #bodies: Deadlines<ServerResponse>;
 
   constructor(settings: HttpApiSettings) {
     this.#s = settings;
+    this.#bodies = new Deadlines(settings.bodyTimeoutMs);
   }
 
   /** Answers one request; never throws (a fault inside gaw is logged and answered 500 with -32603). */
@@ -86,17 +90,16 @@ export class HttpApi {
     }
     this.#inFlight++;
     const socket = req.socket;
-    let timer: NodeJS.Timeout | undefined;
     res.once('close', () => {
       this.#inFlight--;
       this.#answering.delete(socket);
-      clearTimeout(timer);
+      this.#bodies.delete(res);
     });
     // Another middleware (express.json(), a Fastify parser) read the stream: take what it parsed.
     if (req.readableDidRead || req.readableEnded) this.#takeParsed(req, res);
     else {
       if (expectsContinue) res.writeContinue();
-      timer = this.#readBody(req, res);
+      this.#readBody(req, res);
     }
   }
 
@@ -137,12 +140,12 @@ export class HttpApi {
     return this.#answering.has(socket);
   }
 
-  /** Reads the body under the cap and the body timer (returned, so the caller clears it), then answers. */
-  #readBody(req: IncomingMessage, res: ServerResponse): NodeJS.Timeout {
+  /** Reads the body under the cap and the body deadline, then answers. */
+  #readBody(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     let size = 0;
     const stop = (status: number, reason: string): void => {
-      clearTimeout(timer);
+      this.#bodies.delete(res);
       chunks.length = 0;
       req.off('data', onData);
       req.off('end', onEnd);
@@ -155,18 +158,14 @@ export class HttpApi {
       else stop(413, `the body is larger than ${this.#s.maxBodyBytes} bytes`);
     };
     const onEnd = (): void => {
-      clearTimeout(timer);
+      this.#bodies.delete(res);
       this.#answering.add(req.socket);
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       this.#answer(res, body);
     };
-    const timer = setTimeout(
-      () => stop(408, `the body did not arrive within ${this.#s.bodyTimeoutMs} ms`),
-      this.#s.bodyTimeoutMs,
-    );
+    this.#bodies.add(res, () => stop(408, `the body did not arrive within ${this.#s.bodyTimeoutMs} ms`));
     req.on('data', onData);
     req.on('end', onEnd);
-    return timer;
   }
 
   #answer(res: ServerResponse, body: Buffer): void {

@@ -39,15 +39,8 @@ export async function mount(name: MountName, handler: HttpRequestHandler): Promi
   }
   if (name === 'fastify') {
     const app = Fastify();
-    await app.register(async (api) => {
-      // Leave the body unread, whatever its type: the handler reads it under its own cap.
-      api.removeAllContentTypeParsers();
-      api.addContentTypeParser('*', (_request, _payload, done) => done(null));
-      api.all('/api', (request, reply) => {
-        reply.hijack();
-        handler(request.raw, reply.raw);
-      });
-    });
+    // In the route's onRequest hook, before Fastify parses anything: the handler reads the body.
+    app.all('/api', { onRequest: (request, reply) => void handler(request.raw, reply.hijack().raw) }, () => {});
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = (app.server.address() as AddressInfo).port;
     return { name, port, close: () => app.close(), errorsSeen };
