@@ -34,6 +34,7 @@ export const errorCodes = {
   GAW_ERR_FRAME_TIMEOUT: 'a started frame did not complete within frameTimeoutMs',
   GAW_ERR_IDLE_TIMEOUT: 'the connection was idle for longer than idleTimeoutMs',
   GAW_ERR_CALL_TIMEOUT: 'a call got no reply within its timeout',
+  GAW_ERR_DEADLINE: "in a handler: the caller's deadline passed (callContext().signal's reason)",
   // Serialization: a value that cannot cross the wire, or received data that is not a valid value.
   GAW_ERR_UNENCODABLE:
     'a value cannot be encoded (function, symbol, unregistered class, cycle); the message names its path',

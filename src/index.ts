@@ -43,3 +43,5 @@ export type { PostofficeLimits, SuiteName } from './postoffice/index.js';
 export { rpcErrorCodes } from './jsonrpc/index.js';
 export { LegacyClient, LegacyListener } from './legacy/index.js';
 export type { LegacyCallOptions, LegacyClientOptions, LegacyListenerOptions } from './legacy/index.js';
+export { callContext, runAsRoot } from './context.js';
+export type { CallContext } from './context.js';

@@ -5,7 +5,8 @@
 import { GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
 import { callContext, childTraceparent } from '../context.js';
 import type { CallContext } from '../context.js';
-import type { JsonRpcParams } from '../jsonrpc/index.js';
+import { rpcErrorCodes } from '../jsonrpc/index.js';
+import type { JsonRpcErrorObject, JsonRpcParams } from '../jsonrpc/index.js';
 import { checkInteger } from '../postoffice/index.js';
 import { createRawJsonCodec } from '../serializable/index.js';
 import type { Codec } from '../serializable/index.js';
@@ -196,7 +197,7 @@ export class GawClient {
     } catch (err) {
       throw withCallerStack(err);
     }
-    if ('error' in outcome) throw new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
+    if ('error' in outcome) throw replyError(method, outcome.error);
     return codec.revive(outcome.result);
   }
 }
@@ -218,9 +219,14 @@ function optionsProblem(options: CallOptions): unknown {
 
 /** What follows the call to the server: the handled call's request id (or the caller's own) and trace context. */
 function outgoingContext(parent: CallContext | undefined, options: CallOptions): OutgoingContext | undefined {
-  if (parent === undefined) return options.requestId === undefined ? undefined : { requestId: options.requestId };
+  const { requestId, traceparent, tracestate } = options;
+  if (parent === undefined) {
+    if (requestId === undefined && traceparent === undefined) return undefined;
+    return { requestId, traceparent, tracestate };
+  }
+  if (traceparent !== undefined) return { requestId: requestId ?? parent.requestId, traceparent, tracestate };
   return {
-    requestId: options.requestId ?? parent.requestId,
+    requestId: requestId ?? parent.requestId,
     traceparent: parent.traceparent === undefined ? undefined : childTraceparent(parent.traceparent),
     tracestate: parent.tracestate,
   };
@@ -228,4 +234,15 @@ function outgoingContext(parent: CallContext | undefined, options: CallOptions):
 
 function callerDeadlinePassed(what: string): TimeoutError {
   return new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} was not sent: the handled call's deadline has passed`);
+}
+
+/**
+ * The error for an error reply. A deadline that passed anywhere on the way (the server did not
+ * start the call, or a call it made ran out of time) is a timeout to the caller, as a local one is;
+ * the reply is its cause.
+ */
+function replyError(method: string, error: JsonRpcErrorObject): GawError {
+  const remote = new RemoteError(error.code, error.message, error.data);
+  if (error.code !== rpcErrorCodes.DEADLINE_EXCEEDED) return remote;
+  return new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${method} ran out of time: ${error.message}`, { cause: remote });
 }

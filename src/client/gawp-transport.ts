@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { budgetHead, callHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import { watchAbort } from './abort-watch.js';
-import { Deadlines } from './deadlines.js';
+import { Deadlines } from '../deadlines.js';
 import { refusalsRejected, rejectWholeRefusal } from './outcomes.js';
 import { EndpointPool } from './pool.js';
 import type { Endpoint, PoolOptions } from './pool.js';

@@ -12,6 +12,8 @@ import {
   checkInteger,
   chooseSuite,
   isRequestId,
+  isTraceparent,
+  isTracestate,
   postofficeDefaults,
   resolveLimits,
 } from '../postoffice/index.js';
@@ -78,6 +80,9 @@ export interface CallOptions {
   isRoot?: boolean;
   /** The request id to send (default: the handled call's, or none). Up to 64 visible ASCII characters. */
   requestId?: string;
+  /** The W3C trace context to send (default: a child of the handled call's, or none). */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export interface BatchCall {
@@ -128,7 +133,15 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'protocol',
   ],
 ]);
-const callOptionKeys: ReadonlySet<string> = new Set(['timeoutMs', 'signal', 'isIdempotent', 'isRoot', 'requestId']);
+const callOptionKeys: ReadonlySet<string> = new Set([
+  'timeoutMs',
+  'signal',
+  'isIdempotent',
+  'isRoot',
+  'requestId',
+  'traceparent',
+  'tracestate',
+]);
 
 /** Options the legacy wire has no use for: refused rather than ignored. */
 const gawpOnly = ['suite', 'codec', 'forwardSecrecy', 'keyId', 'busyThreshold'] as const;
@@ -137,6 +150,10 @@ export function checkCallOptions(options: CallOptions): void {
   checkOptionKeys(options, callOptionKeys, 'call options');
   if (options.requestId !== undefined && !isRequestId(options.requestId))
     throw new UsageError('GAW_ERR_INVALID_OPTION', 'requestId must be 1 to 64 visible ASCII characters');
+  if (options.traceparent !== undefined && !isTraceparent(options.traceparent))
+    throw new UsageError('GAW_ERR_INVALID_OPTION', 'traceparent must be a W3C trace context version 00 header value');
+  if (options.tracestate !== undefined && !isTracestate(options.tracestate))
+    throw new UsageError('GAW_ERR_INVALID_OPTION', 'tracestate must be 1 to 255 printable ASCII characters');
 }
 
 export interface ResolvedClient {

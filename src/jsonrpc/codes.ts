@@ -22,6 +22,15 @@ export const rpcErrorCodes = {
   OVERLOADED: -32002,
   /** The handler did not finish within handlerTimeoutMs; its late result is dropped. */
   HANDLER_TIMEOUT: -32003,
+  /**
+   * The caller's deadline passed: before the request started (it was not run), or while a call the
+   * handler made to another service waited for its reply.
+   */
+  DEADLINE_EXCEEDED: -32004,
+  /** A service the handler called could not be reached or refused the call (no address is sent). */
+  UNAVAILABLE: -32005,
+  /** The caller cancelled the request (a reply only a forwarding hop still reads). */
+  CANCELLED: -32006,
 } as const;
 
 /** The specification's texts for its own codes; gaw's messages start with these. */
@@ -35,6 +44,9 @@ export const rpcErrorMessages: Readonly<Record<number, string>> = Object.freeze(
   [-32001]: 'Server shutting down',
   [-32002]: 'Server overloaded',
   [-32003]: 'Handler timeout',
+  [-32004]: 'Deadline exceeded',
+  [-32005]: 'Service unavailable',
+  [-32006]: 'Cancelled',
 });
 
 /** Longest piece of untrusted text quoted into a message or a log line. */

@@ -1,7 +1,7 @@
 // The JSON-RPC 2.0 dispatcher: hosts services, validates requests, binds params, runs handlers and
 // builds replies (single, notification, batch), plus the rpc.discover / rpc.ping built-ins.
 // Works on decoded messages: no sockets, no bytes, no encoding (the caller's codec tags results).
-import { ServiceError, SerializationError, UsageError } from '../errors.js';
+import { AbortError, ServiceError, SerializationError, UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { checkInteger } from '../postoffice/index.js';
@@ -22,7 +22,10 @@ import { buildOpenRpcDocument } from './discover.js';
 import type { OpenRpcInfo } from './discover.js';
 import { describeService } from './service.js';
 import type { ServiceDescription } from './service.js';
-import { describeThrown } from './thrown.js';
+import { describeThrown, passThrough } from './thrown.js';
+import { InboundCall, cancelled } from './inbound-call.js';
+import type { CallOrigin } from './inbound-call.js';
+import { runWithCallContext } from '../context.js';
 import { Target } from './target.js';
 import type { HostedService } from './target.js';
 
@@ -32,6 +35,11 @@ export interface DispatcherOptions {
   logger?: Logger;
   /** Send handler stacks to callers in error data (default false: stacks stay in the server log). */
   exposeStack?: boolean;
+  /**
+   * A RemoteError a handler lets escape (a call it made to another service failed) is answered with
+   * its own code, message and data (default true); false answers -32000 as for any other error.
+   */
+  passRemoteErrors?: boolean;
   /** Answer -32003 when an async handler takes longer (default: no limit). */
   handlerTimeoutMs?: number;
   /** Most messages in one batch (default 100); a larger batch is refused whole. */
@@ -47,6 +55,9 @@ export interface DispatcherOptions {
 }
 
 const defaults = { maxBatch: 100 } as const;
+
+/** Where a message handled without an origin comes from: this process, with no deadline. */
+const localOrigin: CallOrigin = Object.freeze({ peer: 'local', wire: undefined, receivedAt: 0 });
 
 /** The rejection a handler that ran past handlerTimeoutMs is replaced with. */
 const handlerTimedOut: unique symbol = Symbol('handler timed out');
@@ -69,6 +80,7 @@ export class Dispatcher {
   readonly #registry: Registry;
   readonly #logger: Logger;
   readonly #exposeStack: boolean;
+  readonly #passRemoteErrors: boolean;
   readonly #handlerTimeoutMs: number | undefined;
   readonly #maxBatch: number;
   readonly #openRpcInfo: OpenRpcInfo | undefined;
@@ -95,6 +107,7 @@ export class Dispatcher {
     this.#registry = options.registry ?? defaultRegistry;
     this.#logger = options.logger ?? silentLogger;
     this.#exposeStack = options.exposeStack === true;
+    this.#passRemoteErrors = options.passRemoteErrors !== false;
     this.#handlerTimeoutMs = timeoutMs === 0 ? undefined : timeoutMs;
     this.#maxBatch = checkInteger('maxBatch', options.maxBatch ?? defaults.maxBatch, 1);
     this.#openRpcInfo = options.openRpcInfo;
@@ -153,10 +166,10 @@ export class Dispatcher {
    * (or undefined) comes back at once, anything else as a promise. Never throws or rejects. The
    * server's hot path: most calls are answered in the same tick, with no promise per request.
    */
-  dispatch(message: unknown): unknown {
+  dispatch(message: unknown, origin: CallOrigin = localOrigin): unknown {
     try {
-      if (Array.isArray(message)) return this.#handleBatch(message);
-      return this.#handleOne(message);
+      if (Array.isArray(message)) return this.#handleBatch(message, origin);
+      return this.#handleOne(message, origin);
     } catch (err) {
       return this.#internalError(message, err);
     }
@@ -192,7 +205,7 @@ export class Dispatcher {
   }
 
   /** A reply, undefined, or a promise of either (for async handlers). Throws only on internal faults. */
-  #handleOne(message: unknown): unknown {
+  #handleOne(message: unknown, origin: CallOrigin): unknown {
     const problem = requestProblem(message);
     if (problem !== undefined)
       return errorResponse(readId(message), rpcErrorCodes.INVALID_REQUEST, `Invalid Request: ${problem}`);
@@ -217,14 +230,43 @@ export class Dispatcher {
       if (startMs >= 0) this.#logCall(target.fullName, startMs, 'invalid params');
       return id === undefined ? undefined : errorResponse(id, rpcErrorCodes.INVALID_PARAMS, args);
     }
+    const call = new InboundCall(target.fullName, origin);
+    if (origin.calls?.wasCancelled(id) === true) call.abort(cancelled());
+    if (call.abortReason !== undefined) {
+      // Cancelled, or its deadline passed, before it started: it is not started at all.
+      call.settle();
+      const isCancel = call.abortReason instanceof AbortError;
+      if (startMs >= 0)
+        this.#logCall(
+          target.fullName,
+          startMs,
+          isCancel ? 'not started: cancelled' : 'not started: deadline passed',
+          call,
+        );
+      if (id === undefined) return undefined;
+      return isCancel
+        ? errorResponse(id, rpcErrorCodes.CANCELLED, `Cancelled: ${target.fullName} was cancelled before it started`)
+        : errorResponse(
+            id,
+            rpcErrorCodes.DEADLINE_EXCEEDED,
+            `Deadline exceeded: ${target.fullName} was not started, the caller's deadline had passed`,
+          );
+    }
     let value: unknown;
     try {
-      value = target.invoke(args, this);
-      if (isThenable(value)) return this.#finishAsync(target, id, value, startMs);
+      value = runWithCallContext(call, target.isAsync, () => target.invoke(args, this));
+      if (isThenable(value)) {
+        // Only a call still running when the next message is read can be cancelled.
+        if (origin.calls !== undefined && (typeof id === 'number' || typeof id === 'string'))
+          origin.calls.add(id, call);
+        return this.#finishAsync(target, id, value, startMs, call, origin);
+      }
     } catch (err) {
-      return this.#failure(target, id, err, startMs);
+      call.settle();
+      return this.#failure(target, id, err, startMs, call);
     }
-    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'ok');
+    call.settle();
+    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'ok', call);
     return id === undefined ? undefined : successResponse(id, value);
   }
 
@@ -246,6 +288,8 @@ export class Dispatcher {
     id: JsonRpcId | undefined,
     pending: PromiseLike<unknown>,
     startMs: number,
+    call: InboundCall,
+    origin: CallOrigin,
   ): Promise<unknown> {
     let value: unknown;
     try {
@@ -254,12 +298,16 @@ export class Dispatcher {
         : this.#withTimeout(pending, this.#handlerTimeoutMs));
     } catch (err) {
       try {
-        return this.#failure(target, id, err, startMs);
+        return this.#failure(target, id, err, startMs, call);
       } catch (internal) {
         return this.#internalErrorFor(id, internal);
       }
+    } finally {
+      call.settle();
+      if (origin.calls !== undefined && (typeof id === 'number' || typeof id === 'string'))
+        origin.calls.delete(id, call);
     }
-    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'ok');
+    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'ok', call);
     return id === undefined ? undefined : successResponse(id, value);
   }
 
@@ -281,7 +329,7 @@ export class Dispatcher {
   }
 
   /** The reply for a handler that threw or rejected (undefined for notifications). */
-  #failure(target: Target, id: JsonRpcId | undefined, err: unknown, startMs: number): unknown {
+  #failure(target: Target, id: JsonRpcId | undefined, err: unknown, startMs: number, call?: InboundCall): unknown {
     if (err === handlerTimedOut) {
       this.#logger.warn(
         { method: target.fullName, timeoutMs: this.#handlerTimeoutMs },
@@ -293,8 +341,17 @@ export class Dispatcher {
       return errorResponse(id, rpcErrorCodes.HANDLER_TIMEOUT, message);
     }
     if (err instanceof ServiceError) {
-      if (startMs >= 0) this.#logCall(target.fullName, startMs, 'service error');
+      if (startMs >= 0) this.#logCall(target.fullName, startMs, 'service error', call);
       return id === undefined ? undefined : errorResponse(id, err.code, err.message, err.data);
+    }
+    const passed = passThrough(err, this.#passRemoteErrors, call);
+    if (passed !== undefined) {
+      this.#logger.warn(
+        { err, method: target.fullName, requestId: call?.requestId, rpcCode: passed.code },
+        'a call the handler made failed',
+      );
+      if (startMs >= 0) this.#logCall(target.fullName, startMs, passed.outcome, call);
+      return id === undefined ? undefined : errorResponse(id, passed.code, passed.message, passed.data);
     }
     const { name, message, stack } = describeThrown(err);
     try {
@@ -303,18 +360,19 @@ export class Dispatcher {
       // A thrown value the logger cannot serialize must not change the caller's answer.
       this.#logger.warn({ method: target.fullName, thrown: { name, message } }, 'handler failed');
     }
-    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'handler error');
+    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'handler error', call);
     if (id === undefined) return undefined;
     const data = this.#exposeStack && stack !== undefined ? { name, message, stack } : { name, message };
     return errorResponse(id, rpcErrorCodes.SERVER_ERROR, message === '' ? name : message, data);
   }
 
-  #logCall(method: string, startMs: number, outcome: string): void {
+  #logCall(method: string, startMs: number, outcome: string, call?: InboundCall): void {
     const durationMs = Math.round((performance.now() - startMs) * 1000) / 1000;
-    this.#logger.debug({ method, durationMs, outcome }, 'rpc call');
+    if (call === undefined) this.#logger.debug({ method, durationMs, outcome }, 'rpc call');
+    else this.#logger.debug({ requestId: call.requestId, peer: call.peer, method, durationMs, outcome }, 'rpc call');
   }
 
-  async #handleBatch(batch: unknown[]): Promise<unknown> {
+  async #handleBatch(batch: unknown[], origin: CallOrigin): Promise<unknown> {
     if (batch.length === 0)
       return errorResponse(null, rpcErrorCodes.INVALID_REQUEST, 'Invalid Request: the batch is empty');
     if (batch.length > this.#maxBatch) {
@@ -324,7 +382,7 @@ export class Dispatcher {
     const pending = new Array<unknown>(batch.length);
     for (let i = 0; i < batch.length; i++) {
       try {
-        pending[i] = this.#handleOne(batch[i]);
+        pending[i] = this.#handleOne(batch[i], origin);
       } catch (err) {
         pending[i] = this.#internalError(batch[i], err);
       }

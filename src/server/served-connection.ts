@@ -5,9 +5,11 @@
 import { ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { repairReply, rpcErrorCodes } from '../jsonrpc/index.js';
-import type { Connection } from '../postoffice/index.js';
+import type { Connection, WireContext } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import type { Dispatcher } from './dispatch.js';
+import { InboundCalls } from './inbound-call.js';
+import type { CallOrigin } from './inbound-call.js';
 
 export interface ServedConnectionOptions {
   dispatcher: Dispatcher;
@@ -41,7 +43,13 @@ export class ServedConnection {
    * frame and one read, and nothing needs refusing for lack of room.
    */
   #waiting: Buffer[] = [];
+  /** Where each waiting message came from, with its context: its budget counts from when it was read. */
+  #waitingOrigins: CallOrigin[] = [];
   #waitingHead = 0;
+  /** Requests running, for CANCEL (call-context extension) and for aborting them when the peer leaves. */
+  readonly #calls = new InboundCalls();
+  /** The origin of messages without a context (no deadline): one per connection. */
+  readonly #plainOrigin: CallOrigin;
   #isReadingPaused = false;
   #hasPeerClosed = false;
   #isServerClosing = false;
@@ -53,7 +61,10 @@ export class ServedConnection {
     this.#codec = options.codec;
     this.#maxInFlight = options.maxInFlight;
     this.#logger = options.logger;
-    connection.on('message', (bytes) => this.#receive(bytes));
+    const peer = `${connection.remoteAddress}:${connection.remotePort}`;
+    this.#plainOrigin = Object.freeze({ peer, wire: undefined, receivedAt: 0, calls: this.#calls });
+    connection.on('message', (bytes, wire) => this.#receive(bytes, this.#originOf(wire)));
+    connection.on('cancel', (idText) => this.#cancel(idText));
     connection.on('goaway', () => {
       // The client sends no more requests: finish what it sent, then end.
       this.#hasPeerClosed = true;
@@ -61,7 +72,10 @@ export class ServedConnection {
     });
     connection.on('close', () => {
       this.#waiting = [];
+      this.#waitingOrigins = [];
       this.#waitingHead = 0;
+      // Nobody is left to read the replies: every handler still running is told (its signal aborts).
+      this.#calls.abortAll();
     });
   }
 
@@ -83,7 +97,17 @@ export class ServedConnection {
     this.#maybeEnd();
   }
 
-  #receive(bytes: Buffer): void {
+  #originOf(wire: WireContext | undefined): CallOrigin {
+    if (wire === undefined) return this.#plainOrigin;
+    return { peer: this.#plainOrigin.peer, wire, receivedAt: performance.now(), calls: this.#calls };
+  }
+
+  /** CANCEL for a request running here, or still waiting for a slot (then it will not start). */
+  #cancel(idText: string): void {
+    this.#calls.cancel(idText);
+  }
+
+  #receive(bytes: Buffer, origin: CallOrigin): void {
     if (this.#isServerClosing || this.#hasPeerClosed) {
       // After CLOSE either way: refused unrun, so the client may safely retry elsewhere.
       this.#refuseBytes(bytes);
@@ -95,10 +119,12 @@ export class ServedConnection {
       if (bytes.length <= 96 && bytes.includes(pingMethod) && this.#answerPing(bytes)) return;
       // The message is a view into the frame, valid only during this event: keep a copy.
       this.#waiting.push(Buffer.from(bytes));
+      this.#waitingOrigins.push(origin);
+      this.#calls.hasWaiting = true;
       this.#pause();
       return;
     }
-    this.#start(bytes);
+    this.#start(bytes, origin);
   }
 
   /** Answers a lone rpc.ping request now; false when `bytes` is anything else. */
@@ -117,10 +143,10 @@ export class ServedConnection {
     return true;
   }
 
-  #start(bytes: Buffer): void {
+  #start(bytes: Buffer, origin: CallOrigin): void {
     const message = this.#decode(bytes);
     if (message === undecodable) return;
-    const reply = this.#dispatcher.dispatch(message);
+    const reply = this.#dispatcher.dispatch(message, origin);
     if (!(reply instanceof Promise)) {
       // Answered synchronously: nothing stays in flight.
       if (reply !== undefined) this.#reply(reply);
@@ -138,17 +164,21 @@ export class ServedConnection {
     if (this.#running === 0) this.connection.setBusy(false);
     if (reply !== undefined) this.#reply(reply);
     while (this.#running < this.#maxInFlight && this.#waitingHead < this.#waiting.length && !this.connection.isClosed) {
-      this.#start(this.#takeWaiting());
+      const origin = this.#waitingOrigins[this.#waitingHead] as CallOrigin;
+      this.#start(this.#takeWaiting(), origin);
     }
+    if (this.#waitingHead === this.#waiting.length && this.#calls.hasWaiting) this.#calls.forgetEarly();
     this.#resumeIfRoom();
     this.#maybeEnd();
   }
 
   #takeWaiting(): Buffer {
     const bytes = this.#waiting[this.#waitingHead]!;
-    this.#waiting[this.#waitingHead++] = undefined as unknown as Buffer;
+    this.#waiting[this.#waitingHead] = undefined as unknown as Buffer;
+    this.#waitingOrigins[this.#waitingHead++] = undefined as unknown as CallOrigin;
     if (this.#waitingHead === this.#waiting.length) {
       this.#waiting = [];
+      this.#waitingOrigins = [];
       this.#waitingHead = 0;
     }
     return bytes;

@@ -57,6 +57,13 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
   handlerTimeoutMs?: number;
   /** Send stacks of thrown errors to clients (default false: never in production). */
   exposeStack?: boolean;
+  /**
+   * Answer a RemoteError a handler lets escape (a call it made failed) with that error's own code,
+   * message and data (default true); false: -32000 like any other error.
+   */
+  passRemoteErrors?: boolean;
+  /** Speak GAWP/1's call-context extension with clients that offer it (deadlines, cancel, ids; default true). */
+  callContext?: boolean;
   /** close() waits this long for in-flight calls (GAWP, HTTP and legacy) before closing connections (default 10 s). */
   closeTimeoutMs?: number;
   /** Nesting depth limit for decoded values (default 64). */

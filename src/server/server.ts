@@ -54,6 +54,7 @@ export class GawServer {
       registry,
       logger: this.#logger,
       ...(options.exposeStack !== undefined && { exposeStack: options.exposeStack }),
+      ...(options.passRemoteErrors !== undefined && { passRemoteErrors: options.passRemoteErrors }),
       ...(options.handlerTimeoutMs !== undefined && { handlerTimeoutMs: options.handlerTimeoutMs }),
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
     });

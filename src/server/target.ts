@@ -30,6 +30,8 @@ export class Target {
   /** "service.method", or the built-in's name. */
   readonly fullName: string;
   readonly #fn: Function;
+  /** An async function: it can await, so its call context must follow it through AsyncLocalStorage. */
+  readonly isAsync: boolean;
   readonly #hosted: HostedService | undefined;
   readonly #params: readonly string[];
   readonly #hasRest: boolean;
@@ -46,6 +48,7 @@ export class Target {
   ) {
     this.fullName = fullName;
     this.#fn = fn;
+    this.isAsync = Object.prototype.toString.call(fn) === '[object AsyncFunction]';
     this.#hosted = hosted;
     this.#params = method.params;
     this.#hasRest = method.restParam !== undefined;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { Deadlines } from '../../src/client/deadlines.js';
+import { Deadlines } from '../../src/deadlines.js';
 
 async function holdingLoop<T>(wait: Promise<T>): Promise<T> {
   const keepAlive = setInterval(() => {}, 1_000);

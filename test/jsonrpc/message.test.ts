@@ -48,6 +48,9 @@ test('the error codes are the spec values and the server range', () => {
     SHUTTING_DOWN: -32001,
     OVERLOADED: -32002,
     HANDLER_TIMEOUT: -32003,
+    DEADLINE_EXCEEDED: -32004,
+    UNAVAILABLE: -32005,
+    CANCELLED: -32006,
   });
 });
 

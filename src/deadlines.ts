@@ -1,7 +1,7 @@
-// Call deadlines for the client without a Node timer per call: one list of pending deadlines,
-// sorted, and one unref()ed timer for the earliest. A setTimeout + clearTimeout pair costs about
-// half a microsecond, as much as the rest of a pipelined call; adding and removing here is O(1)
-// when calls share a timeout (the usual case). Knows nothing of calls: it runs a callback.
+// Call deadlines without a Node timer each (the client's per call, the server's per handled call):
+// one list of pending deadlines, sorted, and one unref()ed timer for the earliest. A setTimeout +
+// clearTimeout pair costs about half a microsecond, as much as the rest of a pipelined call; adding
+// and removing here is O(1) when calls share a timeout (the usual case). Knows nothing of calls.
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

@@ -1,0 +1,173 @@
+// The server's side of the call context: one InboundCall per request it runs, built from what the
+// request carried (the call-context extension's budget, request id and trace context, or the HTTP
+// bridge's headers) and from where it came. Its signal aborts when the deadline passes, when the
+// caller cancels, or when the caller's connection dies; it is made only when someone asks for it,
+// since an AbortController costs more than the rest of a tiny call. InboundCalls is the table one
+// connection keeps so a CANCEL can find its request.
+import { AbortError, ConnectionError, TimeoutError } from '../errors.js';
+import type { GawError } from '../errors.js';
+import type { CallContext } from '../context.js';
+import { newRequestId } from '../context.js';
+import { Deadlines } from '../deadlines.js';
+import type { Deadline } from '../deadlines.js';
+import type { WireContext } from '../postoffice/index.js';
+
+/** Budgets a timer cannot hold mean no deadline. */
+const MAX_BUDGET_MS = 2 ** 31 - 1;
+
+/** Where requests come from: the peer, and what came with them. */
+export interface CallOrigin {
+  /** `host:port` of the caller. */
+  readonly peer: string;
+  /** What the request carried; undefined without the extension. */
+  readonly wire: WireContext | undefined;
+  /** performance.now() when the request was read (the budget counts from then). */
+  readonly receivedAt: number;
+  /** The connection's table of requests in flight, so a CANCEL finds them (GAWP with the extension). */
+  readonly calls?: InboundCalls | undefined;
+}
+
+const deadlines = new Deadlines();
+
+export class InboundCall implements CallContext {
+  readonly method: string;
+  readonly peer: string;
+  readonly traceparent: string | undefined;
+  readonly tracestate: string | undefined;
+  readonly deadline: number | undefined;
+  readonly #deadlineAt: number;
+  #requestId: string | undefined;
+  #controller: AbortController | undefined;
+  #reason: GawError | undefined;
+  #timer: Deadline | undefined;
+
+  constructor(method: string, origin: CallOrigin) {
+    const wire = origin.wire;
+    this.method = method;
+    this.peer = origin.peer;
+    this.#requestId = wire?.requestId;
+    this.traceparent = wire?.traceparent;
+    this.tracestate = wire?.tracestate;
+    const budgetMs = wire?.budgetMs;
+    if (budgetMs === undefined || budgetMs > MAX_BUDGET_MS) {
+      this.#deadlineAt = Infinity;
+      this.deadline = undefined;
+      return;
+    }
+    this.#deadlineAt = origin.receivedAt + budgetMs;
+    this.deadline = Date.now() + (this.#deadlineAt - performance.now());
+    if (budgetMs === 0 || this.#deadlineAt <= performance.now()) this.#reason = deadlinePassed(budgetMs);
+    else this.#timer = deadlines.addAt(this.#deadlineAt, () => this.abort(deadlinePassed(budgetMs)));
+  }
+
+  get requestId(): string {
+    this.#requestId ??= newRequestId();
+    return this.#requestId;
+  }
+
+  /** The request id only when the caller sent one (for log lines, without making one up). */
+  get sentRequestId(): string | undefined {
+    return this.#requestId;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  remainingMs(): number {
+    if (this.#deadlineAt === Infinity) return Infinity;
+    return Math.max(0, this.#deadlineAt - performance.now());
+  }
+
+  /** Why the call was given up on (deadline, cancel, connection gone), or undefined while it stands. */
+  get abortReason(): GawError | undefined {
+    return this.#reason;
+  }
+
+  abort(reason: GawError): void {
+    if (this.#reason !== undefined) return;
+    this.#reason = reason;
+    this.#stopTimer();
+    this.#controller?.abort(reason);
+  }
+
+  /** The request finished: its deadline timer goes. */
+  settle(): void {
+    this.#stopTimer();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== undefined) deadlines.remove(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+export function cancelled(): AbortError {
+  return new AbortError('the caller cancelled the request');
+}
+
+function deadlinePassed(budgetMs: number): TimeoutError {
+  return new TimeoutError('GAW_ERR_DEADLINE', `the caller's deadline passed (its budget was ${budgetMs} ms)`);
+}
+
+/** Most CANCELs remembered for requests that are still waiting for a slot (the rest are ignored). */
+const MAX_EARLY_CANCELS = 4096;
+
+/**
+ * The requests in flight on one connection, by the JSON text of their id, for CANCEL; and, while
+ * requests wait for a slot, the ids cancelled before they started (bounded), so they never start.
+ */
+export class InboundCalls {
+  readonly #byId = new Map<string, InboundCall>();
+  readonly #early = new Set<string>();
+  /** Set by the connection while requests wait for a slot. */
+  hasWaiting = false;
+
+  static key(id: number | string): string {
+    return typeof id === 'number' ? String(id) : JSON.stringify(id);
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  add(id: number | string, call: InboundCall): void {
+    this.#byId.set(InboundCalls.key(id), call);
+  }
+
+  delete(id: number | string, call: InboundCall): void {
+    const key = InboundCalls.key(id);
+    if (this.#byId.get(key) === call) this.#byId.delete(key);
+  }
+
+  /** The client sent CANCEL for `idText`; an id neither running nor waiting is ignored. */
+  cancel(idText: string): void {
+    const call = this.#byId.get(idText);
+    if (call !== undefined) call.abort(cancelled());
+    else if (this.hasWaiting && this.#early.size < MAX_EARLY_CANCELS) this.#early.add(idText);
+  }
+
+  /** Whether the request `id`, about to start, was cancelled while it waited (forgets it). */
+  wasCancelled(id: unknown): boolean {
+    if (this.#early.size === 0 || (typeof id !== 'number' && typeof id !== 'string')) return false;
+    return this.#early.delete(InboundCalls.key(id));
+  }
+
+  /** Nothing waits any more: a CANCEL remembered now could only be for an id never sent. */
+  forgetEarly(): void {
+    this.hasWaiting = false;
+    this.#early.clear();
+  }
+
+  /** The connection is gone: every request still running is given up on. */
+  abortAll(): void {
+    if (this.#byId.size === 0) return;
+    const gone = new ConnectionError('GAW_ERR_CONN_CLOSED', "the caller's connection closed");
+    for (const call of this.#byId.values()) call.abort(gone);
+    this.#byId.clear();
+  }
+}
