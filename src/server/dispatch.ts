@@ -231,7 +231,7 @@ export class Dispatcher {
       return id === undefined ? undefined : errorResponse(id, rpcErrorCodes.INVALID_PARAMS, args);
     }
     const call = new InboundCall(target.fullName, origin);
-    if (origin.calls?.wasCancelled(id) === true) call.abort(cancelled());
+    if (origin.calls?.wasCancelled(id) === true) call.abort(cancelled);
     if (call.abortReason !== undefined) {
       // Cancelled, or its deadline passed, before it started: it is not started at all.
       call.settle();
