@@ -28,6 +28,8 @@ export interface LoadSpec {
   connections?: number;
   /** handshake: offer X25519 forward secrecy. */
   hasForwardSecrecy?: boolean;
+  /** gaw: offer the call-context extension (default true). */
+  callContext?: boolean;
 }
 
 export interface LoadClient {
@@ -57,6 +59,7 @@ export async function openClient(spec: LoadSpec, port: number): Promise<LoadClie
         codec: spec.codec ?? 'json',
         poolSize: spec.poolSize ?? 1,
         retries: 0,
+        callContext: spec.callContext ?? true,
       });
       const bench = client.service<BenchService>('bench');
       const invoke =

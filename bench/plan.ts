@@ -62,6 +62,7 @@ const keyIds = new Set<string>([
   limitId('tiny', 1),
   limitId('16k', 64),
   gawId('none', 'json', 'tiny', 64),
+  `${gawId('none', 'json', 'tiny', 64)}/ctx-off`,
   gawId('none', 'json', 'tiny', 1),
   gawId('none', 'json', '16k', 64),
   gawId('sign', 'json', 'tiny', 64),
@@ -106,6 +107,13 @@ export function buildCases(): CaseDef[] {
       }
     }
   }
+  add({
+    id: `${gawId('none', 'json', 'tiny', 64)}/ctx-off`,
+    group: 'inflight',
+    label: 'gaw, tiny, 64 in flight, one connection, call-context extension off',
+    server: gawServer('none'),
+    load: { kind: 'gaw', payload: 'tiny', inFlight: 64, suite: 'none', codec: 'json', poolSize: 1, callContext: false },
+  });
   for (const suite of suiteList) {
     for (const codec of codecList) {
       for (const payload of payloads) {
@@ -220,6 +228,14 @@ export interface Goal {
 }
 
 export const goals: readonly Goal[] = [
+  {
+    name: 'tiny, 64 in flight: call-context extension on / off calls/s',
+    numerator: gawId('none', 'json', 'tiny', 64),
+    denominator: `${gawId('none', 'json', 'tiny', 64)}/ctx-off`,
+    metric: 'callsPerSecond',
+    kind: 'min',
+    bound: 0.97,
+  },
   {
     name: 'tiny, none, JSON, 64 in flight: gaw / limit calls/s',
     numerator: gawId('none', 'json', 'tiny', 64),

@@ -13,6 +13,7 @@ import { buildCases, goals } from './plan.js';
 import type { CaseDef } from './plan.js';
 import { renderReport } from './report.js';
 import type { CaseResult, MemoryResult } from './report.js';
+import { runCancelBench } from './cancel.js';
 import { run as runCodecBench } from './serializable.js';
 
 export interface BenchOptions {
@@ -23,6 +24,7 @@ export interface BenchOptions {
   durationMs: number;
   memoryConnections: number;
   hasCodecBench: boolean;
+  hasCancelBench: boolean;
   out: string | undefined;
   /** When set, every child runs with --cpu-prof and writes its profile here. */
   profileDir: string | undefined;
@@ -32,7 +34,7 @@ export interface BenchOptions {
 const usage = `usage: node dist/bench/run.js [--quick] [--filter text]... [--repeats n] [--warmup ms] [--duration ms]
        [--connections n] [--no-memory] [--no-codec] [--out path | --no-out] [--cpu-prof dir]
   --filter  runs the cases whose id contains the text (e.g. gaw/cbc, limit/tiny/x64, http/, setup/);
-            'memory' and 'codec' select those two parts; several filters (or a,b) add up`;
+            'memory', 'codec' and 'cancel' select those parts; several filters (or a,b) add up`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -76,6 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         ? 0
         : number('connections', values.connections, isQuick ? 200 : 10_000, 1),
     hasCodecBench: !values['no-codec'] && (filters.length === 0 || filters.some((f) => 'codec'.includes(f))),
+    hasCancelBench: filters.length === 0 || filters.some((f) => 'cancel'.includes(f)),
     out: values['no-out']
       ? undefined
       : (values.out ?? fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url))),
@@ -259,6 +262,11 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   if (options.hasCodecBench) {
     options.log('codecs: in-process round trips');
     codecTable = await runCodecBench(options.isQuick ? { rounds: 1, iterations: 2_000 } : {});
+  }
+  if (options.hasCancelBench) {
+    options.log('call context: cancel propagation and deadline overshoot');
+    const table = await runCancelBench(options.isQuick ? { rounds: 50 } : {});
+    codecTable = `${codecTable ?? ''}\n\n## Call context: cancellation and deadlines over loopback (bench/cancel.ts, in-process)\n\n${table}`;
   }
   const settings =
     `warm-up ${options.warmupMs} ms and a ${options.durationMs} ms window per case; key cases ${options.repeats}x; ` +

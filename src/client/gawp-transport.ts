@@ -4,7 +4,8 @@
 // apart refusals (-32001/-32002, nothing ran) from handlers' errors. No retries here (retrying.ts).
 import { AbortError, GawError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { budgetHead, callHead } from '../postoffice/index.js';
+import { callHead, contextLimits } from '../postoffice/index.js';
+import type { EntryHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import { watchAbort } from './abort-watch.js';
 import { Deadlines } from '../deadlines.js';
@@ -33,10 +34,12 @@ export function callTimeout(what: string, timeoutMs: number): TimeoutError {
  * The call-context head for a request sent now on `rpc`: the time left before the attempt's
  * deadline and the ids; undefined on a connection without the extension.
  */
-function headFor(rpc: RpcConnection, attempt: Attempt, context: OutgoingContext | undefined): Buffer | undefined {
+function headFor(rpc: RpcConnection, attempt: Attempt, context: OutgoingContext | undefined): EntryHead | undefined {
   if (!rpc.connection.hasCallContext) return undefined;
   const budgetMs = attempt.deadlineMs - performance.now();
-  return context === undefined ? budgetHead(budgetMs) : callHead({ ...context, budgetMs });
+  // Budget only: a number, written straight into the frame (no Buffer per call).
+  if (context === undefined) return Math.min(contextLimits.maxBudgetMs, Math.max(0, Math.ceil(budgetMs)));
+  return callHead({ ...context, budgetMs });
 }
 
 const features: TransportFeatures = Object.freeze({ notifications: true, batches: true, ownCodec: true });

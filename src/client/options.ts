@@ -42,6 +42,8 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
   codec?: CodecName;
   /** Offer X25519 forward secrecy (default true with a secret). */
   forwardSecrecy?: boolean;
+  /** Offer GAWP/1's call-context extension: deadlines, cancel, request ids, trace context (default true). */
+  callContext?: boolean;
   /** Connections per endpoint (default 4). */
   poolSize?: number;
   /** Open another pooled connection once the least busy one has this many calls in flight (default 64). */
@@ -118,6 +120,7 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'suite',
     'codec',
     'forwardSecrecy',
+    'callContext',
     'poolSize',
     'busyThreshold',
     'timeoutMs',
@@ -144,7 +147,7 @@ const callOptionKeys: ReadonlySet<string> = new Set([
 ]);
 
 /** Options the legacy wire has no use for: refused rather than ignored. */
-const gawpOnly = ['suite', 'codec', 'forwardSecrecy', 'keyId', 'busyThreshold'] as const;
+const gawpOnly = ['suite', 'codec', 'forwardSecrecy', 'keyId', 'busyThreshold', 'callContext'] as const;
 
 export function checkCallOptions(options: CallOptions): void {
   checkOptionKeys(options, callOptionKeys, 'call options');
@@ -223,6 +226,7 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
         keyId: checkInteger('keyId', options.keyId ?? 0, 0, 255),
         codec: codecName,
         forwardSecrecy: options.forwardSecrecy ?? true,
+        callContext: options.callContext ?? true,
         connectTimeoutMs,
         logger,
       },

@@ -5,7 +5,7 @@ import { ConnectionError, GawError, ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { notificationMessage, parseResponse, requestMessage } from '../jsonrpc/index.js';
 import type { JsonRpcParams, ParsedResponse } from '../jsonrpc/index.js';
-import type { Connection } from '../postoffice/index.js';
+import type { Connection, EntryHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import type { Outcome } from './transport.js';
 
@@ -72,7 +72,7 @@ export class RpcConnection {
     method: string,
     params: JsonRpcParams | undefined,
     codec: Codec = this.#codec,
-    head?: Buffer,
+    head?: EntryHead,
   ): { id: number; outcome: Promise<Outcome> } {
     const id = this.#takeId();
     this.connection.send(codec.encode(requestMessage(id, method, params)), head);
@@ -90,7 +90,7 @@ export class RpcConnection {
   /** Sends a batch; each request's outcome in order (notifications have none). */
   batch(
     calls: readonly { method: string; params?: JsonRpcParams | undefined; isNotification?: boolean }[],
-    head?: Buffer,
+    head?: EntryHead,
   ): {
     ids: number[];
     outcomes: Promise<Outcome>[];

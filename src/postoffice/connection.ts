@@ -9,7 +9,15 @@ import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { MESSAGE_HEAD, cancelEntry, entryKinds, readCallEntry, readCancelEntry } from './call-context.js';
 import type { WireContext } from './call-context.js';
-import { FrameDecoder, LEN_BYTES, MAX_MESSAGES_PER_FRAME, packMessages, unpackMessages } from './frame.js';
+import {
+  FrameDecoder,
+  LEN_BYTES,
+  MAX_MESSAGES_PER_FRAME,
+  entryHeadBytes,
+  packMessages,
+  unpackMessages,
+} from './frame.js';
+import type { EntryHead } from './frame.js';
 import type { PostofficeLimits } from './options.js';
 import type { Opener, Sealer } from './seal.js';
 import { codecNames, frameTypes, suiteNames } from './suite.js';
@@ -68,7 +76,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #coalesceBytes: number;
   #queue: Buffer[] = [];
   /** With the call-context extension: the entry head (kind byte, context) of each queued message. */
-  #heads: Buffer[] | undefined;
+  #heads: EntryHead[] | undefined;
   #queueBytes = 0;
   #isFlushScheduled = false;
   #hasSentClose = false;
@@ -95,6 +103,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (entry.length < 2) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'bad call-context entry: an empty message');
       this.emit('message', entry.subarray(1), undefined);
     } else if (kind === entryKinds.call && this.#session.callContext === 'server') {
+      // What our own client sends: a context of exactly one budget field, read without a parse.
+      if (entry.length > 9 && entry[1] === 0 && entry[2] === 6 && entry[3] === 1 && entry[4] === 4) {
+        this.emit('message', entry.subarray(9), { budgetMs: entry.readUInt32BE(5) });
+        return;
+      }
       const { context, messageAt } = readCallEntry(entry);
       this.emit('message', entry.subarray(messageAt), context);
     } else if (kind === entryKinds.cancel && this.#session.callContext === 'server') {
@@ -192,7 +205,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * every 64 KiB (a larger message goes alone). Throws ConnectionError when closed, ProtocolError
    * when the message is too big.
    */
-  send(message: Buffer, head?: Buffer): void {
+  send(message: Buffer, head?: EntryHead): void {
     if (this.#isClosed || this.#isEnding || this.#hasPeerEnded) {
       throw new ConnectionError(
         'GAW_ERR_CONN_CLOSED',
@@ -203,7 +216,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (message.length === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message cannot be empty');
     const heads = this.#heads;
     const entryHead = heads === undefined ? undefined : (head ?? MESSAGE_HEAD);
-    const size = LEN_BYTES + message.length + (entryHead === undefined ? 0 : entryHead.length);
+    const size = LEN_BYTES + message.length + (entryHead === undefined ? 0 : entryHeadBytes(entryHead));
     if (size > this.#limits.maxPayloadBytes) {
       throw new ProtocolError(
         'GAW_ERR_FRAME_TOO_LARGE',

@@ -117,26 +117,51 @@ export class FrameDecoder {
 }
 
 /**
+ * An entry head as queued: the head's bytes, or a number for the most common one, a kind-1 entry
+ * whose context is only a budget of that many milliseconds (9 bytes, written straight into the
+ * frame: no Buffer per call).
+ */
+export type EntryHead = Buffer | number;
+
+/** Bytes of a budget-only head (kind, ctx_len, field type, field length, u32). */
+export const BUDGET_HEAD_BYTES = 9;
+
+export function entryHeadBytes(head: EntryHead): number {
+  return typeof head === 'number' ? BUDGET_HEAD_BYTES : head.length;
+}
+
+/**
  * Packs messages into one DATA payload: each as u32 length | bytes. With `heads` (the call-context
  * extension), message i goes as u32 length | heads[i] | bytes.
  */
-export function packMessages(messages: readonly Buffer[], totalBytes?: number, heads?: readonly Buffer[]): Buffer {
+export function packMessages(messages: readonly Buffer[], totalBytes?: number, heads?: readonly EntryHead[]): Buffer {
   let size = 0;
   if (totalBytes === undefined) {
     for (const m of messages) size += LEN_BYTES + m.length;
-    if (heads !== undefined) for (const h of heads) size += h.length;
+    if (heads !== undefined) for (const h of heads) size += entryHeadBytes(h);
   } else size = totalBytes;
   const out = Buffer.allocUnsafe(size);
   let offset = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as Buffer;
     const head = heads?.[i];
-    const headBytes = head === undefined ? 0 : head.length;
-    out.writeUInt32BE(headBytes + m.length, offset);
-    offset += LEN_BYTES;
-    if (headBytes === 1) out[offset] = (head as Buffer)[0] as number;
-    else if (headBytes > 0) (head as Buffer).copy(out, offset);
-    offset += headBytes;
+    let headBytes = 0;
+    if (typeof head === 'number') {
+      headBytes = BUDGET_HEAD_BYTES;
+      out.writeUInt32BE(headBytes + m.length, offset);
+      out[offset + 4] = 1; // kind 1, CALL
+      out[offset + 5] = 0; // ctx_len 6
+      out[offset + 6] = 6;
+      out[offset + 7] = 1; // budget_ms, 4 bytes
+      out[offset + 8] = 4;
+      out.writeUInt32BE(head, offset + 9);
+    } else {
+      if (head !== undefined) headBytes = head.length;
+      out.writeUInt32BE(headBytes + m.length, offset);
+      if (headBytes === 1) out[offset + LEN_BYTES] = (head as Buffer)[0] as number;
+      else if (headBytes > 0) (head as Buffer).copy(out, offset + LEN_BYTES);
+    }
+    offset += LEN_BYTES + headBytes;
     m.copy(out, offset);
     offset += m.length;
   }

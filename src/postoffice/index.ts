@@ -25,3 +25,4 @@ export {
   readCancelEntry,
 } from './call-context.js';
 export type { WireContext } from './call-context.js';
+export type { EntryHead } from './frame.js';

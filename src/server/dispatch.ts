@@ -256,6 +256,7 @@ export class Dispatcher {
     try {
       value = runWithCallContext(call, target.isAsync, () => target.invoke(args, this));
       if (isThenable(value)) {
+        call.armDeadline();
         // Only a call still running when the next message is read can be cancelled.
         if (origin.calls !== undefined && (typeof id === 'number' || typeof id === 'string'))
           origin.calls.add(id, call);

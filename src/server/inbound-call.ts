@@ -25,6 +25,8 @@ export interface CallOrigin {
   readonly receivedAt: number;
   /** The connection's table of requests in flight, so a CANCEL finds them (GAWP with the extension). */
   readonly calls?: InboundCalls | undefined;
+  /** Set when the request waited for a slot before it started (its deadline may have passed meanwhile). */
+  hasWaited?: boolean;
 }
 
 const deadlines = new Deadlines();
@@ -34,8 +36,9 @@ export class InboundCall implements CallContext {
   readonly peer: string;
   readonly traceparent: string | undefined;
   readonly tracestate: string | undefined;
-  readonly deadline: number | undefined;
   readonly #deadlineAt: number;
+  readonly #budgetMs: number;
+  #deadlineEpoch: number | undefined;
   #requestId: string | undefined;
   #controller: AbortController | undefined;
   /**
@@ -55,14 +58,31 @@ export class InboundCall implements CallContext {
     const budgetMs = wire?.budgetMs;
     if (budgetMs === undefined || budgetMs > MAX_BUDGET_MS) {
       this.#deadlineAt = Infinity;
-      this.deadline = undefined;
+      this.#budgetMs = -1;
       return;
     }
+    this.#budgetMs = budgetMs;
     this.#deadlineAt = origin.receivedAt + budgetMs;
-    this.deadline = Date.now() + (this.#deadlineAt - performance.now());
-    const passed = () => deadlinePassed(budgetMs);
-    if (budgetMs === 0 || this.#deadlineAt <= performance.now()) this.#reason = passed;
-    else this.#timer = deadlines.addAt(this.#deadlineAt, () => this.abort(passed));
+    // A request that waited for a slot may have run out of time in the queue.
+    if (budgetMs === 0 || (origin.hasWaited === true && this.#deadlineAt <= performance.now()))
+      this.#reason = () => deadlinePassed(budgetMs);
+  }
+
+  /** When the caller stops waiting, in epoch milliseconds; undefined when it sent no deadline. */
+  get deadline(): number | undefined {
+    if (this.#deadlineAt === Infinity) return undefined;
+    this.#deadlineEpoch ??= Math.round(Date.now() + (this.#deadlineAt - performance.now()));
+    return this.#deadlineEpoch;
+  }
+
+  /**
+   * The handler returned a promise: from now on the deadline can pass while it runs, so a timer
+   * aborts the signal then. (A synchronous handler is over before any timer could fire.)
+   */
+  armDeadline(): void {
+    if (this.#deadlineAt === Infinity || this.#reason !== undefined || this.#timer !== undefined) return;
+    const budgetMs = this.#budgetMs;
+    this.#timer = deadlines.addAt(this.#deadlineAt, () => this.abort(() => deadlinePassed(budgetMs)));
   }
 
   get requestId(): string {

@@ -119,6 +119,7 @@ export class ServedConnection {
       if (bytes.length <= 96 && bytes.includes(pingMethod) && this.#answerPing(bytes)) return;
       // The message is a view into the frame, valid only during this event: keep a copy.
       this.#waiting.push(Buffer.from(bytes));
+      if (origin !== this.#plainOrigin) origin.hasWaited = true;
       this.#waitingOrigins.push(origin);
       this.#calls.hasWaiting = true;
       this.#pause();

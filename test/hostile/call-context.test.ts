@@ -121,3 +121,25 @@ test('a request cancelled while it waits for a slot is never started (-32006); t
     await server.close();
   }
 });
+
+test('a request whose budget runs out while it waits for a slot is never started (-32004)', async () => {
+  const { server, client, counter } = await session(1);
+  try {
+    await client.sendMessages(
+      Buffer.concat([callHead({ budgetMs: 60_000 }), request(1, 'counter.block')]),
+      Buffer.concat([callHead({ budgetMs: 30 }), request(2, 'counter.bump')]),
+    );
+    while (counter.runs === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Not a guess: the only condition is that the 30 ms budget is spent before the slot frees up.
+    const spent = performance.now() + 40;
+    while (performance.now() < spent) await new Promise((resolve) => setTimeout(resolve, 10));
+    counter.gate.open();
+    const byId = new Map((await replies(client, 2)).map((r) => [r.id, r]));
+    assert.equal(byId.get(1)!.result, 'released');
+    assert.equal(byId.get(2)!.error.code, rpcErrorCodes.DEADLINE_EXCEEDED);
+    assert.equal(counter.runs, 1, 'the expired request never ran');
+  } finally {
+    client.raw.destroy();
+    await server.close();
+  }
+});

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { FLAG_CTX, callHead, cancelEntry, dial, readCallEntry, readCancelEntry } from '../../src/postoffice/index.js';
 import type { Connection, WireContext } from '../../src/postoffice/index.js';
 import { FLAG_FS } from '../../src/postoffice/suite.js';
+import { packMessages } from '../../src/postoffice/frame.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { RawServer } from '../helpers/raw-socket.js';
 import { GawpServerSide } from '../helpers/gawp-peer.js';
@@ -33,6 +34,12 @@ test('call entries are written and read exactly as the known-answer vectors say'
   }
   // The simplest vector, spelt out: kind 1, ctx_len 6, budget_ms (type 1, len 4) = 1500.
   assert.match(vectors.calls[0]!.entry_hex, /^0100060104000005dc7b/);
+  // A budget-only head queued as a number is packed as the same bytes as callHead({ budgetMs }).
+  const message = Buffer.from(vectors.calls[0]!.message);
+  assert.deepEqual(
+    packMessages([message], undefined, [1500]),
+    packMessages([message], undefined, [callHead({ budgetMs: 1500 })]),
+  );
   for (const v of vectors.messages) assert.equal(v.entry_hex, `00${Buffer.from(v.message).toString('hex')}`, v.name);
   for (const v of vectors.cancels) {
     assert.equal(cancelEntry(v.id).toString('hex'), v.entry_hex);
