@@ -156,8 +156,8 @@ export class Dispatcher {
    * One decoded message: a request, a notification or a batch array. Resolves to the reply to send
    * (an object, or an array for a batch) or undefined when nothing must be sent. Never rejects.
    */
-  handle(message: unknown): Promise<unknown> {
-    const reply = this.dispatch(message);
+  handle(message: unknown, origin?: CallOrigin): Promise<unknown> {
+    const reply = this.dispatch(message, origin);
     return reply instanceof Promise ? reply : Promise.resolve(reply);
   }
 
@@ -210,7 +210,7 @@ export class Dispatcher {
     if (problem !== undefined)
       return errorResponse(readId(message), rpcErrorCodes.INVALID_REQUEST, `Invalid Request: ${problem}`);
     const { method, params, id } = message as WireRequest;
-    if (this.#forward !== undefined) return this.#forwardOne(method, params, id);
+    if (this.#forward !== undefined) return this.#forwardOne(method, params, id, origin);
     const target = this.#lookup(method);
     const startMs = this.#isDebug() ? performance.now() : -1;
     if (target === undefined) {
@@ -271,16 +271,31 @@ export class Dispatcher {
     return id === undefined ? undefined : successResponse(id, value);
   }
 
-  async #forwardOne(method: string, params: unknown, id: JsonRpcId | undefined): Promise<unknown> {
+  async #forwardOne(method: string, params: unknown, id: JsonRpcId | undefined, origin: CallOrigin): Promise<unknown> {
+    // The forwarded call runs in the request's context: its client call carries the deadline, the
+    // cancellation (the HTTP client hanging up) and the ids on to the server behind the bridge.
+    const call = new InboundCall(method, origin);
+    call.armDeadline();
+    const hasId = typeof id === 'number' || typeof id === 'string';
+    if (hasId) origin.calls?.add(id, call);
     try {
-      const result = await this.#forward!(method, params, id === undefined);
+      const forward = this.#forward as NonNullable<DispatcherOptions['forward']>;
+      const result = await runWithCallContext(call, true, () => forward(method, params, id === undefined));
       return id === undefined ? undefined : successResponse(id, result);
     } catch (err) {
       if (id === undefined) return undefined;
       if (err instanceof ServiceError) return errorResponse(id, err.code, err.message, err.data);
+      const passed = passThrough(err, true, call);
+      if (passed !== undefined) {
+        this.#logger.warn({ err, method: quote(method), requestId: call.requestId }, 'forwarding failed');
+        return errorResponse(id, passed.code, passed.message, passed.data);
+      }
       this.#logger.warn({ err, method: quote(method) }, 'forwarding failed');
       const { name, message } = describeThrown(err);
       return errorResponse(id, rpcErrorCodes.SERVER_ERROR, message === '' ? name : message, { name, message });
+    } finally {
+      call.settle();
+      if (hasId) origin.calls?.delete(id, call);
     }
   }
 

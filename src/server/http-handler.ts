@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { parseErrorResponse, repairReply } from '../jsonrpc/index.js';
 import { Deadlines } from './http-deadlines.js';
+import { httpOrigin } from './http-context.js';
 import { resolveHandlerOptions } from './http-options.js';
 import type { HttpApiSettings, HttpHandlerOptions } from './http-options.js';
 import { internalErrors, isBearerAuthorized, isJsonContentType, refusalBody } from './http-rules.js';
@@ -127,7 +128,7 @@ export class HttpApi {
       return;
     }
     this.#answering.add(req.socket);
-    this.#answer(res, body);
+    this.#answer(req, res, body);
   }
 
   /** Requests accepted and not yet answered. */
@@ -161,14 +162,25 @@ export class HttpApi {
       this.#bodies.delete(res);
       this.#answering.add(req.socket);
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      this.#answer(res, body);
+      this.#answer(req, res, body);
     };
     this.#bodies.add(res, () => stop(408, `the body did not arrive within ${this.#s.bodyTimeoutMs} ms`));
     req.on('data', onData);
     req.on('end', onEnd);
   }
 
-  #answer(res: ServerResponse, body: Buffer): void {
+  #answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const origin = httpOrigin(req);
+    if (typeof origin === 'string') {
+      this.refuse(req, res, 400, origin);
+      return;
+    }
+    const requestId = origin.wire?.requestId;
+    if (requestId !== undefined) res.setHeader('X-Request-Id', requestId);
+    // The client hung up before its reply: whatever still runs for it is told (its signal aborts).
+    res.once('close', () => {
+      if (!res.writableFinished) origin.calls?.abortAll();
+    });
     let message: unknown;
     try {
       message = this.#s.codec.decode(body);
@@ -179,7 +191,7 @@ export class HttpApi {
     }
     let reply: unknown;
     try {
-      reply = this.#s.dispatch(message);
+      reply = this.#s.dispatch(message, origin);
     } catch (err) {
       this.#failed(res, message, err);
       return;

@@ -7,6 +7,7 @@ import { checkInteger } from '../postoffice/index.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
 import type { Codec, Registry } from '../serializable/index.js';
 import { HostPolicy } from './http-hosts.js';
+import type { CallOrigin } from './inbound-call.js';
 import { hashToken } from './http-rules.js';
 
 export interface HttpHandlerOptions {
@@ -14,7 +15,7 @@ export interface HttpHandlerOptions {
    * Runs one decoded message; returns (or resolves to) the reply, or undefined when nothing is to
    * be sent. Should never throw or reject (a failure is answered 500 with -32603).
    */
-  dispatch: (message: unknown) => unknown;
+  dispatch: (message: unknown, origin?: CallOrigin) => unknown;
   /** For the json codec: classes in replies appear as {"_t": tag, "_v": value}. */
   registry?: Registry;
   /**
@@ -51,7 +52,7 @@ export const handlerDefaults = {
 
 /** What HttpApi runs on: the options validated, defaults applied. */
 export interface HttpApiSettings {
-  dispatch: (message: unknown) => unknown;
+  dispatch: (message: unknown, origin?: CallOrigin) => unknown;
   isRaw: boolean;
   codec: Codec;
   tokenHash: Buffer | undefined;

@@ -101,7 +101,7 @@ export class GawServer {
     }
     return createHttpHandler({
       ...rest,
-      dispatch: (message) => this.#dispatcher.dispatch(message),
+      dispatch: (message, origin) => this.#dispatcher.dispatch(message, origin),
       registry: this.#options.registry ?? defaultRegistry,
       logger: this.#logger,
       ...(this.#options.maxDepth !== undefined && { maxDepth: this.#options.maxDepth }),
@@ -153,7 +153,7 @@ export class GawServer {
       const { isOpen: _isOpen, ...http } = o.http;
       this.#bridge = new HttpBridge({
         ...http,
-        dispatch: (message) => this.#dispatcher.dispatch(message),
+        dispatch: (message, origin) => this.#dispatcher.dispatch(message, origin),
         host: http.host ?? '127.0.0.1',
         port: http.port ?? 0,
         registry,
