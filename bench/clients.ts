@@ -11,7 +11,7 @@ import { benchSecret } from './child.js';
 import { GrpcBenchClient } from './grpc-service.js';
 import { HttpLoadClient } from './http-load.js';
 import { LimitClient } from './limit-wire.js';
-import { BenchService, WrongResultError, workloads } from './workload.js';
+import { type BenchService, WrongResultError, workloads } from './workload.js';
 import type { PayloadName } from './workload.js';
 
 export type LoadKind = 'gaw' | 'limit' | 'jayson-tcp' | 'grpc' | 'http' | 'handshake' | 'tcp-connect';

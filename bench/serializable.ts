@@ -34,7 +34,7 @@ async function measure(cases: Case[], rounds: number, iterations: number): Promi
   const samples = cases.map(() => [] as number[]);
   for (const c of cases) measureNs(c.roundTrip, iterations); // warm up
   for (let r = 0; r < rounds; r++) {
-    cases.forEach((c, i) => samples[i]!.push(measureNs(c.roundTrip, iterations)));
+    for (const [i, c] of cases.entries()) samples[i]!.push(measureNs(c.roundTrip, iterations));
     await new Promise((resolve) => setImmediate(resolve));
   }
   return samples.map(median);

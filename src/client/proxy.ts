@@ -14,7 +14,6 @@ export type RemoteMethod<A extends unknown[], R> = ((...args: A) => Promise<Awai
 
 /** The methods of T as remote calls: same parameters, promised (awaited) results. */
 export type Remote<T> = {
-  // biome-ignore lint/suspicious/noExplicitAny: any[] is the only parameter list every function extends
   readonly [K in keyof T as T[K] extends (...args: any[]) => any ? K : never]: T[K] extends (
     ...args: infer A
   ) => infer R

@@ -58,5 +58,5 @@ const maxQuotedChars = 64;
  */
 export function quote(text: string, maxChars: number = maxQuotedChars): string {
   if (text.length <= maxChars) return JSON.stringify(text);
-  return JSON.stringify(text.slice(0, maxChars)) + '…';
+  return `${JSON.stringify(text.slice(0, maxChars))}…`;
 }

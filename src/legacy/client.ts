@@ -80,7 +80,7 @@ export class LegacyClient {
     }
     const signal = options.signal;
     if (signal?.aborted) throw new AbortError(`${method} was aborted`, { cause: signal.reason });
-    const id = BigInt('0x' + randomBytes(16).toString('hex'));
+    const id = BigInt(`0x${randomBytes(16).toString('hex')}`);
     const json = envelopeBytes(toPythonData(requestEnvelope({ id, path: toPath(method), ...this.#arguments(params) })));
     if (json.length > this.#options.maxFrameBytes) {
       throw new ProtocolError(

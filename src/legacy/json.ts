@@ -276,12 +276,12 @@ function quote(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     const code = text.charCodeAt(i);
-    const escape = ESCAPES[ch];
-    if (escape !== undefined) out += escape;
-    else if (code < 0x20 || code > 0x7e) out += '\\u' + code.toString(16).padStart(4, '0');
+    const escaped = ESCAPES[ch];
+    if (escaped !== undefined) out += escaped;
+    else if (code < 0x20 || code > 0x7e) out += `\\u${code.toString(16).padStart(4, '0')}`;
     else out += ch;
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 function formatNumber(n: number): string {

@@ -18,7 +18,7 @@ import { addStep, finish, reasonOf, WalkFailure } from './walk-failure.js';
 const objectPrototype = Object.prototype;
 const getPrototypeOf = Object.getPrototypeOf;
 const hasOwn = Object.hasOwn;
-const hasOwnProperty = Object.prototype.hasOwnProperty;
+const ownProperty = Object.prototype.hasOwnProperty;
 const isArray = Array.isArray;
 
 type Plain = Record<string, unknown>;
@@ -113,7 +113,7 @@ export class Decoder {
     const inner = this.#deeper(level);
     let out: Plain | undefined;
     for (const k in d) {
-      if (!hasOwnProperty.call(d, k)) continue; // for-in with this check is V8's fastest own-key walk
+      if (!ownProperty.call(d, k)) continue; // for-in with this check is V8's fastest own-key walk
       const x = d[k];
       if (isScalar(x)) continue;
       let y: unknown;
@@ -132,7 +132,7 @@ export class Decoder {
     const tag = d._t;
     const hasBody = hasOwn(d, '_v');
     for (const k in d) {
-      if (k !== '_t' && k !== '_v' && hasOwnProperty.call(d, k)) {
+      if (k !== '_t' && k !== '_v' && ownProperty.call(d, k)) {
         throw failure(
           'GAW_ERR_BAD_TAGGED_VALUE',
           (path) => `the tagged value at ${path} has a key ${quote(k)} besides _t and _v`,
@@ -250,7 +250,7 @@ export class Decoder {
   #fields(fields: Plain, level: number): Plain {
     const inner = this.#deeper(level);
     for (const k in fields) {
-      if (!hasOwnProperty.call(fields, k)) continue;
+      if (!ownProperty.call(fields, k)) continue;
       const x = fields[k];
       if (isScalar(x)) continue;
       try {

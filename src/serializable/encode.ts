@@ -9,7 +9,7 @@ import { addStep, finish, reasonOf, WalkFailure } from './walk-failure.js';
 const objectPrototype = Object.prototype;
 const getPrototypeOf = Object.getPrototypeOf;
 const isArray = Array.isArray;
-const hasOwnProperty = Object.prototype.hasOwnProperty;
+const ownProperty = Object.prototype.hasOwnProperty;
 
 function isWireScalar(x: unknown): boolean {
   return typeof x === 'string' || typeof x === 'boolean' || x === null || (typeof x === 'number' && x - x === 0);
@@ -94,7 +94,7 @@ export class Encoder {
     const inner = this.#deeper(level, v);
     let out: Record<string, unknown> | undefined; // a copy, made at the first entry that changes
     for (const k in v) {
-      if (!hasOwnProperty.call(v, k)) continue; // for-in with this check is V8's fastest own-key walk
+      if (!ownProperty.call(v, k)) continue; // for-in with this check is V8's fastest own-key walk
       if (k === '_t') return { _t: 'object', _v: this.#body({ ...v }, this.#deeper(level, v), v) };
       try {
         const x = v[k];
@@ -120,7 +120,7 @@ export class Encoder {
   #body(body: Record<string, unknown>, level: number, container: unknown): Record<string, unknown> {
     const inner = this.#deeper(level, container);
     for (const k in body) {
-      if (!hasOwnProperty.call(body, k)) continue;
+      if (!ownProperty.call(body, k)) continue;
       const x = body[k];
       if (isWireScalar(x)) continue;
       if (x === undefined) {
@@ -142,7 +142,7 @@ export class Encoder {
     if (v instanceof Uint8Array) return this.#binaryBytes ? v : this.#wrap('bytes', toBase64(v), level);
     if (proto === Date.prototype) {
       const time = (v as Date).getTime();
-      if (time !== time) throw unencodable('an invalid Date');
+      if (Number.isNaN(time)) throw unencodable('an invalid Date');
       return this.#wrap('datetime', (v as Date).toISOString(), level);
     }
     if (proto === Set.prototype) {

@@ -37,7 +37,7 @@ class TooDeep {
   readonly keys: PathKey[] = [];
 }
 
-const hasOwnProperty = Object.prototype.hasOwnProperty;
+const ownProperty = Object.prototype.hasOwnProperty;
 
 function walk(d: object, level: number, maxDepth: number): void {
   if (level > maxDepth) throw new TooDeep();
@@ -48,7 +48,7 @@ function walk(d: object, level: number, maxDepth: number): void {
     }
   } else if (!ArrayBuffer.isView(d)) {
     for (const k in d) {
-      if (!hasOwnProperty.call(d, k)) continue;
+      if (!ownProperty.call(d, k)) continue;
       const x: unknown = (d as Record<string, unknown>)[k];
       if (typeof x === 'object' && x !== null) walkInto(x, level, maxDepth, k);
     }

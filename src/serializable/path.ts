@@ -12,14 +12,14 @@ const maxShownChars = 64;
 export function sanitize(text: string, maxChars = maxShownChars): string {
   const shown = text.length > maxChars ? text.slice(0, maxChars) : text;
   const escaped = shown.replace(/[^\x20-\x7e]|["\\]/g, (ch) =>
-    ch === '"' || ch === '\\' ? '\\' + ch : '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'),
+    ch === '"' || ch === '\\' ? `\\${ch}` : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
   return text.length > maxChars ? `${escaped}...(${text.length} chars)` : escaped;
 }
 
 /** `sanitize` in double quotes, for tags and keys in messages. */
 export function quote(text: string): string {
-  return '"' + sanitize(text) + '"';
+  return `"${sanitize(text)}"`;
 }
 
 /** Renders `root` followed by the first `length` keys, e.g. `result.items[3]`; `(root)` when empty. */
@@ -28,7 +28,7 @@ export function formatPath(root: string, keys: readonly PathKey[], length: numbe
   for (let i = 0; i < length; i++) {
     const key = keys[i];
     if (typeof key === 'number') out += `[${key}]`;
-    else if (identifier.test(key) && key.length <= maxShownChars) out += out === '' ? key : '.' + key;
+    else if (identifier.test(key) && key.length <= maxShownChars) out += out === '' ? key : `.${key}`;
     else out += `[${quote(key)}]`;
   }
   return out === '' ? '(root)' : out;

@@ -37,9 +37,13 @@ export function httpOrigin(req: IncomingMessage): CallOrigin | string {
     if (!(budgetMs <= 0xffff_ffff)) return 'Gaw-Timeout-Ms must be an integer number of milliseconds (0 to 4294967295)';
     wire = { budgetMs };
   }
-  if (requestId !== undefined && isRequestId(requestId)) (wire ??= {}).requestId = requestId;
+  if (requestId !== undefined && isRequestId(requestId)) {
+    wire ??= {};
+    wire.requestId = requestId;
+  }
   if (traceparent !== undefined && isTraceparent(traceparent)) {
-    (wire ??= {}).traceparent = traceparent;
+    wire ??= {};
+    wire.traceparent = traceparent;
     if (tracestate !== undefined && isTracestate(tracestate)) wire.tracestate = tracestate;
   }
   return { peer, wire, receivedAt: performance.now(), calls: new InboundCalls() };

@@ -53,7 +53,7 @@ export function entrypoint(options?: EntrypointOptions): MethodDecorator;
 export function entrypoint(
   first?: Function | EntrypointOptions,
   context?: ClassMethodDecoratorContext,
-): MethodDecorator | void {
+): MethodDecorator | undefined {
   if (typeof first === 'function' || context !== undefined) {
     // Used bare as a decorator (a field decorator gets `undefined` as its value: refused inside).
     markEntrypoint(first as Function, context, null);

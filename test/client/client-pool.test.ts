@@ -8,7 +8,15 @@ import { entrypoint } from '../../src/server/index.js';
 import { ConnectionError } from '../../src/errors.js';
 import type { GawError } from '../../src/errors.js';
 import { RawServer } from '../helpers/raw-socket.js';
-import { ChildServer, Gate, LabelService, startServer, until, within, Arrivals } from '../helpers/server-fixtures.js';
+import {
+  ChildServer,
+  Gate,
+  type LabelService,
+  startServer,
+  until,
+  within,
+  Arrivals,
+} from '../helpers/server-fixtures.js';
 
 let gate = new Gate();
 let arrivals = new Arrivals(0);
@@ -239,7 +247,7 @@ test('a connection that dies rejects exactly the calls that were on it, saying t
     await until(() => client.connectionCount === 2, 'a connection to each endpoint');
     arrivals = new Arrivals(10);
     const calls = Array.from({ length: 20 }, () => client.call<string>('label.hang'));
-    calls.forEach((call) => call.catch(() => {}));
+    for (const call of calls) call.catch(() => {});
     await within(arrivals.all, 5_000, 'half the calls reaching the in-process server');
     await doomed.kill();
     gate.open();

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GawClient } from '../../src/client/index.js';
-import { GawServer, entrypoint } from '../../src/server/index.js';
+import { type GawServer, entrypoint } from '../../src/server/index.js';
 import { ConnectionError, GawError } from '../../src/errors.js';
 import { startServer, within } from '../helpers/server-fixtures.js';
 

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GawClient } from '../../src/client/index.js';
-import { GawError } from '../../src/errors.js';
+import type { GawError } from '../../src/errors.js';
 import { parseSecret } from '../../src/postoffice/index.js';
 import { GawpServerSide, lowOrderPoints } from '../helpers/gawp-peer.js';
 import { RawServer } from '../helpers/raw-socket.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { GawError, RemoteError } from '../../src/errors.js';
+import { type GawError, RemoteError } from '../../src/errors.js';
 import { within, until } from '../helpers/server-fixtures.js';
 import { AuthedPeer } from './helpers/authed-peer.js';
 import {

@@ -239,7 +239,7 @@ test('a method name of 1 MiB is answered with -32601 quoting at most 64 characte
   const victim = await startVictim({ encrypt: true });
   try {
     const peer = await AuthedPeer.open(victim);
-    const long = 'victim.' + 'a'.repeat(1024 * 1024);
+    const long = `victim.${'a'.repeat(1024 * 1024)}`;
     const reply = await peer.call(request(long, [1]));
     assertError(reply, -32601, victim, 'a 1 MiB method name');
     assert.ok(reply.value.error.message.length < 120, `a ${reply.value.error.message.length}-character message`);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { GawClient } from '../../src/client/index.js';
-import { GawError } from '../../src/errors.js';
+import type { GawError } from '../../src/errors.js';
 import { dial } from '../../src/postoffice/index.js';
 import { encodeReject, generateEphemeral } from '../../src/postoffice/handshake.js';
 import { GawpClient } from '../helpers/gawp-peer.js';

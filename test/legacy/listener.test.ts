@@ -138,7 +138,7 @@ const hostile: [label: string, bytes: Buffer | string, mode: { encrypt: boolean 
   ['an overlong length of eleven digits', '12345678901\n', { encrypt: false }],
   ['a length of 2^32', '4294967296\n', { encrypt: false }],
   ['a zero length', '0\n', { encrypt: false }],
-  ['a length below a signed payload', '32\n' + 'x'.repeat(32), { encrypt: false }],
+  ['a length below a signed payload', `32\n${'x'.repeat(32)}`, { encrypt: false }],
   [
     'a GAWP/1 client hello',
     Buffer.concat([Buffer.from('GAWP\x01\x01\x00\x00\x00', 'latin1'), randomBytes(64)]),
@@ -158,7 +158,7 @@ const hostile: [label: string, bytes: Buffer | string, mode: { encrypt: boolean 
     })(),
     { encrypt: true },
   ],
-  ['a misaligned ciphertext length', '65\n' + 'x'.repeat(65), { encrypt: true }],
+  ['a misaligned ciphertext length', `65\n${'x'.repeat(65)}`, { encrypt: true }],
 ];
 
 for (const [label, bytes, mode] of hostile) {

@@ -11,7 +11,7 @@ import { dial } from '../../src/postoffice/index.js';
 import { AbortError } from '../../src/errors.js';
 import type { GawError } from '../../src/errors.js';
 import { RawServer } from '../helpers/raw-socket.js';
-import { GawpClient, GawpServerSide } from '../helpers/gawp-peer.js';
+import { type GawpClient, GawpServerSide } from '../helpers/gawp-peer.js';
 import {
   checkServes,
   closeOf,

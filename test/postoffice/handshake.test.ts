@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { HandshakeRejectedError, KeyRing, dial } from '../../src/postoffice/index.js';
 import type { Connection } from '../../src/postoffice/index.js';
-import { GawError } from '../../src/errors.js';
+import type { GawError } from '../../src/errors.js';
 import { RawServer, RawSocket, closedPort } from '../helpers/raw-socket.js';
 import { GawpClient, GawpServerSide } from '../helpers/gawp-peer.js';
 import {

@@ -79,7 +79,7 @@ for (const { suite, forwardSecrecy } of combos) {
         const replies = collect(client, burst.length);
         for (const message of burst) client.send(message);
         const got = await replies;
-        burst.forEach((message, i) => assert.ok(got[i]!.equals(message), `burst message ${i}`));
+        for (const [i, message] of burst.entries()) assert.ok(got[i]!.equals(message), `burst message ${i}`);
         assert.equal(client.isClosed, false);
         await client.close();
       } finally {

@@ -38,7 +38,7 @@ test('parseSecret says what is wrong with each bad secret and never shows its va
     [randomBytes(8).toString('base64'), /not 8/],
     ['c2VjcmV0IHRoYXQgaXMgbm90IGJhc2U2NCE$$$$', /not valid base64/],
     ['correct horse battery staple', /not valid base64/],
-    [randomBytes(32).toString('base64url').replace(/=+$/, '') + '-_', /not valid base64/],
+    [`${randomBytes(32).toString('base64url').replace(/=+$/, '')}-_`, /not valid base64/],
     [randomBytes(32).toString('hex'), /not valid base64|must decode/],
     ['', /not valid base64/],
     ['   ', /not valid base64/],

@@ -6,17 +6,13 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { GawClient } from '../../src/client/index.js';
 import { callContext } from '../../src/context.js';
 import { ServiceError } from '../../src/errors.js';
 import { rpcErrorCodes } from '../../src/jsonrpc/index.js';
-import { FLAG_CTX, callHead, cancelEntry } from '../../src/postoffice/index.js';
-import { FLAG_FS } from '../../src/postoffice/suite.js';
 import { entrypoint } from '../../src/server/index.js';
 import type { GawServer } from '../../src/server/index.js';
 import { closedPort } from '../helpers/raw-socket.js';
-import { GawpClient } from '../helpers/gawp-peer.js';
 import { capturingLogger, startServer, until } from '../helpers/server-fixtures.js';
 import type { LogLine } from '../helpers/server-fixtures.js';
 

@@ -167,7 +167,7 @@ test('names under rpc. never reach a hosted service, even as bare names', async 
   class Odd {
     static serviceName = 'odd';
     static entrypoints = ['rpc.ping'];
-    ['rpc.ping']() {
+    'rpc.ping'() {
       return 'service';
     }
   }

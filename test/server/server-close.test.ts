@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { GawClient } from '../../src/client/index.js';
 import { entrypoint } from '../../src/server/index.js';
-import { GawError } from '../../src/errors.js';
+import type { GawError } from '../../src/errors.js';
 import { rpcErrorCodes } from '../../src/jsonrpc/index.js';
 import { Arrivals, Gate, RawClient, startServer, within } from '../helpers/server-fixtures.js';
 import { postJson } from './http-helpers.js';
