@@ -100,8 +100,3 @@ function randomHex(bytes: number): string {
 export function childTraceparent(traceparent: string): string {
   return `${traceparent.slice(0, 36)}${randomHex(8)}${traceparent.slice(52)}`;
 }
-
-/** A fresh traceparent: a new trace, sampled or not. */
-export function newTraceparent(isSampled = true): string {
-  return `00-${randomHex(16)}-${randomHex(8)}-${isSampled ? '01' : '00'}`;
-}

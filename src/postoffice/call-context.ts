@@ -92,18 +92,6 @@ export function callHead(context: WireContext): Buffer {
   return head;
 }
 
-/** callHead({ budgetMs }) without building the object: the common case of a call with no ids. */
-export function budgetHead(budgetMs: number): Buffer {
-  const head = Buffer.allocUnsafe(9);
-  head[0] = entryKinds.call;
-  head[1] = 0;
-  head[2] = 6;
-  head[3] = contextFieldTypes.budgetMs;
-  head[4] = 4;
-  head.writeUInt32BE(Math.min(contextLimits.maxBudgetMs, Math.max(0, Math.ceil(budgetMs))), 5);
-  return head;
-}
-
 function writeField(head: Buffer, at: number, type: number, value: string | undefined): number {
   if (value === undefined) return at;
   head[at] = type;

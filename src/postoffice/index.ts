@@ -13,7 +13,6 @@ export { checkCodecName, chooseSuite, suites } from './suite.js';
 export type { CodecName, SuiteName } from './suite.js';
 export {
   FLAG_CTX,
-  budgetHead,
   callHead,
   cancelEntry,
   contextLimits,

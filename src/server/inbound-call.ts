@@ -90,11 +90,6 @@ export class InboundCall implements CallContext {
     return this.#requestId;
   }
 
-  /** The request id only when the caller sent one (for log lines, without making one up). */
-  get sentRequestId(): string | undefined {
-    return this.#requestId;
-  }
-
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
