@@ -14,7 +14,8 @@ export const errorCodes = {
   GAW_ERR_CLOSED: 'the client or server was already closed',
   GAW_ERR_MODULE_LOAD: 'the CLI could not load the module it was given: not found, or it threw while loading',
   // Protocol: the peer broke GAWP/1; the connection is destroyed.
-  GAW_ERR_FRAME_TOO_LARGE: 'a frame or message larger than maxPayloadBytes (the legacy wire: maxFrameBytes) plus the suite overhead',
+  GAW_ERR_FRAME_TOO_LARGE:
+    'a frame or message larger than maxPayloadBytes (the legacy wire: maxFrameBytes) plus the suite overhead',
   GAW_ERR_BAD_FRAME:
     'a frame length below the suite minimum or misaligned, an unknown frame type, or bad message framing',
   GAW_ERR_AUTH_FAILED: 'a frame or handshake confirm failed authentication: wrong secret, tampering or replay',
