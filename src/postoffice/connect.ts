@@ -1,6 +1,7 @@
 // The client side of GAWP/1: connects with a deadline, runs the handshake and returns an
 // authenticated Connection. Every failure here happens before any request is written, so each
-// error says the request never reached the server (mayHaveReachedServer = false).
+// error says the request never reached the server (mayHaveReachedServer = false). What a
+// ServerReject means (HandshakeRejectedError) is in reject.ts.
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -32,17 +33,9 @@ import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
 import { FLAG_CTX } from './call-context.js';
-import {
-  FLAG_FS,
-  checkCodecName,
-  checkSuiteName,
-  codecBytes,
-  codecNames,
-  rejectReasons,
-  suiteNames,
-  suites,
-} from './suite.js';
-import type { CodecName, RejectReason, SuiteName } from './suite.js';
+import { HandshakeRejectedError, rejected } from './reject.js';
+import { FLAG_FS, checkCodecName, checkSuiteName, codecBytes, suites } from './suite.js';
+import type { CodecName, SuiteName } from './suite.js';
 
 export interface DialOptions extends Partial<PostofficeLimits> {
   host: string;
@@ -259,50 +252,4 @@ async function handshake(
 
 function badHandshake(message: string): ProtocolError {
   return new ProtocolError('GAW_ERR_BAD_HANDSHAKE', message);
-}
-
-/** Turns a ServerReject into an error that says what the server wants. */
-function rejected(
-  { reason, detail }: { reason: number; detail: number },
-  options: DialOptions,
-): HandshakeRejectedError {
-  const why = (() => {
-    switch (reason) {
-      case rejectReasons.version:
-        return `the server speaks GAWP up to version ${detail}`;
-      case rejectReasons.suite:
-        return `server requires suite ${suiteNames[detail] ?? `#${detail}`}`;
-      case rejectReasons.codec:
-        return `server does not support codec ${options.codec ?? 'json'} (it accepts ${codecNames[detail] ?? `#${detail}`})`;
-      case rejectReasons.keyId:
-        return `server has no secret with key id ${options.keyId ?? 0}`;
-      case rejectReasons.busy:
-        return 'server is busy (too many connections)';
-      case rejectReasons.flags:
-        return detail & FLAG_FS ? 'server requires forward secrecy' : 'server rejected the hello flags';
-      default:
-        return `server rejected the handshake (reason ${reason})`;
-    }
-  })();
-  const name = (Object.keys(rejectReasons) as RejectReason[]).find((k) => rejectReasons[k] === reason) ?? 'unknown';
-  const requiredSuite = reason === rejectReasons.suite ? suiteNames[detail] : undefined;
-  const err = new HandshakeRejectedError(why, name, requiredSuite);
-  // Set when the hello offered CTX and a server from before it refused the flags: dial retries.
-  (err as { isOldServer?: boolean }).isOldServer = reason === rejectReasons.flags && (detail & FLAG_FS) === 0;
-  return err;
-}
-
-/**
- * The server refused the handshake; `reason` says why (`busy` is the only transient one) and,
- * for a suite refusal, `requiredSuite` names the suite the server wants.
- */
-export class HandshakeRejectedError extends ProtocolError {
-  readonly reason: RejectReason | 'unknown';
-  readonly requiredSuite: SuiteName | undefined;
-
-  constructor(message: string, reason: RejectReason | 'unknown', requiredSuite?: SuiteName) {
-    super('GAW_ERR_HANDSHAKE_REJECTED', message);
-    this.reason = reason;
-    this.requiredSuite = requiredSuite;
-  }
 }

@@ -1,7 +1,8 @@
 // The postoffice: bytes to authenticated frames on a socket. Reached only through this file.
 export { Connection } from './connection.js';
 export type { ConnectionEvents, Session } from './connection.js';
-export { HandshakeRejectedError, dial } from './connect.js';
+export { dial } from './connect.js';
+export { HandshakeRejectedError } from './reject.js';
 export type { DialOptions } from './connect.js';
 export { Listener } from './listen.js';
 export { countOpenDescriptors, isOutOfDescriptors, openFileLimit, watchServerErrors } from './descriptors.js';
