@@ -1,6 +1,6 @@
 // The server side of GAWP/1: accepts TCP connections, caps unauthenticated sockets, runs the
-// handshake (hello checks, rejects, key schedule, confirms) and hands authenticated Connections
-// to its owner. What runs over a connection is the owner's business.
+// handshake (rejects, key schedule, confirms) and hands authenticated Connections to its owner.
+// Which hellos it refuses is decided in hello-check.ts; what runs over a connection is the owner's.
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -25,16 +25,15 @@ import {
   isSameTag,
   serverConfirm,
   transcriptHash,
-  VERSION,
 } from './handshake.js';
-import type { Hello } from './handshake.js';
+import { checkHello } from './hello-check.js';
 import type { KeyRing } from './secret.js';
 import { checkInteger, resolveLimits } from './options.js';
 import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
 import { FLAG_CTX } from './call-context.js';
-import { FLAG_FS, checkCodecName, checkSuiteName, codecBytes, codecNames, rejectReasons, suites } from './suite.js';
+import { checkCodecName, checkSuiteName, codecBytes, codecNames, rejectReasons, suites } from './suite.js';
 import type { CodecName, SuiteName } from './suite.js';
 
 export interface ListenerOptions extends Partial<PostofficeLimits> {
@@ -227,7 +226,14 @@ export class Listener extends EventEmitter<ListenerEvents> {
     if (!hasMagic(magic)) return void this.#fail(socket, 'not a GAWP hello');
     const clientHello = Buffer.concat([magic, await reader.read(HELLO_BYTES - 4)]);
     const hello = decodeHello(clientHello);
-    const problem = this.#checkHello(hello);
+    const problem = checkHello(hello, {
+      suiteIds: this.#suiteIds,
+      codecIds: this.#codecIds,
+      requireForwardSecrecy: this.#options.requireForwardSecrecy,
+      keyRing: this.#options.keyRing,
+      connectionCount: this.#connections.size,
+      maxConnections: this.#maxConnections,
+    });
     if (problem !== undefined) return this.#reject(socket, problem[0], problem[1]);
 
     const hasForwardSecrecy = hasFs(hello.flags);
@@ -286,23 +292,5 @@ export class Listener extends EventEmitter<ListenerEvents> {
       opener: createOpener(hello.suite, keys.c2sEnc, keys.c2sMac),
     };
     return new Connection(socket, session, this.#limits, this.#logger, reader.detach());
-  }
-
-  /** The reject reason and detail for a hello this server will not take, or undefined. */
-  #checkHello(hello: Hello): [keyof typeof rejectReasons, number] | undefined {
-    if (hello.version !== VERSION) return ['version', VERSION];
-    if (!this.#suiteIds.includes(hello.suite)) return ['suite', this.#suiteIds[0]!];
-    if ((hello.flags & ~(FLAG_FS | FLAG_CTX)) !== 0) return ['flags', 0];
-    if (hello.suite === suites.none && (hello.flags & FLAG_FS) !== 0) return ['flags', 0];
-    if (hello.suite !== suites.none && this.#options.requireForwardSecrecy && !hasFs(hello.flags))
-      return ['flags', FLAG_FS];
-    if (!this.#codecIds.includes(hello.codec)) return ['codec', this.#codecIds[0]!];
-    if (hello.suite === suites.none ? hello.keyId !== 0 : this.#options.keyRing!.get(hello.keyId) === undefined)
-      return ['keyId', 0];
-    // Authenticated connections only: a hello needs no secret, so counting handshakes in progress
-    // would let strangers make honest clients busy. Handshakes finishing together may pass the cap
-    // by at most maxUnauthenticated.
-    if (this.#connections.size >= this.#maxConnections) return ['busy', 0];
-    return undefined;
   }
 }
