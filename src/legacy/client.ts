@@ -1,29 +1,23 @@
 // The legacy client: calls an unmodified Python Gaw 0.7 server (plain, signed or encrypted). A small
 // pool of connections, each carrying one call at a time as Python Gaw requires; further calls wait
 // for a free connection. Owns the call lifecycle (ids, timeouts, abort, errors); framing is in
-// client-connection.ts, the envelope in message.ts, the Python value dialect in dialect.ts.
+// client-connection.ts, the envelope in message.ts, the Python value dialect in dialect.ts, the
+// checks on a call's method, params and reply bytes in client-checks.ts.
 import { randomBytes } from 'node:crypto';
-import {
-  AbortError,
-  ConnectionError,
-  GawError,
-  ProtocolError,
-  RemoteError,
-  TimeoutError,
-  UsageError,
-} from '../errors.js';
+import { AbortError, ConnectionError, ProtocolError, RemoteError, TimeoutError, UsageError } from '../errors.js';
 import { isPlainObject, rpcErrorCodes } from '../jsonrpc/index.js';
 import { defaultRegistry } from '../serializable/index.js';
 import type { Registry } from '../serializable/index.js';
+import { isArgsAndKwargs, openBodyOrFail, readReplyBytes, toPath } from './client-checks.js';
 import { LegacyClientConnection } from './client-connection.js';
-import { envelopeBytes, parseJsonBytes, sealFrame } from './codec.js';
+import { envelopeBytes, sealFrame } from './codec.js';
 import { fromPythonData, toPythonData } from './dialect.js';
 import type { FrameBounds } from './frame.js';
-import { isSameId, readReply, requestEnvelope } from './message.js';
+import { isSameId, requestEnvelope } from './message.js';
 import type { LegacyReply } from './message.js';
 import type { LegacyClientOptions, ResolvedClientOptions } from './options.js';
 import { MAX_TIMER_MS, resolveClientOptions } from './options.js';
-import { frameBounds, openBody, resolveSealing } from './seal.js';
+import { frameBounds, resolveSealing } from './seal.js';
 import type { LegacySealing } from './seal.js';
 
 export interface LegacyCallOptions {
@@ -249,54 +243,4 @@ export class LegacyClient {
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) this.#open().then(waiter.resolve, waiter.reject);
   }
-}
-
-function readReplyBytes(json: Buffer): LegacyReply {
-  try {
-    return readReply(parseJsonBytes(json));
-  } catch (err) {
-    if (err instanceof ProtocolError) throw err;
-    throw new ProtocolError(
-      'GAW_ERR_BAD_RESPONSE',
-      `unreadable reply from the legacy server: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-}
-
-function openBodyOrFail(sealing: LegacySealing, body: Buffer): Buffer {
-  try {
-    return openBody(sealing, body);
-  } catch (err) {
-    if (err instanceof GawError && err.code === 'GAW_ERR_AUTH_FAILED') {
-      throw new ProtocolError(
-        'GAW_ERR_AUTH_FAILED',
-        'a reply from the legacy server failed authentication: the secret or the encrypt setting is probably wrong',
-        { cause: err },
-      );
-    }
-    throw err;
-  }
-}
-
-/** 'service.method' to Python's 'service/method' (the method is after the last dot). */
-function toPath(method: string): string {
-  const dot = typeof method === 'string' ? method.lastIndexOf('.') : -1;
-  if (dot <= 0 || dot === method.length - 1) {
-    throw new UsageError(
-      'GAW_ERR_INVALID_OPTION',
-      `method must be 'service.method', not ${JSON.stringify(String(method)).slice(0, 80)}`,
-    );
-  }
-  return `${method.slice(0, dot)}/${method.slice(dot + 1)}`;
-}
-
-function isArgsAndKwargs(params: unknown): params is { args?: unknown[]; kwargs?: Record<string, unknown> } {
-  if (!isPlainObject(params)) return false;
-  const keys = Object.keys(params);
-  if (keys.length === 0 || !keys.every((key) => key === 'args' || key === 'kwargs')) return false;
-  return (
-    (params.args === undefined || Array.isArray(params.args)) &&
-    (params.kwargs === undefined || isPlainObject(params.kwargs))
-  );
 }
