@@ -3,8 +3,9 @@
 // steps because their failures are handled differently (close the connection vs. reply an error).
 import { SerializationError } from '../errors.js';
 import { encodeFrame } from './frame.js';
-import { parsePythonJson, stringifyPython } from './json.js';
-import type { PythonJsonParseOptions } from './json.js';
+import { parsePythonJson } from './json-parser.js';
+import type { PythonJsonParseOptions } from './json-parser.js';
+import { stringifyPython } from './json-writer.js';
 import { sealBody } from './seal.js';
 import type { LegacySealing } from './seal.js';
 
