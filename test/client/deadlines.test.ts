@@ -1,4 +1,4 @@
-// The client's shared call deadlines (src/client/deadlines.ts): expiry in deadline order with one
+// The shared call deadlines (src/deadlines.ts): expiry in deadline order with one
 // timer, removal before expiry, mixed timeouts, and an unref()ed timer. Real timers, no mocks.
 // Its timer is unref()ed (a pending call's socket keeps a client process alive), so each test
 // holds the event loop open itself while it waits.
@@ -70,7 +70,7 @@ test('a deadline added from an expiry callback is still served', async () => {
 });
 
 test('a pending deadline does not keep a process alive', () => {
-  const url = new URL('../../src/client/deadlines.js', import.meta.url).href;
+  const url = new URL('../../src/deadlines.js', import.meta.url).href;
   const script = `import { Deadlines } from ${JSON.stringify(url)}; new Deadlines().add(60000, () => process.exit(3));`;
   const startMs = performance.now();
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });
