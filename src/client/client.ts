@@ -10,11 +10,13 @@ import type { JsonRpcErrorObject, JsonRpcParams } from '../jsonrpc/index.js';
 import { checkInteger } from '../postoffice/index.js';
 import { createRawJsonCodec } from '../serializable/index.js';
 import type { Codec } from '../serializable/index.js';
+import { parseEndpoints } from './endpoints.js';
 import { checkParams, withCallerStack } from './outcomes.js';
 import { checkCallOptions, resolveClientOptions } from './options.js';
 import type { BatchCall, CallOptions, GawClientOptions } from './options.js';
 import { createServiceProxy, createServicesProxy } from './proxy.js';
 import type { Remote, ServiceProxyOptions } from './proxy.js';
+import type { Endpoint } from './pool.js';
 import type { Attempt, Outcome, OutgoingContext, Transport } from './transport.js';
 
 export type BatchResult = { ok: true; result: unknown } | { ok: false; error: RemoteError };
@@ -138,6 +140,20 @@ export class GawClient {
 
   get connectionCount(): number {
     return this.#transport.connectionCount;
+  }
+
+  /**
+   * Replaces the endpoint list at run time, validated like the `endpoints` option. New endpoints
+   * take calls at once; a removed one takes no new calls, its calls in flight finish, and its
+   * connections close once idle. gawp only.
+   */
+  setEndpoints(endpoints: readonly (string | Endpoint)[]): void {
+    const parsed = parseEndpoints({ endpoints });
+    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    const transport = this.#transport;
+    if (transport.setEndpoints === undefined)
+      throw new UsageError('GAW_ERR_INVALID_OPTION', `protocol ${transport.protocol} cannot change its endpoints`);
+    transport.setEndpoints(parsed);
   }
 
   /** Graceful: new calls fail with GAW_ERR_CLOSED; calls in flight get their replies. Idempotent. */

@@ -1,7 +1,7 @@
 // The GAWP/1 transport: calls multiplexed over pooled connections to one or more endpoints, each
-// try bounded by its deadline (one shared timer, deadlines.ts) and its signal. Chooses a ready
-// connection from the next endpoint that is up, dials when none is, and tells the retry policy
-// apart refusals (-32001/-32002, nothing ran) from handlers' errors. No retries here (retrying.ts).
+// try bounded by its deadline (one shared timer, deadlines.ts) and its signal. The balancer
+// (balancer.ts) chooses the connection; this tells it how each call ended, and tells the retry
+// policy apart refusals (-32001/-32002, nothing ran) from handlers' errors. No retries here (retrying.ts).
 import { AbortError, GawError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { callHead, contextLimits } from '../postoffice/index.js';
@@ -10,8 +10,9 @@ import type { Codec } from '../serializable/index.js';
 import { watchAbort } from './abort-watch.js';
 import { Deadlines } from '../deadlines.js';
 import { refusalsRejected, rejectWholeRefusal } from './outcomes.js';
-import { EndpointPool } from './pool.js';
-import type { Endpoint, PoolOptions } from './pool.js';
+import { Balancer } from './balancer.js';
+import type { BalancerOptions } from './balancer.js';
+import type { Endpoint, EndpointPool } from './pool.js';
 import type { RpcConnection } from './rpc-connection.js';
 import type {
   Attempt,
@@ -48,30 +49,36 @@ export class GawpTransport implements Transport {
   readonly protocol = 'gawp';
   readonly features = features;
   readonly codec: Codec;
-  readonly #pools: EndpointPool[];
+  readonly #balancer: Balancer;
   readonly #logger: Logger;
   /** Every try's deadline, on one timer (a Node timer per call costs up to ~0.5 µs). */
   readonly #deadlines = new Deadlines();
-  #next = 0;
   #isClosed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(endpoints: readonly Endpoint[], options: PoolOptions) {
+  constructor(endpoints: readonly Endpoint[], options: BalancerOptions) {
     this.codec = options.codec;
     this.#logger = options.logger;
-    this.#pools = endpoints.map((endpoint) => new EndpointPool(endpoint, options));
+    this.#balancer = new Balancer(endpoints, options);
   }
 
+  /** Calls in flight, on removed endpoints that are still draining too. */
   get pendingCount(): number {
     let total = 0;
-    for (const pool of this.#pools) total += pool.pendingCount;
+    for (const pool of this.#balancer.allPools()) total += pool.pendingCount;
     return total;
   }
 
   get connectionCount(): number {
     let total = 0;
-    for (const pool of this.#pools) total += pool.connectionCount;
+    for (const pool of this.#balancer.allPools()) total += pool.connectionCount;
     return total;
+  }
+
+  /** Replaces the endpoints (already validated); removed ones drain. */
+  setEndpoints(endpoints: readonly Endpoint[]): void {
+    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    this.#balancer.setEndpoints(endpoints);
   }
 
   call(call: OutgoingCall, attempt: Attempt): Promise<Outcome> {
@@ -79,7 +86,9 @@ export class GawpTransport implements Transport {
     const send = (rpc: RpcConnection) =>
       refusalsRejected(rpc.request(method, params, codec, headFor(rpc, attempt, context)));
     const ready = attempt.signal === undefined ? this.#pick() : undefined;
-    return ready === undefined ? this.#once(attempt, send) : this.#fastOnce(ready, send, attempt);
+    return ready === undefined
+      ? this.#once(attempt, send)
+      : this.#fastOnce(ready, this.#balancer.picked as EndpointPool, send, attempt);
   }
 
   batch(calls: readonly OutgoingBatchCall[], attempt: Attempt, context?: OutgoingContext): Promise<Outcome[]> {
@@ -102,18 +111,19 @@ export class GawpTransport implements Transport {
 
   close(): Promise<void> {
     this.#isClosed = true;
-    this.#closing ??= Promise.all(this.#pools.map((pool) => pool.close())).then(() => undefined);
+    this.#closing ??= this.#balancer.close();
     return this.#closing;
   }
 
   destroy(): void {
     this.#isClosed = true;
-    for (const pool of this.#pools) pool.destroy();
+    this.#balancer.destroy();
   }
 
   /** A try with no signal on a connection that is ready: what #once does, with one promise instead of three. */
   #fastOnce(
     rpc: RpcConnection,
+    pool: EndpointPool,
     send: (rpc: RpcConnection) => { id: number; outcome: Promise<Outcome> },
     attempt: Attempt,
   ): Promise<Outcome> {
@@ -123,16 +133,21 @@ export class GawpTransport implements Transport {
     } catch (err) {
       return Promise.reject(err);
     }
+    const balancer = this.#balancer;
     return new Promise<Outcome>((resolve, reject) => {
       const timer = this.#deadlines.addAt(attempt.deadlineMs, () => {
         rpc.cancel(sent.id, attempt.timeoutMs);
-        reject(callTimeout(attempt.what, attempt.timeoutMs));
+        const err = callTimeout(attempt.what, attempt.timeoutMs);
+        balancer.failed(pool, err);
+        reject(err);
       });
       sent.outcome.then(
         (outcome) => {
+          if ((pool.consecutiveFailures | pool.ejections) !== 0) balancer.succeeded(pool);
           if (this.#deadlines.remove(timer)) resolve(outcome);
         },
         (err: unknown) => {
+          balancer.failed(pool, err);
           if (this.#deadlines.remove(timer)) reject(err);
         },
       );
@@ -151,6 +166,11 @@ export class GawpTransport implements Transport {
       const finish = (err: unknown, value?: T, timedOutAfterMs?: number) => {
         if (isSettled) return;
         isSettled = true;
+        const pool = rpc === undefined ? undefined : this.#balancer.ownerOf(rpc);
+        if (pool !== undefined) {
+          if (err === undefined) this.#balancer.succeeded(pool);
+          else this.#balancer.failed(pool, err);
+        }
         this.#deadlines.remove(timer);
         unwatch?.();
         if (err === undefined) {
@@ -185,30 +205,14 @@ export class GawpTransport implements Transport {
     });
   }
 
-  /** A ready connection without waiting, from the next endpoint that is up; none once closed. */
+  /** A ready connection without waiting (balancer.ts chooses it); none once closed. */
   #pick(): RpcConnection | undefined {
-    if (this.#isClosed) return undefined;
-    const pools = this.#pools;
-    for (let i = 0; i < pools.length; i++) {
-      const pool = pools[(this.#next + i) % pools.length] as EndpointPool;
-      if (pool.downUntil !== 0 && pool.isDown) continue;
-      const rpc = pool.pick();
-      if (rpc !== undefined) {
-        this.#next = (this.#next + i + 1) % pools.length;
-        return rpc;
-      }
-    }
-    return undefined;
+    return this.#isClosed ? undefined : this.#balancer.pick();
   }
 
-  /** No connection was ready: wait on an endpoint that is up, else on the one that recovers soonest. */
-  async #acquire(): Promise<RpcConnection> {
-    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
-    const up = this.#pools.filter((pool) => !pool.isDown);
-    const pool =
-      up.length > 0
-        ? (up[this.#next++ % up.length] as EndpointPool)
-        : this.#pools.reduce((a, b) => (a.downUntil <= b.downUntil ? a : b));
-    return pool.acquire();
+  /** No connection was ready: wait for one. */
+  #acquire(): Promise<RpcConnection> {
+    if (this.#isClosed) return Promise.reject(new GawError('GAW_ERR_CLOSED', 'the client is closed'));
+    return this.#balancer.acquire();
   }
 }

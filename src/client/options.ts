@@ -48,6 +48,14 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
   poolSize?: number;
   /** Open another pooled connection once the least busy one has this many calls in flight (default 64). */
   busyThreshold?: number;
+  /**
+   * Take an endpoint out of rotation after this many transport failures (connection lost, call
+   * timed out) in a row, unless every other endpoint is out too (default 5; 0 never ejects).
+   */
+  ejectAfterFailures?: number;
+  /** How long the first ejection lasts (default 1 s); each one in a row doubles it, up to maxEjectionMs (default 30 s). */
+  ejectionMs?: number;
+  maxEjectionMs?: number;
   /** The default per-call timeout, retries included (default 30 s). */
   timeoutMs?: number;
   /** -1 forever, 0 never, N at most N retries (default 3); only ever for calls that are safe to retry. */
@@ -102,6 +110,9 @@ export const clientDefaults = Object.freeze({
   retries: 3,
   poolSize: 4,
   busyThreshold: 64,
+  ejectAfterFailures: 5,
+  ejectionMs: 1_000,
+  maxEjectionMs: 30_000,
   connectTimeoutMs: 10_000,
   connectionLifetimeMs: 30_000,
   maxDepth: 64,
@@ -123,6 +134,9 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'callContext',
     'poolSize',
     'busyThreshold',
+    'ejectAfterFailures',
+    'ejectionMs',
+    'maxEjectionMs',
     'timeoutMs',
     'retries',
     'baseDelayMs',
@@ -147,7 +161,17 @@ const callOptionKeys: ReadonlySet<string> = new Set([
 ]);
 
 /** Options the legacy wire has no use for: refused rather than ignored. */
-const gawpOnly = ['suite', 'codec', 'forwardSecrecy', 'keyId', 'busyThreshold', 'callContext'] as const;
+const gawpOnly = [
+  'suite',
+  'codec',
+  'forwardSecrecy',
+  'keyId',
+  'busyThreshold',
+  'callContext',
+  'ejectAfterFailures',
+  'ejectionMs',
+  'maxEjectionMs',
+] as const;
 
 export function checkCallOptions(options: CallOptions): void {
   checkOptionKeys(options, callOptionKeys, 'call options');
@@ -197,7 +221,8 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
     if (endpoints.length !== 1)
       throw new UsageError('GAW_ERR_INVALID_OPTION', 'protocol gaw-legacy takes exactly one endpoint');
     inner = new LegacyTransport({
-      ...(endpoints[0] as Endpoint),
+      host: (endpoints[0] as Endpoint).host,
+      port: (endpoints[0] as Endpoint).port,
       ...(options.secret !== undefined && { secret: options.secret }),
       encrypt: options.encrypt === true,
       registry,
@@ -216,6 +241,9 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
     inner = new GawpTransport(endpoints, {
       poolSize,
       busyThreshold: checkInteger('busyThreshold', options.busyThreshold ?? d.busyThreshold, 1),
+      ejectAfterFailures: checkInteger('ejectAfterFailures', options.ejectAfterFailures ?? d.ejectAfterFailures, 0),
+      baseEjectionMs: checkInteger('ejectionMs', options.ejectionMs ?? d.ejectionMs, 1),
+      maxEjectionMs: checkInteger('maxEjectionMs', options.maxEjectionMs ?? d.maxEjectionMs, 1),
       connectionLifetimeMs,
       codec,
       logger,

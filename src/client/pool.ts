@@ -12,6 +12,8 @@ import { backoffDelayMs } from './retry.js';
 export interface Endpoint {
   host: string;
   port: number;
+  /** Relative share of calls (default 1): outstanding calls are divided by it when choosing. */
+  weight?: number;
 }
 
 export interface PoolOptions {
@@ -40,6 +42,11 @@ export class EndpointPool {
   #failures = 0;
   #downUntil = 0;
   #isClosed = false;
+  /** The balancer's: share of calls, transport failures in a row, ejections in a row, ejected until (ms). */
+  weight = 1;
+  consecutiveFailures = 0;
+  ejections = 0;
+  ejectedUntil = 0;
 
   constructor(endpoint: Endpoint, options: PoolOptions) {
     this.endpoint = endpoint;
@@ -53,6 +60,11 @@ export class EndpointPool {
   /** True while a recent connection failure has the endpoint backing off. */
   get isDown(): boolean {
     return this.#downUntil > Date.now();
+  }
+
+  /** True while the balancer has taken the endpoint out of rotation for failing calls. */
+  get isEjected(): boolean {
+    return this.ejectedUntil > Date.now();
   }
 
   get downUntil(): number {
@@ -82,6 +94,35 @@ export class EndpointPool {
     // Nothing usable and no room for a replacement: a connection under suspicion is still better
     // than none (its probe decides its fate within a few seconds).
     return best ?? (canGrow || this.#dials.size > 0 ? undefined : this.#leastBusySuspect());
+  }
+
+  /**
+   * Writes this pool's usable connections into `out` from index `at` and returns the index after
+   * them: the balancer's candidates. Like pick(), dials another when all are busy (or none is open)
+   * and there is room, and offers a suspect connection only when nothing else can be had.
+   */
+  collect(out: RpcConnection[], at: number): number {
+    const connections = this.#connections;
+    let end = at;
+    let least = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < connections.length; i++) {
+      const c = connections[i] as RpcConnection;
+      if (!c.isUsable) continue;
+      out[end++] = c;
+      if (c.pendingCount < least) least = c.pendingCount;
+    }
+    if (end > at && least < this.#options.busyThreshold) return end;
+    const canGrow = this.#canGrow();
+    if (canGrow && this.#dials.size === 0) this.#dial().promise.catch(() => {});
+    if (end === at && !canGrow && this.#dials.size === 0) {
+      const suspect = this.#leastBusySuspect();
+      if (suspect !== undefined) out[end++] = suspect;
+    }
+    return end;
+  }
+
+  holds(rpc: RpcConnection): boolean {
+    return this.#connections.includes(rpc);
   }
 
   #leastBusySuspect(): RpcConnection | undefined {
@@ -131,7 +172,12 @@ export class EndpointPool {
   }
 
   #dial(): Dialing {
-    const promise = dial({ ...this.#options.dial, ...this.endpoint, signal: this.#abort.signal })
+    const promise = dial({
+      ...this.#options.dial,
+      host: this.endpoint.host,
+      port: this.endpoint.port,
+      signal: this.#abort.signal,
+    })
       .then(
         (connection) => {
           this.#failures = 0;

@@ -66,6 +66,10 @@ export class RetryingTransport implements Transport {
     return this.#inner.notify(call, signal);
   }
 
+  get setEndpoints(): Transport['setEndpoints'] {
+    return this.#inner.setEndpoints?.bind(this.#inner);
+  }
+
   close(): Promise<void> {
     this.#isClosed = true;
     return this.#inner.close();

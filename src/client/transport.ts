@@ -4,6 +4,7 @@
 // outcome; retries and the choice of what is safe to retry wrap any transport (retrying.ts).
 import type { JsonRpcErrorObject, JsonRpcParams } from '../jsonrpc/index.js';
 import type { Codec } from '../serializable/index.js';
+import type { Endpoint } from './pool.js';
 
 /** A reply as received: the result (not yet revived) or the JSON-RPC error object. */
 export type Outcome = { result: unknown } | { error: JsonRpcErrorObject };
@@ -75,6 +76,11 @@ export interface Transport {
   readonly pendingCount: number;
   /** Open connections. */
   readonly connectionCount: number;
+  /**
+   * Replaces the endpoints (validated by the caller): new ones take calls, removed ones drain.
+   * Absent on a transport with a fixed peer.
+   */
+  setEndpoints?(endpoints: readonly Endpoint[]): void;
   /** Graceful: no new calls; those in flight get their replies. Idempotent. */
   close(): Promise<void>;
   /** Now: every connection closed, calls in flight fail. */
