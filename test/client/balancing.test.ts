@@ -239,3 +239,36 @@ test('when every endpoint fails, the last one serving is never ejected', async (
     await Promise.all(servers.map((s) => s.server.close().catch(() => {})));
   }
 });
+
+test('ejecting an endpoint leaves the call in flight on it to finish', async () => {
+  const gate = new Gate();
+  const arrivals = new Arrivals(1);
+  const sick = await startCounted('sick', hosts[0] as string, { isStalled: true, gate, arrivals });
+  const healthy = await startCounted('healthy', hosts[1] as string);
+  const logger = capturingLogger();
+  const client = new GawClient({
+    endpoints: [sick.endpoint],
+    logger,
+    ejectAfterFailures: 2,
+    ejectionMs: 60_000,
+    retries: 0,
+  });
+  try {
+    const held = client.call<string>('count.held', [], { timeoutMs: 20_000 });
+    await within(arrivals.all, 5_000, 'the held call reaching the sick endpoint');
+    client.setEndpoints([sick.endpoint, healthy.endpoint]);
+    const deadline = performance.now() + 10_000;
+    while (!logger.lines.some((line) => line.msg === 'endpoint ejected') && performance.now() < deadline)
+      await client.call('count.stall', [], { timeoutMs: 100 }).catch(() => {});
+    assert.ok(
+      logger.lines.some((line) => line.msg === 'endpoint ejected' && line.obj.endpoint === sick.endpoint),
+      'the sick endpoint was not ejected',
+    );
+    gate.open();
+    assert.equal(await within(held, 5_000, 'the held call'), 'sick');
+  } finally {
+    gate.open();
+    client.destroy();
+    await Promise.all([sick.server.close().catch(() => {}), healthy.server.close()]);
+  }
+});
