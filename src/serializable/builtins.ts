@@ -74,7 +74,8 @@ const bigintPattern = /^-?[0-9]+$/;
 
 /** Decimal text (an optional `-` and digits, at most maxBigintDigits) to a bigint, or undefined. */
 export function parseBigint(text: string): bigint | undefined {
-  if (text.length > maxBigintDigits + 1 || !bigintPattern.test(text)) return undefined;
+  const digits = text.startsWith('-') ? text.length - 1 : text.length;
+  if (digits > maxBigintDigits || !bigintPattern.test(text)) return undefined;
   return BigInt(text);
 }
 

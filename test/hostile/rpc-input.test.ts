@@ -283,3 +283,26 @@ test('ids above 2^53 lose precision: JSON id 9007199254740993 is answered with i
     await victim.close();
   }
 });
+
+test('a bigint param of 10,000 digits (signed or not) reaches the handler; one of 10,001 digits is refused with -32602 and nothing runs', async () => {
+  const victim = await startVictim({ encrypt: true });
+  try {
+    const peer = await AuthedPeer.open(victim);
+    // Sent as JSON text: the peer's own codec would escape a plain object that looks tagged.
+    const echo = (id: number, digits: string) =>
+      `{"jsonrpc":"2.0","id":${id},"method":"victim.echo","params":[{"_t":"bigint","_v":"${digits}"}]}`;
+    for (const sign of ['', '-']) {
+      const atLimit = `${sign}${'7'.repeat(10_000)}`;
+      const ok = await peer.call(echo(1, atLimit));
+      assert.deepEqual(ok.value, { jsonrpc: '2.0', id: 1, result: { _t: 'bigint', _v: atLimit } }, 'at the limit');
+      const before = attackExecutions();
+      const over = await peer.call(echo(2, `${sign}${'7'.repeat(10_001)}`));
+      assertError(over, -32602, 2, victim, 'one digit over the limit');
+      assert.match(over.value.error.message, /at most 10000 digits/);
+      assert.equal(attackExecutions(), before, 'the handler did not run');
+    }
+    await assertStillServes(peer);
+  } finally {
+    await victim.close();
+  }
+});

@@ -121,6 +121,21 @@ test('tagged values of the wrong shape are bad tagged values naming the tag and 
   }
 });
 
+test('a bigint of 10,000 digits is accepted, with or without a sign; 10,001 digits is a bad tagged value', () => {
+  for (const sign of ['', '-']) {
+    const atLimit = `${sign}${'9'.repeat(10_000)}`;
+    const overLimit = `${sign}${'9'.repeat(10_001)}`;
+    for (const [codec, bytes] of asBytes({ _t: 'bigint', _v: atLimit }))
+      assert.equal(codec.revive(codec.decode(bytes), 'result'), BigInt(atLimit));
+    for (const [codec, bytes] of asBytes({ _t: 'bigint', _v: overLimit })) {
+      assert.throws(
+        () => codec.revive(codec.decode(bytes), 'result'),
+        serializationError('GAW_ERR_BAD_TAGGED_VALUE', (e) => e.message.includes('at most 10000 digits')),
+      );
+    }
+  }
+});
+
 test('errors inside sets, maps, tuples and class fields name the path of the offending value', () => {
   const cases: Array<[unknown, string, string]> = [
     [
