@@ -87,6 +87,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #isPausedByOwner = false;
   #hasPeerEnded = false;
   #isBusy = false;
+  #isIdleTimerArmed = false;
   /** Frames accepted so far: a change tells a new frame has started since the timer was set. */
   #framesReceived = 0;
   #frameTimer: NodeJS.Timeout | undefined;
@@ -144,6 +145,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     socket.on('close', () => this.#onSocketClose());
     socket.on('end', () => this.#onPeerEnd());
     if (limits.idleTimeoutMs > 0) {
+      this.#isIdleTimerArmed = true;
       socket.setTimeout(limits.idleTimeoutMs, () => {
         this.#fail(new TimeoutError('GAW_ERR_IDLE_TIMEOUT', `no traffic for ${limits.idleTimeoutMs} ms`));
       });
@@ -270,12 +272,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /**
    * While busy (the owner has calls in flight) the idle timeout is suspended: a long call is not
-   * idleness. Setting it back to false starts a fresh idle period.
+   * idleness. Setting it back to false starts a fresh idle period. While reading is paused the
+   * timeout runs even when busy: then nothing is read, so only it can notice a peer that is gone.
    */
   setBusy(isBusy: boolean): void {
     if (this.#isBusy === isBusy || this.#isClosed) return;
     this.#isBusy = isBusy;
-    if (this.#limits.idleTimeoutMs > 0) this.#socket.setTimeout(isBusy ? 0 : this.#limits.idleTimeoutMs);
+    this.#updateIdleTimer();
   }
 
   /** Flushes queued messages, then closes gracefully (FIN). Idempotent. */
@@ -356,12 +359,24 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #pause(): void {
     this.#socket.pause();
     this.#stopFrameTimer();
+    this.#updateIdleTimer();
   }
 
   #resumeIfAllowed(): void {
     if (this.#isPausedByOwner || this.#isPausedByBackpressure || this.#isClosed) return;
     this.#socket.resume();
     if (this.#decoder.hasPartialFrame) this.#startFrameTimer();
+    this.#updateIdleTimer();
+  }
+
+  /** Arms the idle timeout when it applies (not busy, or not reading), disarms it otherwise; only on a change. */
+  #updateIdleTimer(): void {
+    const timeoutMs = this.#limits.idleTimeoutMs;
+    if (timeoutMs === 0 || this.#isClosed) return;
+    const isArmed = !this.#isBusy || this.isReadingPaused;
+    if (isArmed === this.#isIdleTimerArmed) return;
+    this.#isIdleTimerArmed = isArmed;
+    this.#socket.setTimeout(isArmed ? timeoutMs : 0);
   }
 
   #startFrameTimer(): void {

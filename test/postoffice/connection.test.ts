@@ -172,6 +172,33 @@ test('an owner marking the connection busy suspends the idle timeout until it is
   }
 });
 
+test('a busy connection still times out idle while its reading is paused: by the owner, or by a peer that stopped reading', {
+  timeout,
+}, async () => {
+  const idleTimeoutMs = 200;
+  const echo = await startEchoListener({ suite: 'sign', idleTimeoutMs, echo: false, highWaterBytes: 1 });
+  try {
+    // Paused by the owner: nothing is read, so a peer that left could never be noticed.
+    const owner = await dialAccepted(echo, { idleTimeoutMs: 0 });
+    owner.server.setBusy(true);
+    owner.server.pauseReading();
+    assert.equal((await closeOf(owner.server))?.code, 'GAW_ERR_IDLE_TIMEOUT');
+    // Paused by backpressure: the peer stopped reading our replies and nothing moves either way.
+    const { client, server } = await rawClientOf(echo);
+    client.raw.pause();
+    server.setBusy(true);
+    const chunk = randomBytes(32 * 1024);
+    for (let i = 0; i < 4_000 && !server.isReadingPaused; i++) {
+      server.send(chunk);
+      await nextTurn();
+    }
+    assert.equal(server.isReadingPaused, true);
+    assert.equal((await closeOf(server))?.code, 'GAW_ERR_IDLE_TIMEOUT');
+  } finally {
+    await echo.close();
+  }
+});
+
 test('sendClose goes out after the messages queued before it, once, and replies may follow it', {
   timeout,
 }, async () => {
