@@ -146,6 +146,11 @@ export class Dispatcher {
     return this.#servicesList;
   }
 
+  /** The most messages a batch may hold; a larger one is refused whole with -32600. */
+  get maxBatch(): number {
+    return this.#maxBatch;
+  }
+
   /** The OpenRPC document of every hosted method (also the result of `rpc.discover`). */
   discover(): object {
     this.#discoverDocument ??= buildOpenRpcDocument(this.#servicesList, this.#openRpcInfo);

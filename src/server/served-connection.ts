@@ -1,28 +1,37 @@
 // One authenticated GAWP/1 connection as GawServer serves it: decodes each message, runs it through
-// the Dispatcher, sends the reply as soon as it is ready, holds calls in flight under a cap (past
-// it reading pauses and messages already read wait their turn, in order), and drains on CLOSE.
-// Knows nothing of listening, services or the server's close deadline (server.ts owns those).
+// the Dispatcher, sends the reply as soon as it is ready, holds handlers in flight under a cap (past
+// it messages wait their turn, in order, within a byte budget, and are refused -32002 past that),
+// and drains on CLOSE. It never stops reading for its own sake, so rpc.ping is answered and a peer
+// that leaves is noticed however busy the connection is. Knows nothing of listening, services or
+// the server's close deadline (server.ts owns those).
 import { ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { repairReply, rpcErrorCodes } from '../jsonrpc/index.js';
+import { errorResponse, repairReply, rpcErrorCodes } from '../jsonrpc/index.js';
 import type { Connection, WireContext } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import type { Dispatcher } from './dispatch.js';
 import { InboundCalls } from './inbound-call.js';
 import type { CallOrigin } from './inbound-call.js';
+import { WaitingQueue } from './waiting-queue.js';
 
 export interface ServedConnectionOptions {
   dispatcher: Dispatcher;
   codec: Codec;
-  /** Messages (a request, a notification or a whole batch) running at once on this connection. */
+  /** Handler slots per connection: a request or notification takes one, a batch one per element. */
   maxInFlight: number;
+  /** Bytes of messages waiting for a slot (each charged 16 bytes more); past it they are refused -32002. */
+  maxWaitingBytes: number;
   logger: Logger;
 }
 
 const shuttingDown = 'the server is shutting down; the request was not run';
+const overloaded = 'the server is busy: too many requests are waiting on this connection; the request was not run';
 
 /** Undecodable messages answered with -32700 before the connection is closed instead. */
 export const maxParseErrors = 64;
+
+/** What a waiting message's call context costs besides: its origin and strings (at most 1 KiB on the wire). */
+const contextOverheadBytes = 512;
 
 const pingMethod = Buffer.from('rpc.ping');
 const undecodable: unique symbol = Symbol('undecodable');
@@ -32,25 +41,19 @@ export class ServedConnection {
   readonly #dispatcher: Dispatcher;
   readonly #codec: Codec;
   readonly #maxInFlight: number;
+  readonly #maxWaitingBytes: number;
   readonly #logger: Logger;
+  /** Handler slots taken. */
   #running = 0;
-  /**
-   * Messages read while `#running` was at the cap, oldest at `#waitingHead`. Reading pauses at the
-   * cap and stays paused until this is empty, so it holds only what the read that reached the cap
-   * had already brought: the rest of the frame it completed (at most 4,096 messages, the postoffice's
-   * cap per frame) and the whole frames after it in that read (Node reads at most 64 KiB at a time:
-   * about 13,000 one-byte messages). So some 17,000 messages at worst, never more bytes than one
-   * frame and one read, and nothing needs refusing for lack of room.
-   */
-  #waiting: Buffer[] = [];
-  /** Where each waiting message came from, with its context: its budget counts from when it was read. */
-  #waitingOrigins: CallOrigin[] = [];
-  #waitingHead = 0;
+  /** Messages read while no slot was free, in order, with where each came from (its budget counts from then). */
+  readonly #waiting: WaitingQueue<CallOrigin>;
+  /** A decoded batch at the head of the line, waiting for as many free slots as it has elements. */
+  #blocked: unknown[] | undefined;
+  #blockedOrigin: CallOrigin | undefined;
   /** Requests running, for CANCEL (call-context extension) and for aborting them when the peer leaves. */
   readonly #calls = new InboundCalls();
   /** The origin of messages without a context (no deadline): one per connection. */
   readonly #plainOrigin: CallOrigin;
-  #isReadingPaused = false;
   #hasPeerClosed = false;
   #isServerClosing = false;
   #parseErrors = 0;
@@ -60,28 +63,31 @@ export class ServedConnection {
     this.#dispatcher = options.dispatcher;
     this.#codec = options.codec;
     this.#maxInFlight = options.maxInFlight;
+    this.#maxWaitingBytes = options.maxWaitingBytes;
     this.#logger = options.logger;
     const peer = `${connection.remoteAddress}:${connection.remotePort}`;
     this.#plainOrigin = Object.freeze({ peer, wire: undefined, receivedAt: 0, calls: this.#calls });
+    this.#waiting = new WaitingQueue((origin) => (origin === this.#plainOrigin ? 0 : contextOverheadBytes));
     connection.on('message', (bytes, wire) => this.#receive(bytes, this.#originOf(wire)));
-    connection.on('cancel', (idText) => this.#cancel(idText));
+    connection.on('cancel', (idText) => this.#calls.cancel(idText));
     connection.on('goaway', () => {
       // The client sends no more requests: finish what it sent, then end.
       this.#hasPeerClosed = true;
       this.#maybeEnd();
     });
     connection.on('close', () => {
-      this.#waiting = [];
-      this.#waitingOrigins = [];
-      this.#waitingHead = 0;
+      // Gone: what waits is dropped, and replies of handlers still running go nowhere (#finish).
+      this.#waiting.clear();
+      this.#blocked = undefined;
+      this.#blockedOrigin = undefined;
       // Nobody is left to read the replies: every handler still running is told (its signal aborts).
       this.#calls.abortAll();
     });
   }
 
-  /** Messages running or waiting for a slot. */
+  /** Handler slots taken plus messages waiting for one. */
   get inFlight(): number {
-    return this.#running + this.#waiting.length - this.#waitingHead;
+    return this.#running + this.#waiting.length + (this.#blocked === undefined ? 0 : 1);
   }
 
   /**
@@ -92,8 +98,11 @@ export class ServedConnection {
     if (this.#isServerClosing) return;
     this.#isServerClosing = true;
     this.connection.sendClose();
-    while (this.#waitingHead < this.#waiting.length) this.#refuseBytes(this.#takeWaiting());
-    this.#resumeIfRoom();
+    if (this.#blocked !== undefined) this.#refuse(this.#blocked, rpcErrorCodes.SHUTTING_DOWN, shuttingDown);
+    this.#blocked = undefined;
+    this.#blockedOrigin = undefined;
+    for (let next = this.#waiting.shift(); next !== undefined; next = this.#waiting.shift())
+      this.#refuseBytes(next.message, rpcErrorCodes.SHUTTING_DOWN, shuttingDown);
     this.#maybeEnd();
   }
 
@@ -102,30 +111,32 @@ export class ServedConnection {
     return { peer: this.#plainOrigin.peer, wire, receivedAt: performance.now(), calls: this.#calls };
   }
 
-  /** CANCEL for a request running here, or still waiting for a slot (then it will not start). */
-  #cancel(idText: string): void {
-    this.#calls.cancel(idText);
-  }
-
   #receive(bytes: Buffer, origin: CallOrigin): void {
     if (this.#isServerClosing || this.#hasPeerClosed) {
       // After CLOSE either way: refused unrun, so the client may safely retry elsewhere.
-      this.#refuseBytes(bytes);
+      this.#refuseBytes(bytes, rpcErrorCodes.SHUTTING_DOWN, shuttingDown);
       return;
     }
-    if (this.#running >= this.#maxInFlight || this.#waitingHead < this.#waiting.length) {
-      // rpc.ping is a liveness probe (a client checking a silent connection): it answers at once,
-      // outside the cap, or slow handlers would make a live server look dead.
-      if (bytes.length <= 96 && bytes.includes(pingMethod) && this.#answerPing(bytes)) return;
-      // The message is a view into the frame, valid only during this event: keep a copy.
-      this.#waiting.push(Buffer.from(bytes));
-      if (origin !== this.#plainOrigin) origin.hasWaited = true;
-      this.#waitingOrigins.push(origin);
-      this.#calls.hasWaiting = true;
-      this.#pause();
+    if (this.#running >= this.#maxInFlight || this.#waiting.length > 0 || this.#blocked !== undefined) {
+      this.#hold(bytes, origin);
       return;
     }
     this.#start(bytes, origin);
+  }
+
+  /** No slot is free: answers rpc.ping now, queues the message within the budget, refuses it past. */
+  #hold(bytes: Buffer, origin: CallOrigin): void {
+    // rpc.ping is a liveness probe (a client checking a silent connection): it answers at once,
+    // outside the cap, or slow handlers would make a live server look dead.
+    if (bytes.length <= 96 && bytes.includes(pingMethod) && this.#answerPing(bytes)) return;
+    if (this.#waiting.chargedBytes + this.#waiting.chargeFor(bytes, origin) > this.#maxWaitingBytes) {
+      this.#refuseBytes(bytes, rpcErrorCodes.OVERLOADED, overloaded);
+      return;
+    }
+    // The message is a view into the frame, valid only during this event: the queue keeps a copy.
+    this.#waiting.push(bytes, origin);
+    if (origin !== this.#plainOrigin) origin.hasWaited = true;
+    this.#calls.hasWaiting = true;
   }
 
   /** Answers a lone rpc.ping request now; false when `bytes` is anything else. */
@@ -139,71 +150,80 @@ export class ServedConnection {
     if (typeof message !== 'object' || message === null || (message as { method?: unknown }).method !== 'rpc.ping')
       return false;
     this.#dispatcher.handle(message).then((reply) => {
-      if (reply !== undefined) this.#reply(reply);
+      if (reply !== undefined) this.#reply(reply, message);
     });
     return true;
   }
 
   #start(bytes: Buffer, origin: CallOrigin): void {
     const message = this.#decode(bytes);
-    if (message === undecodable) return;
+    if (message === undecodable || this.#run(message, origin)) return;
+    this.#blocked = message as unknown[];
+    this.#blockedOrigin = origin;
+    if (origin !== this.#plainOrigin) origin.hasWaited = true;
+    this.#calls.hasWaiting = true;
+  }
+
+  /** Runs `message` if its slots are free (true), else leaves it to the caller (false: a batch that must wait). */
+  #run(message: unknown, origin: CallOrigin): boolean {
+    let slots = 1;
+    if (Array.isArray(message) && message.length > 1 && message.length <= this.#dispatcher.maxBatch) {
+      // One slot per element, held until the batch's reply is ready (the dispatcher refuses whole,
+      // running nothing, a batch over maxBatch; one over maxInFlight could never start, so it is too).
+      slots = message.length;
+      if (slots > this.#maxInFlight) {
+        const reason = `Invalid Request: a batch of ${slots} messages exceeds maxInFlight, the limit of ${this.#maxInFlight} calls in flight per connection; nothing was run`;
+        this.#reply(errorResponse(null, rpcErrorCodes.INVALID_REQUEST, reason), undefined);
+        return true;
+      }
+      if (this.#running + slots > this.#maxInFlight) return false;
+    }
     const reply = this.#dispatcher.dispatch(message, origin);
     if (!(reply instanceof Promise)) {
       // Answered synchronously: nothing stays in flight.
-      if (reply !== undefined) this.#reply(reply);
-      return;
+      if (reply !== undefined) this.#reply(reply, message);
+      return true;
     }
     if (this.#running === 0) this.connection.setBusy(true);
-    this.#running++;
-    if (this.#running >= this.#maxInFlight) this.#pause();
-    reply.then((settled) => this.#finish(settled));
+    this.#running += slots;
+    reply.then((settled) => this.#finish(settled, slots, message));
+    return true;
   }
 
-  #finish(reply: unknown): void {
-    this.#running--;
+  #finish(reply: unknown, slots: number, request: unknown): void {
+    this.#running -= slots;
     if (this.connection.isClosed) return;
+    if (reply !== undefined) this.#reply(reply, request);
+    this.#startWaiting();
+    if (this.#calls.hasWaiting && this.#blocked === undefined && this.#waiting.length === 0) this.#calls.forgetEarly();
     if (this.#running === 0) this.connection.setBusy(false);
-    if (reply !== undefined) this.#reply(reply);
-    while (this.#running < this.#maxInFlight && this.#waitingHead < this.#waiting.length && !this.connection.isClosed) {
-      const origin = this.#waitingOrigins[this.#waitingHead] as CallOrigin;
-      this.#start(this.#takeWaiting(), origin);
-    }
-    if (this.#waitingHead === this.#waiting.length && this.#calls.hasWaiting) this.#calls.forgetEarly();
-    this.#resumeIfRoom();
     this.#maybeEnd();
   }
 
-  #takeWaiting(): Buffer {
-    const bytes = this.#waiting[this.#waitingHead]!;
-    this.#waiting[this.#waitingHead] = undefined as unknown as Buffer;
-    this.#waitingOrigins[this.#waitingHead++] = undefined as unknown as CallOrigin;
-    if (this.#waitingHead === this.#waiting.length) {
-      this.#waiting = [];
-      this.#waitingOrigins = [];
-      this.#waitingHead = 0;
+  /** Starts waiting messages, in order, while their slots are free. */
+  #startWaiting(): void {
+    while (!this.connection.isClosed && this.#running < this.#maxInFlight) {
+      if (this.#blocked !== undefined) {
+        if (!this.#run(this.#blocked, this.#blockedOrigin!)) return;
+        this.#blocked = undefined;
+        this.#blockedOrigin = undefined;
+      } else {
+        const next = this.#waiting.shift();
+        if (next === undefined) return;
+        this.#start(next.message, next.tag);
+      }
     }
-    return bytes;
   }
 
-  #pause(): void {
-    if (this.#isReadingPaused) return;
-    this.#isReadingPaused = true;
-    this.connection.pauseReading();
-  }
-
-  #resumeIfRoom(): void {
-    if (!this.#isReadingPaused || this.#running >= this.#maxInFlight || this.#waitingHead < this.#waiting.length)
-      return;
-    this.#isReadingPaused = false;
-    this.connection.resumeReading();
-  }
-
-  /** Answers -32001 (not run, safe to retry) for every request in `bytes`. */
-  #refuseBytes(bytes: Buffer): void {
+  /** Answers every request in `bytes` with `code` (not run, safe to retry). */
+  #refuseBytes(bytes: Buffer, code: number, reason: string): void {
     const message = this.#decode(bytes);
-    if (message === undecodable) return;
-    const refusal = this.#dispatcher.refuse(message, rpcErrorCodes.SHUTTING_DOWN, shuttingDown);
-    if (refusal !== undefined) this.#reply(refusal);
+    if (message !== undecodable) this.#refuse(message, code, reason);
+  }
+
+  #refuse(message: unknown, code: number, reason: string): void {
+    const refusal = this.#dispatcher.refuse(message, code, reason);
+    if (refusal !== undefined) this.#reply(refusal, undefined);
   }
 
   /** The decoded message, or `undecodable` once the -32700 (or the disconnect) is dealt with. */
@@ -231,7 +251,7 @@ export class ServedConnection {
       this.connection.destroy(new ProtocolError('GAW_ERR_DECODE', `more than ${maxParseErrors} undecodable messages`));
       return;
     }
-    this.#reply(this.#dispatcher.parseErrorReply(err));
+    this.#reply(this.#dispatcher.parseErrorReply(err), undefined);
   }
 
   /**
@@ -243,7 +263,7 @@ export class ServedConnection {
     if (this.#hasPeerClosed && this.inFlight === 0) this.connection.end();
   }
 
-  #reply(reply: unknown): void {
+  #reply(reply: unknown, _request: unknown): void {
     const { connection } = this;
     if (connection.isClosed) return;
     const codec = this.#codec;

@@ -48,10 +48,16 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
   maxUnauthenticated?: number;
   maxConnections?: number;
   /**
-   * Messages (a request, a notification or a whole batch) running at once per connection (default
-   * 256). Past it the server stops reading that connection and messages already read wait, in order.
+   * Handlers running at once per connection (default 256): a request or a notification takes one
+   * slot, a batch one per element. Past it messages wait their turn, in order (see maxWaitingBytes).
    */
   maxInFlight?: number;
+  /**
+   * Bytes of messages per connection waiting for an in-flight slot, each charged 16 bytes more
+   * (default 16 MiB; 0: none wait). Past it requests are refused with -32002 (not run; GawClient
+   * retries them). The server keeps reading either way, so rpc.ping is answered however busy it is.
+   */
+  maxWaitingBytes?: number;
   maxBatch?: number;
   /** A handler still running after this gets -32003 (default: no limit). */
   handlerTimeoutMs?: number;

@@ -29,6 +29,7 @@ export class GawServer {
   readonly #keyRing: KeyRing | undefined;
   readonly #codecs: Record<CodecName, Codec>;
   readonly #maxInFlight: number;
+  readonly #maxWaitingBytes: number;
   readonly #closeTimeoutMs: number;
   readonly #connections = new Set<ServedConnection>();
   #listener: Listener | undefined;
@@ -42,6 +43,7 @@ export class GawServer {
     this.#keyRing = options.secret === undefined ? undefined : new KeyRing(options.secret);
     this.#suite = chooseSuite(options, this.#keyRing !== undefined);
     this.#maxInFlight = checkInteger('maxInFlight', options.maxInFlight ?? 256, 1);
+    this.#maxWaitingBytes = checkInteger('maxWaitingBytes', options.maxWaitingBytes ?? 16 * 1024 * 1024, 0);
     this.#closeTimeoutMs = checkInteger('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, 2 ** 31 - 1);
     for (const codec of options.codecs ?? []) checkCodecName(codec);
     const registry = options.registry ?? defaultRegistry;
@@ -250,6 +252,7 @@ export class GawServer {
       dispatcher: this.#dispatcher,
       codec: this.#codecs[connection.codec],
       maxInFlight: this.#maxInFlight,
+      maxWaitingBytes: this.#maxWaitingBytes,
       logger: this.#logger,
     });
     this.#connections.add(served);

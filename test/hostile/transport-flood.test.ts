@@ -172,7 +172,7 @@ test('a peer that stops reading while 100,000 requests are pipelined is cut at m
   }
 });
 
-test('100,000 requests to a blocking handler in frames at the message cap: maxInFlight (256) run at once, the rest wait with reading paused, and all complete in order', {
+test('100,000 requests to a blocking handler in frames at the message cap: maxInFlight (256) run at once, the rest wait in order within maxWaitingBytes, and all complete in order', {
   timeout,
 }, async () => {
   const victim = await startVictim({ encrypt: true, maxInFlight: 256 });

@@ -1,6 +1,6 @@
 // GawServer under load on one connection: 1,000 concurrent calls with slow and fast handlers mixed
-// (replies leave as each call finishes), the per-connection in-flight cap (reading pauses, later
-// requests wait, everything completes), batches at and over the cap, and replies over the frame cap.
+// (replies leave as each call finishes), the per-connection in-flight cap (later requests wait,
+// everything completes), batches at and over the cap, and replies over the frame cap.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GawClient } from '../../src/client/index.js';
@@ -173,7 +173,7 @@ test('a reply larger than the frame cap becomes a -32603 error and the connectio
   }
 });
 
-test('a flood of pipelined requests past the in-flight cap waits in order: reading pauses, nothing is refused or lost', async () => {
+test('a flood of pipelined requests past the in-flight cap waits in order: within maxWaitingBytes nothing is refused or lost', async () => {
   reset(64);
   const server = await startServer({ maxInFlight: 64 }, LoadService);
   const client = await RawClient.open(server.address.port, { codec: 'msgpack' });
