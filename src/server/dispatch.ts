@@ -92,6 +92,12 @@ export class Dispatcher {
   #single: ReadonlyMap<string, Target> | undefined;
   #servicesList: readonly ServiceDescription[] = [];
   #discoverDocument: object | undefined;
+  /**
+   * Debug only: successful responses whose "rpc call" line waits until the transport has encoded
+   * them (logReplies), so that a result that could not be sent is not logged as ok.
+   */
+  readonly #unlogged = new WeakMap<object, { method: string; startMs: number; call: InboundCall }>();
+  #hasUnlogged = false;
 
   constructor(options: DispatcherOptions = {}) {
     const timeoutMs = options.handlerTimeoutMs;
@@ -163,13 +169,22 @@ export class Dispatcher {
    */
   handle(message: unknown, origin?: CallOrigin): Promise<unknown> {
     const reply = this.dispatch(message, origin);
-    return reply instanceof Promise ? reply : Promise.resolve(reply);
+    if (!(reply instanceof Promise)) {
+      this.logReplies(reply);
+      return Promise.resolve(reply);
+    }
+    if (!this.#isDebug()) return reply;
+    return reply.then((settled) => {
+      this.logReplies(settled);
+      return settled;
+    });
   }
 
   /**
    * Like handle(), without a promise when nothing is asynchronous: a synchronous handler's reply
    * (or undefined) comes back at once, anything else as a promise. Never throws or rejects. The
    * server's hot path: most calls are answered in the same tick, with no promise per request.
+   * With debug logging on, the "rpc call" line of a success is left to the caller's logReplies().
    */
   dispatch(message: unknown, origin: CallOrigin = localOrigin): unknown {
     try {
@@ -177,6 +192,25 @@ export class Dispatcher {
       return this.#handleOne(message, origin);
     } catch (err) {
       return this.#internalError(message, err);
+    }
+  }
+
+  /**
+   * Writes the "rpc call" debug line of each successful response in `reply` (one, or a batch) that
+   * dispatch() left unlogged: with the outcome `failureOf` names for it (e.g. 'reply too large',
+   * when the transport could not send the result), else 'ok'.
+   */
+  logReplies(reply: unknown, failureOf?: (response: object) => string | undefined): void {
+    if (!this.#hasUnlogged || typeof reply !== 'object' || reply === null) return;
+    for (const response of Array.isArray(reply) ? reply : [reply]) {
+      const call = typeof response === 'object' && response !== null ? this.#unlogged.get(response) : undefined;
+      if (call === undefined) continue;
+      this.#unlogged.delete(response);
+      try {
+        this.#logCall(call.method, call.startMs, failureOf?.(response) ?? 'ok', call.call);
+      } catch {
+        // a logger that throws must not cost the caller its reply
+      }
     }
   }
 
@@ -272,8 +306,21 @@ export class Dispatcher {
       return this.#failure(target, id, err, startMs, call);
     }
     call.settle();
-    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'ok', call);
-    return id === undefined ? undefined : successResponse(id, value);
+    return this.#success(target, id, value, startMs, call);
+  }
+
+  /** The reply for a handler's result; its log line waits for logReplies() when there is a reply. */
+  #success(target: Target, id: JsonRpcId | undefined, value: unknown, startMs: number, call: InboundCall): unknown {
+    if (id === undefined) {
+      if (startMs >= 0) this.#logCall(target.fullName, startMs, 'ok', call);
+      return undefined;
+    }
+    const response = successResponse(id, value);
+    if (startMs >= 0) {
+      this.#unlogged.set(response, { method: target.fullName, startMs, call });
+      this.#hasUnlogged = true;
+    }
+    return response;
   }
 
   async #forwardOne(method: string, params: unknown, id: JsonRpcId | undefined, origin: CallOrigin): Promise<unknown> {
@@ -328,8 +375,7 @@ export class Dispatcher {
       if (origin.calls !== undefined && (typeof id === 'number' || typeof id === 'string'))
         origin.calls.delete(id, call);
     }
-    if (startMs >= 0) this.#logCall(target.fullName, startMs, 'ok', call);
-    return id === undefined ? undefined : successResponse(id, value);
+    return this.#success(target, id, value, startMs, call);
   }
 
   #withTimeout(pending: PromiseLike<unknown>, timeoutMs: number): Promise<unknown> {

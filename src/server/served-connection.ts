@@ -6,12 +6,13 @@
 // the server's close deadline (server.ts owns those).
 import { ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { errorResponse, repairReply, rpcErrorCodes } from '../jsonrpc/index.js';
+import { errorResponse, readId, rpcErrorCodes } from '../jsonrpc/index.js';
 import type { Connection, WireContext } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import type { Dispatcher } from './dispatch.js';
 import { InboundCalls } from './inbound-call.js';
 import type { CallOrigin } from './inbound-call.js';
+import { encodeReply, methodOf, replyFailures } from './reply-encoding.js';
 import { WaitingQueue } from './waiting-queue.js';
 
 export interface ServedConnectionOptions {
@@ -48,8 +49,7 @@ export class ServedConnection {
   /** Messages read while no slot was free, in order, with where each came from (its budget counts from then). */
   readonly #waiting: WaitingQueue<CallOrigin>;
   /** A decoded batch at the head of the line, waiting for as many free slots as it has elements. */
-  #blocked: unknown[] | undefined;
-  #blockedOrigin: CallOrigin | undefined;
+  #blocked: { batch: unknown[]; origin: CallOrigin } | undefined;
   /** Requests running, for CANCEL (call-context extension) and for aborting them when the peer leaves. */
   readonly #calls = new InboundCalls();
   /** The origin of messages without a context (no deadline): one per connection. */
@@ -79,7 +79,6 @@ export class ServedConnection {
       // Gone: what waits is dropped, and replies of handlers still running go nowhere (#finish).
       this.#waiting.clear();
       this.#blocked = undefined;
-      this.#blockedOrigin = undefined;
       // Nobody is left to read the replies: every handler still running is told (its signal aborts).
       this.#calls.abortAll();
     });
@@ -98,9 +97,8 @@ export class ServedConnection {
     if (this.#isServerClosing) return;
     this.#isServerClosing = true;
     this.connection.sendClose();
-    if (this.#blocked !== undefined) this.#refuse(this.#blocked, rpcErrorCodes.SHUTTING_DOWN, shuttingDown);
+    if (this.#blocked !== undefined) this.#refuse(this.#blocked.batch, rpcErrorCodes.SHUTTING_DOWN, shuttingDown);
     this.#blocked = undefined;
-    this.#blockedOrigin = undefined;
     for (let next = this.#waiting.shift(); next !== undefined; next = this.#waiting.shift())
       this.#refuseBytes(next.message, rpcErrorCodes.SHUTTING_DOWN, shuttingDown);
     this.#maybeEnd();
@@ -158,8 +156,7 @@ export class ServedConnection {
   #start(bytes: Buffer, origin: CallOrigin): void {
     const message = this.#decode(bytes);
     if (message === undecodable || this.#run(message, origin)) return;
-    this.#blocked = message as unknown[];
-    this.#blockedOrigin = origin;
+    this.#blocked = { batch: message as unknown[], origin };
     if (origin !== this.#plainOrigin) origin.hasWaited = true;
     this.#calls.hasWaiting = true;
   }
@@ -204,9 +201,8 @@ export class ServedConnection {
   #startWaiting(): void {
     while (!this.connection.isClosed && this.#running < this.#maxInFlight) {
       if (this.#blocked !== undefined) {
-        if (!this.#run(this.#blocked, this.#blockedOrigin!)) return;
+        if (!this.#run(this.#blocked.batch, this.#blocked.origin)) return;
         this.#blocked = undefined;
-        this.#blockedOrigin = undefined;
       } else {
         const next = this.#waiting.shift();
         if (next === undefined) return;
@@ -263,31 +259,42 @@ export class ServedConnection {
     if (this.#hasPeerClosed && this.inFlight === 0) this.connection.end();
   }
 
-  #reply(reply: unknown, _request: unknown): void {
+  /** Sends `reply` (to `request`, when it answers one), replacing what cannot be sent (#repaired). */
+  #reply(reply: unknown, request: unknown): void {
     const { connection } = this;
     if (connection.isClosed) return;
-    const codec = this.#codec;
-    let bytes: Buffer;
+    let bytes: Buffer | undefined;
     try {
-      bytes = codec.encode(reply);
-    } catch (err) {
-      this.#logger.warn({ err }, 'a reply could not be encoded');
-      bytes = codec.encode(repairReply(reply, (value) => codec.encode(value)));
+      bytes = this.#codec.encode(reply);
+    } catch {
+      // #repaired finds which response could not be encoded, and says so.
     }
-    const maxBytes = connection.maxMessageBytes;
-    if (bytes.length > maxBytes) {
-      // Only the responses that are too large become errors; if the batch still is, all of it does.
-      const tooLarge = (): never => {
-        throw new Error(`the reply is ${size} bytes, over the ${maxBytes}-byte frame cap`);
-      };
-      const size = bytes.length;
-      bytes = codec.encode(repairReply(reply, (value) => codec.encode(value).length > maxBytes && tooLarge()));
-      if (bytes.length > maxBytes) bytes = codec.encode(repairReply(reply, tooLarge));
-    }
+    if (bytes === undefined || bytes.length > connection.maxMessageBytes) bytes = this.#repaired(reply, request);
+    else this.#dispatcher.logReplies(reply);
     try {
       connection.send(bytes);
     } catch (err) {
       this.#logger.warn({ err, peer: connection.remoteAddress }, 'a reply could not be sent');
     }
+  }
+
+  /** `reply` encoded with -32603 for each response that cannot be sent, each logged as the error it is. */
+  #repaired(reply: unknown, request: unknown): Buffer {
+    const maxBytes = this.connection.maxMessageBytes;
+    const { bytes, failures } = encodeReply(reply, this.#codec, maxBytes);
+    for (const [response, { failure, replyBytes }] of failures ?? []) {
+      const id = readId(response);
+      this.#logger.warn(
+        {
+          method: methodOf(request, id),
+          id,
+          outcome: failure,
+          ...(replyBytes !== undefined && { replyBytes, maxBytes }),
+        },
+        failure === replyFailures.tooLarge ? 'a reply was over the frame cap' : 'a reply could not be encoded',
+      );
+    }
+    this.#dispatcher.logReplies(reply, (response) => failures?.get(response)?.failure);
+    return bytes;
   }
 }

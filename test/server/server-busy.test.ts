@@ -1,7 +1,7 @@
 // A GawServer connection at its in-flight cap, over real sockets: it keeps reading, so rpc.ping is
 // answered while every slot is taken (a busy server is never declared dead), requests past the cap
-// wait in order within maxWaitingBytes and are refused -32002 past it, and a batch takes one slot per
-// element.
+// wait in order within maxWaitingBytes and are refused -32002 past it, a batch takes one slot per
+// element, and a reply over the frame cap is logged as the error it is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GawClient } from '../../src/client/index.js';
@@ -183,6 +183,45 @@ test('a batch with more elements than maxInFlight is refused whole with -32600 a
     assert.deepEqual(
       fits,
       Array.from({ length: 8 }, (_, i) => ({ ok: true, result: i })),
+    );
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('a reply over the frame cap is logged as an error, not as ok, and the caller gets -32603 naming the cap', async () => {
+  const logger = capturingLogger();
+  const server = await startServer({ maxPayloadBytes: 4_096, logger }, BusyService);
+  const client = new GawClient({ port: server.address.port, poolSize: 1 });
+  try {
+    await assert.rejects(client.call('busy.big', [10_000]), (err: unknown) => {
+      assert.ok(err instanceof RemoteError);
+      assert.equal(err.rpcCode, rpcErrorCodes.INTERNAL_ERROR);
+      assert.match(err.message, /reply is \d+ bytes, over the 409\d-byte frame cap \(maxPayloadBytes\)/);
+      return true;
+    });
+    assert.equal((await client.call<string>('busy.big', [100])).length, 100);
+    const calls = logger.lines.filter((line) => line.msg === 'rpc call' && line.obj.method === 'busy.big');
+    assert.deepEqual(
+      calls.map((line) => line.obj.outcome),
+      ['reply too large', 'ok'],
+    );
+    const warning = logger.lines.find((line) => line.level === 'warn' && /frame cap/.test(line.msg));
+    assert.ok(warning, 'a warning names the frame cap');
+    assert.equal(warning.obj.method, 'busy.big');
+    // A batch: only the element that is too large becomes an error, and only it is logged as one.
+    const batch = await client.batch([
+      { method: 'busy.big', params: [10] },
+      { method: 'busy.big', params: [5_000] },
+    ]);
+    assert.equal(batch[0]!.ok, true);
+    assert.equal(batch[1]!.ok, false);
+    assert.deepEqual(
+      logger.lines
+        .filter((line) => line.msg === 'rpc call' && line.obj.method === 'busy.big')
+        .map((l) => l.obj.outcome),
+      ['reply too large', 'ok', 'ok', 'reply too large'],
     );
   } finally {
     await client.close();
