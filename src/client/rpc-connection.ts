@@ -14,7 +14,7 @@ interface Pending {
   reject(err: Error): void;
   /** Set for the elements of a batch, so an id-null batch-level error can find them. */
   batch?: number[] | undefined;
-  /** How many messages had been received when it was sent. */
+  /** The connection's chunksReceived when it was sent: unchanged at its timeout, nothing arrived since. */
   receivedAtSend: number;
 }
 
@@ -32,8 +32,6 @@ export class RpcConnection {
   /** A call timed out with nothing received since: probing with rpc.ping. */
   #isSuspect = false;
   #probeId: number | undefined;
-  /** Messages received so far; a pending call remembers the count when it was sent. */
-  #received = 0;
   /** Called once when the connection closes (the pool forgets it). */
   onClose: ((rpc: RpcConnection) => void) | undefined;
 
@@ -78,7 +76,7 @@ export class RpcConnection {
     this.connection.send(codec.encode(requestMessage(id, method, params)), head);
     if (this.#pending.size === 0) this.#becameBusy();
     const outcome = new Promise<Outcome>((resolve, reject) =>
-      this.#pending.set(id, { resolve, reject, receivedAtSend: this.#received }),
+      this.#pending.set(id, { resolve, reject, receivedAtSend: this.connection.chunksReceived }),
     );
     return { id, outcome };
   }
@@ -107,7 +105,7 @@ export class RpcConnection {
     const outcomes = ids.map(
       (id) =>
         new Promise<Outcome>((resolve, reject) =>
-          this.#pending.set(id, { resolve, reject, batch: ids, receivedAtSend: this.#received }),
+          this.#pending.set(id, { resolve, reject, batch: ids, receivedAtSend: this.connection.chunksReceived }),
         ),
     );
     if (ids.length > 0) this.#batches.push(ids);
@@ -121,9 +119,10 @@ export class RpcConnection {
   cancel(id: number, timedOutAfterMs?: number): void {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
-    // Nothing at all arrived since this call was sent: the peer may be gone. (Probing first keeps
-    // the connection busy, so #take neither idles nor ends it.)
-    if (timedOutAfterMs !== undefined && pending.receivedAtSend === this.#received) this.#suspect(timedOutAfterMs);
+    // Nothing at all arrived since this call was sent, not even part of a frame: the peer may be
+    // gone. (Probing first keeps the connection busy, so #take neither idles nor ends it.)
+    if (timedOutAfterMs !== undefined && pending.receivedAtSend === this.connection.chunksReceived)
+      this.#suspect(timedOutAfterMs);
     this.#take(id);
     // With the call-context extension the server is told, so the handler's signal aborts.
     if (this.connection.hasCallContext) this.connection.sendCancel(id);
@@ -131,12 +130,13 @@ export class RpcConnection {
 
   /**
    * A call timed out. If nothing at all arrived since then, the peer may be gone without a FIN or
-   * RST (a dead host, a partition): send `rpc.ping` (the server answers it outside its in-flight
-   * cap); no answer within the call's own timeout, but 5 s at least and 15 s at most, and the
-   * connection is destroyed, so later calls redial or fail over instead of timing out one by one.
-   * The ping queues behind every request sent before it, so a server working through a backlog
-   * answers it late: 5 s (measured: 5,000 pipelined requests took a loaded 2-core server over 2 s)
-   * keeps a busy server from being taken for a dead one. New calls avoid it while the probe is out.
+   * RST (a dead host, a partition): send `rpc.ping` (a gaw server keeps reading at its in-flight
+   * cap and answers it as soon as it reads it, however busy); no answer within the call's own
+   * timeout, but 5 s at least and 15 s at most, and the connection is destroyed, so later calls
+   * redial or fail over instead of timing out one by one. The ping is read after every request sent
+   * before it, so a server working through a backlog answers it late: 5 s (measured: 5,000
+   * pipelined requests took a loaded 2-core server over 2 s) keeps a busy server from being taken
+   * for a dead one. New calls avoid it while the probe is out.
    */
   #suspect(timeoutMs: number): void {
     if (this.#isSuspect || this.connection.isClosed) return;
@@ -180,7 +180,6 @@ export class RpcConnection {
   }
 
   #receive(bytes: Buffer): void {
-    this.#received++;
     let data: unknown;
     try {
       data = this.#codec.decode(bytes);

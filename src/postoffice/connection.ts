@@ -90,6 +90,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #isIdleTimerArmed = false;
   /** Frames accepted so far: a change tells a new frame has started since the timer was set. */
   #framesReceived = 0;
+  #chunksReceived = 0;
   #frameTimer: NodeJS.Timeout | undefined;
   readonly #flush = () => this.#flushQueue();
   readonly #onFrame = (frame: Buffer) => this.#handleFrame(frame);
@@ -187,6 +188,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** True while reading from the peer is paused (by the owner, or because the peer stopped reading). */
   get isReadingPaused(): boolean {
     return this.#isPausedByOwner || this.#isPausedByBackpressure;
+  }
+
+  /** Chunks read from the socket so far: when it changes, the peer has sent something (even part of a frame). */
+  get chunksReceived(): number {
+    return this.#chunksReceived;
   }
 
   /** Bytes written to the socket but not yet sent, plus messages queued for this tick. */
@@ -403,6 +409,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   #receive(chunk: Buffer): void {
     if (this.#isClosed) return;
+    this.#chunksReceived++;
     const framesBefore = this.#framesReceived;
     try {
       this.#decoder.push(chunk, this.#onFrame);
