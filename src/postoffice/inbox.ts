@@ -1,0 +1,156 @@
+// The receiving half of a Connection: socket chunks go through the FrameDecoder, each frame is
+// opened (authenticated) and unpacked into its messages in order (with the call-context extension,
+// entries: messages, calls with their context, cancels), a CLOSE is reported once, and each frame
+// that has started must complete within frameTimeoutMs (a clock the owner stops while it is not
+// reading). Sends nothing and knows nothing of pausing or closing (connection.ts does).
+import { GawError, ProtocolError, TimeoutError } from '../errors.js';
+import { entryKinds, readCallEntry, readCancelEntry } from './call-context.js';
+import type { WireContext } from './call-context.js';
+import { FrameDecoder, unpackMessages } from './frame.js';
+import type { Opener } from './seal.js';
+import { frameTypes } from './suite.js';
+
+export interface InboxEvents {
+  /** One message, a view valid until this returns, with its call context if it came with one. Not after stop(). */
+  message(message: Buffer, context: WireContext | undefined): void;
+  /** The client cancelled the request whose id has this JSON text (call-context extension, server side). */
+  cancel(idText: string): void;
+  /** The peer sent CLOSE (reported once). */
+  goaway(): void;
+  /** A bad frame or a frame past its deadline: the connection must go. */
+  fail(err: GawError): void;
+  /** False while reading is paused (perhaps by the owner, while handling a message): no frame clock then. */
+  isReading(): boolean;
+}
+
+export class Inbox {
+  readonly #decoder: FrameDecoder;
+  readonly #opener: Opener;
+  readonly #callContext: 'client' | 'server' | undefined;
+  readonly #frameTimeoutMs: number;
+  readonly #events: InboxEvents;
+  /** Frames accepted so far: a change tells a new frame has started since the timer was set. */
+  #framesReceived = 0;
+  #chunksReceived = 0;
+  #hasReceivedClose = false;
+  #isStopped = false;
+  #frameTimer: NodeJS.Timeout | undefined;
+  readonly #onFrame = (frame: Buffer) => this.#handleFrame(frame);
+  readonly #onMessage = (message: Buffer) => {
+    if (!this.#isStopped) this.#events.message(message, undefined);
+  };
+  readonly #onEntry = (entry: Buffer) => {
+    if (this.#isStopped) return;
+    const kind = entry[0];
+    if (kind === entryKinds.message) {
+      if (entry.length < 2) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'bad call-context entry: an empty message');
+      this.#events.message(entry.subarray(1), undefined);
+    } else if (kind === entryKinds.call && this.#callContext === 'server') {
+      // What our own client sends: a context of exactly one budget field, read without a parse.
+      if (entry.length > 9 && entry[1] === 0 && entry[2] === 6 && entry[3] === 1 && entry[4] === 4) {
+        this.#events.message(entry.subarray(9), { budgetMs: entry.readUInt32BE(5) });
+        return;
+      }
+      const { context, messageAt } = readCallEntry(entry);
+      this.#events.message(entry.subarray(messageAt), context);
+    } else if (kind === entryKinds.cancel && this.#callContext === 'server') {
+      this.#events.cancel(readCancelEntry(entry));
+    } else {
+      throw new ProtocolError('GAW_ERR_BAD_FRAME', `bad call-context entry: kind ${kind} is not allowed here`);
+    }
+  };
+
+  constructor(
+    session: { suite: number; opener: Opener; callContext?: 'client' | 'server' | undefined },
+    limits: { maxPayloadBytes: number; frameTimeoutMs: number },
+    events: InboxEvents,
+  ) {
+    this.#decoder = new FrameDecoder({ suite: session.suite, maxPayloadBytes: limits.maxPayloadBytes });
+    this.#opener = session.opener;
+    this.#callContext = session.callContext;
+    this.#frameTimeoutMs = limits.frameTimeoutMs;
+    this.#events = events;
+  }
+
+  /** Chunks read from the socket so far: when it changes, the peer has sent something (even part of a frame). */
+  get chunksReceived(): number {
+    return this.#chunksReceived;
+  }
+
+  get hasReceivedClose(): boolean {
+    return this.#hasReceivedClose;
+  }
+
+  /** Bytes of a frame not yet complete. */
+  get bufferedBytes(): number {
+    return this.#decoder.bufferedBytes;
+  }
+
+  /** Handles one chunk from the socket (nothing after stop()). */
+  push(chunk: Buffer): void {
+    if (this.#isStopped) return;
+    this.#chunksReceived++;
+    const framesBefore = this.#framesReceived;
+    try {
+      this.#decoder.push(chunk, this.#onFrame);
+    } catch (err) {
+      this.#events.fail(
+        err instanceof GawError
+          ? err
+          : new ProtocolError('GAW_ERR_BAD_FRAME', 'receiving a frame failed', { cause: err }),
+      );
+      return;
+    }
+    if (this.#isStopped) return;
+    if (!this.#decoder.hasPartialFrame) this.stopClock();
+    else if (this.#frameTimer === undefined || this.#framesReceived !== framesBefore) {
+      // Each frame gets its own deadline from the chunk that started it.
+      if (this.#events.isReading()) this.#startClock();
+    }
+  }
+
+  /** Reading resumed: a frame already started gets a fresh deadline. */
+  resumeClock(): void {
+    if (this.#decoder.hasPartialFrame) this.#startClock();
+  }
+
+  /**
+   * The connection closed (perhaps by the owner while handling a message of a frame): nothing more
+   * is delivered, and the clock stops.
+   */
+  stop(): void {
+    this.#isStopped = true;
+    this.stopClock();
+  }
+
+  /** Reading paused: a stalled frame is then not the peer's doing. */
+  stopClock(): void {
+    if (this.#frameTimer !== undefined) clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+  }
+
+  #startClock(): void {
+    this.stopClock();
+    this.#frameTimer = setTimeout(() => {
+      this.#events.fail(
+        new TimeoutError('GAW_ERR_FRAME_TIMEOUT', `a frame did not complete within ${this.#frameTimeoutMs} ms`),
+      );
+    }, this.#frameTimeoutMs).unref();
+  }
+
+  #handleFrame(frame: Buffer): void {
+    if (this.#isStopped) return;
+    const { type, payload } = this.#opener.open(frame);
+    this.#framesReceived++;
+    if (type === frameTypes.data) {
+      unpackMessages(payload, this.#callContext === undefined ? this.#onMessage : this.#onEntry);
+    } else if (type === frameTypes.close) {
+      if (payload.length !== 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a CLOSE frame must be empty');
+      if (this.#hasReceivedClose) return;
+      this.#hasReceivedClose = true;
+      this.#events.goaway();
+    } else {
+      throw new ProtocolError('GAW_ERR_BAD_FRAME', `unknown frame type ${type}`);
+    }
+  }
+}
