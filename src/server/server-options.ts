@@ -1,6 +1,7 @@
 // GawServer's options: the server's own, the HTTP bridge's and the legacy listener's. Defaults
 // and validation stay in server.ts; the bridge's own options are in http-bridge.ts.
 import type { Logger } from '../log.js';
+import { postofficeDefaults } from '../postoffice/index.js';
 import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
 import type { Registry } from '../serializable/index.js';
 import type { HttpBridgeOptions } from './http-bridge.js';
@@ -80,3 +81,54 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
   /** Also serve Python Gaw 0.7's wire protocol on its own port (off unless set; see the README's caveats). */
   legacy?: LegacyOptions;
 }
+
+/** The handler's option keys a mount may set (HttpHandlerMountOptions). */
+const handlerKeys = [
+  'token',
+  'allowedHosts',
+  'allowedOrigins',
+  'maxBodyBytes',
+  'bodyTimeoutMs',
+  'maxInFlight',
+  'logger',
+  'isOpen',
+] as const;
+
+/** Every key each option bag takes, so a misspelt one is refused with the nearest (src/options.ts). */
+export const serverOptionKeys = Object.freeze({
+  server: new Set<string>([
+    ...Object.keys(postofficeDefaults),
+    'host',
+    'port',
+    'secret',
+    'encrypt',
+    'suite',
+    'codecs',
+    'requireForwardSecrecy',
+    'maxUnauthenticated',
+    'maxConnections',
+    'maxInFlight',
+    'maxWaitingBytes',
+    'maxBatch',
+    'handlerTimeoutMs',
+    'exposeStack',
+    'passRemoteErrors',
+    'callContext',
+    'closeTimeoutMs',
+    'maxDepth',
+    'registry',
+    'logger',
+    'http',
+    'legacy',
+  ]),
+  http: new Set<string>([
+    ...handlerKeys.filter((key) => key !== 'logger'),
+    'host',
+    'port',
+    'maxConnections',
+    'headersTimeoutMs',
+    'keepAliveTimeoutMs',
+  ]),
+  handler: new Set<string>(handlerKeys),
+  legacy: new Set<string>(['port', 'host', 'secret', 'encrypt']),
+});

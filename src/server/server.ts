@@ -17,7 +17,9 @@ import { HttpBridge } from './http-bridge.js';
 import { LegacyListener } from '../legacy/index.js';
 import { createHttpHandler } from './http-handler.js';
 import type { HttpRequestHandler } from './http-handler.js';
+import { serverOptionKeys } from './server-options.js';
 import type { GawServerOptions, HttpHandlerMountOptions } from './server-options.js';
+import { checkOptionKeys } from '../options.js';
 
 export type { GawServerOptions, HttpHandlerMountOptions, HttpOptions, LegacyOptions } from './server-options.js';
 
@@ -38,6 +40,9 @@ export class GawServer {
   #closing: Promise<void> | undefined;
 
   constructor(options: GawServerOptions = {}) {
+    checkOptionKeys(options, serverOptionKeys.server, 'GawServer options');
+    checkOptionKeys(options.http, serverOptionKeys.http, 'GawServer http options');
+    checkOptionKeys(options.legacy, serverOptionKeys.legacy, 'GawServer legacy options');
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.#keyRing = options.secret === undefined ? undefined : new KeyRing(options.secret);
@@ -94,6 +99,7 @@ export class GawServer {
    * server's services. Needs a token when the server has a secret, unless `isOpen`.
    */
   httpHandler(options: HttpHandlerMountOptions = {}): HttpRequestHandler {
+    checkOptionKeys(options, serverOptionKeys.handler, 'httpHandler() options');
     const { isOpen, ...rest } = options;
     if (this.#keyRing && rest.token === undefined && !isOpen) {
       throw new UsageError(
