@@ -189,6 +189,22 @@ export class HttpApi {
       this.#send(res, 200, this.#encode(parseErrorResponse(err)));
       return;
     }
+    // A batch runs one handler per element: it takes that many of the maxInFlight slots (the
+    // request itself already holds one; a batch larger than the cap takes all of it, and one over
+    // maxBatch is refused by the dispatcher), so a few batches cannot run thousands of handlers.
+    const size = Array.isArray(message) ? message.length : 1;
+    const extra = Math.min(size, this.#s.maxInFlight) - 1;
+    if (extra > 0) {
+      if (this.#inFlight + extra > this.#s.maxInFlight) {
+        const reason = `a batch of ${size} needs more of the ${this.#s.maxInFlight} slots than are free: retry later`;
+        this.refuse(req, res, 503, reason, { 'Retry-After': '1' });
+        return;
+      }
+      this.#inFlight += extra;
+      res.once('close', () => {
+        this.#inFlight -= extra;
+      });
+    }
     let reply: unknown;
     try {
       reply = this.#s.dispatch(message, origin);

@@ -183,3 +183,27 @@ test('makeRoom() closes connections with nothing being answered, keeps running r
     await bridge.close();
   }
 });
+
+test('a batch takes a maxInFlight slot per element: one that cannot fit now gets 503 and does not run', async () => {
+  gate = new Gate();
+  arrivals = new Arrivals(3);
+  runs = 0;
+  const server = new GawServer({ port: 0, http: { port: 0, maxInFlight: 4 } }).add(Slow);
+  await server.listen();
+  try {
+    const port = server.httpAddress!.port;
+    const batch = postJson(port, [call(1), call(2), call(3)]);
+    await within(arrivals.all, 5_000, 'the batch of three running');
+    // One slot is left: a batch of two does not fit now, though a single request would.
+    assertRefusal(await postJson(port, [call(4), call(5)]), 503, -32002, /batch of 2 needs more of the 4 slots/);
+    // A batch bigger than the cap takes all of it: it cannot start while anything else runs.
+    assertRefusal(await postJson(port, [1, 2, 3, 4, 5].map(call)), 503, -32002, /batch of 5 needs more/);
+    assert.equal(runs, 3, 'nothing refused ran');
+    gate.open();
+    const replies = JSON.parse((await batch).body) as { result: number }[];
+    assert.deepEqual(replies.map((r) => r.result).sort(), [1, 2, 3]);
+  } finally {
+    gate.open();
+    await server.close();
+  }
+});
