@@ -168,11 +168,8 @@ export function packMessages(messages: readonly Buffer[], totalBytes?: number, h
   return out;
 }
 
-/**
- * Splits a DATA payload into its messages (views, no copies). The whole payload is checked first,
- * so a frame with bad message framing delivers nothing; throws ProtocolError.
- */
-export function unpackMessages(payload: Buffer, onMessage: (message: Buffer) => void): void {
+/** Checks a whole DATA payload's message framing, before any message is delivered; throws ProtocolError. */
+function checkMessages(payload: Buffer): void {
   if (payload.length === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'empty DATA payload');
   let offset = 0;
   let count = 0;
@@ -187,11 +184,34 @@ export function unpackMessages(payload: Buffer, onMessage: (message: Buffer) => 
     if (size > payload.length - offset) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message runs past the payload');
     offset += size;
   }
-  offset = 0;
+}
+
+/**
+ * Splits a DATA payload into its messages (views, no copies). The whole payload is checked first,
+ * so a frame with bad message framing delivers nothing; throws ProtocolError.
+ */
+export function unpackMessages(payload: Buffer, onMessage: (message: Buffer) => void): void {
+  checkMessages(payload);
+  let offset = 0;
   while (offset < payload.length) {
     const size = payload.readUInt32BE(offset);
     offset += LEN_BYTES;
     onMessage(payload.subarray(offset, offset + size));
+    offset += size;
+  }
+}
+
+/**
+ * unpackMessages for the call-context extension: each entry as its place in the payload
+ * (`start`, `end`), so the reader makes one view of the message past the entry's head, not two.
+ */
+export function unpackEntries(payload: Buffer, onEntry: (payload: Buffer, start: number, end: number) => void): void {
+  checkMessages(payload);
+  let offset = 0;
+  while (offset < payload.length) {
+    const size = payload.readUInt32BE(offset);
+    offset += LEN_BYTES;
+    onEntry(payload, offset, offset + size);
     offset += size;
   }
 }

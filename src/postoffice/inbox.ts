@@ -6,7 +6,7 @@
 import { GawError, ProtocolError, TimeoutError } from '../errors.js';
 import { entryKinds, readCallEntry, readCancelEntry } from './call-context.js';
 import type { WireContext } from './call-context.js';
-import { FrameDecoder, unpackMessages } from './frame.js';
+import { FrameDecoder, unpackEntries, unpackMessages } from './frame.js';
 import type { Opener } from './seal.js';
 import { frameTypes } from './suite.js';
 
@@ -39,22 +39,29 @@ export class Inbox {
   readonly #onMessage = (message: Buffer) => {
     if (!this.#isStopped) this.#events.message(message, undefined);
   };
-  readonly #onEntry = (entry: Buffer) => {
+  readonly #onEntry = (payload: Buffer, start: number, end: number) => {
     if (this.#isStopped) return;
-    const kind = entry[0];
+    const kind = payload[start];
     if (kind === entryKinds.message) {
-      if (entry.length < 2) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'bad call-context entry: an empty message');
-      this.#events.message(entry.subarray(1), undefined);
+      if (end - start < 2) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'bad call-context entry: an empty message');
+      this.#events.message(payload.subarray(start + 1, end), undefined);
     } else if (kind === entryKinds.call && this.#callContext === 'server') {
       // What our own client sends: a context of exactly one budget field, read without a parse.
-      if (entry.length > 9 && entry[1] === 0 && entry[2] === 6 && entry[3] === 1 && entry[4] === 4) {
-        this.#events.message(entry.subarray(9), { budgetMs: entry.readUInt32BE(5) });
+      if (
+        end - start > 9 &&
+        payload[start + 1] === 0 &&
+        payload[start + 2] === 6 &&
+        payload[start + 3] === 1 &&
+        payload[start + 4] === 4
+      ) {
+        this.#events.message(payload.subarray(start + 9, end), { budgetMs: payload.readUInt32BE(start + 5) });
         return;
       }
+      const entry = payload.subarray(start, end);
       const { context, messageAt } = readCallEntry(entry);
       this.#events.message(entry.subarray(messageAt), context);
     } else if (kind === entryKinds.cancel && this.#callContext === 'server') {
-      this.#events.cancel(readCancelEntry(entry));
+      this.#events.cancel(readCancelEntry(payload.subarray(start, end)));
     } else {
       throw new ProtocolError('GAW_ERR_BAD_FRAME', `bad call-context entry: kind ${kind} is not allowed here`);
     }
@@ -143,7 +150,8 @@ export class Inbox {
     const { type, payload } = this.#opener.open(frame);
     this.#framesReceived++;
     if (type === frameTypes.data) {
-      unpackMessages(payload, this.#callContext === undefined ? this.#onMessage : this.#onEntry);
+      if (this.#callContext === undefined) unpackMessages(payload, this.#onMessage);
+      else unpackEntries(payload, this.#onEntry);
     } else if (type === frameTypes.close) {
       if (payload.length !== 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a CLOSE frame must be empty');
       if (this.#hasReceivedClose) return;
