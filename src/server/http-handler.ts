@@ -9,7 +9,7 @@ import { Deadlines } from './http-deadlines.js';
 import { httpOrigin } from './http-context.js';
 import { resolveHandlerOptions } from './http-options.js';
 import type { HttpApiSettings, HttpHandlerOptions } from './http-options.js';
-import { internalErrors, isBearerAuthorized, isJsonContentType, refusalBody } from './http-rules.js';
+import { internalErrors, isBearerAuthorized, isJsonContentType, parsedBodyBytes, refusalBody } from './http-rules.js';
 
 export const jsonHeaders = {
   'Content-Type': 'application/json',
@@ -106,22 +106,10 @@ export class HttpApi {
 
   /** A body already parsed into `req.body`: as bytes again, under the same cap, then answered. */
   #takeParsed(req: IncomingMessage, res: ServerResponse): void {
-    const parsed = (req as IncomingMessage & { body?: unknown }).body;
-    let body: Buffer;
-    if (Buffer.isBuffer(parsed)) body = parsed;
-    else if (typeof parsed === 'string') body = Buffer.from(parsed, 'utf8');
-    else {
-      let text: string | undefined;
-      try {
-        text = parsed === undefined ? undefined : JSON.stringify(parsed);
-      } catch {
-        text = undefined;
-      }
-      if (text === undefined) {
-        this.refuse(req, res, 400, 'the body was read before this handler and left no JSON in req.body');
-        return;
-      }
-      body = Buffer.from(text, 'utf8');
+    const body = parsedBodyBytes((req as IncomingMessage & { body?: unknown }).body);
+    if (body === undefined) {
+      this.refuse(req, res, 400, 'the body was read before this handler and left no JSON in req.body');
+      return;
     }
     if (body.length > this.#s.maxBodyBytes) {
       this.refuse(req, res, 413, `the body is larger than ${this.#s.maxBodyBytes} bytes`);

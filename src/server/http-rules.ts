@@ -1,5 +1,5 @@
-// The small HTTP rules of the /api bridge, free of sockets: the JSON content-type check, the
-// bearer-token comparison (constant time, on SHA-256 digests so lengths leak nothing), the
+// The small HTTP rules of the /api bridge, free of sockets: the JSON content-type check, a body
+// another middleware parsed turned back into bytes, the bearer-token comparison (constant time, on SHA-256 digests so lengths leak nothing), the
 // JSON-RPC-shaped body of every HTTP refusal, and the -32603 replies for a dispatch function that
 // failed. http-handler.ts and http-bridge.ts apply them.
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -79,4 +79,21 @@ function refusalError(status: number, isShuttingDown: boolean): [number, string]
 export function refusalBody(status: number, reason: string, isShuttingDown = false): string {
   const [code, prefix] = refusalError(status, isShuttingDown);
   return JSON.stringify(errorResponse(null, code, `${prefix}: ${reason}`, { httpStatus: status }));
+}
+
+/**
+ * A body another middleware already parsed into `req.body` (a Buffer, a string, or a JSON value),
+ * as bytes again so the same cap and decoder apply; undefined when it left nothing JSON there.
+ */
+export function parsedBodyBytes(parsed: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(parsed)) return parsed;
+  if (typeof parsed === 'string') return Buffer.from(parsed, 'utf8');
+  if (parsed === undefined) return undefined;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(parsed);
+  } catch {
+    return undefined;
+  }
+  return text === undefined ? undefined : Buffer.from(text, 'utf8');
 }
