@@ -3,10 +3,10 @@
 // every file of src/ whether a test loads it or not (.c8rc.json), except modules with no runtime
 // code at all (only types): tsc compiles them to an empty file that nothing can execute, and c8
 // would count every line of their source as missed. They are named on stdout, not hidden.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runAsChild } from './child.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
@@ -34,12 +34,4 @@ const typeOnly = compiled(path.join('dist', 'src'))
 if (typeOnly.length > 0) console.log(`not counted (types only, no runtime code): ${typeOnly.join(', ')}`);
 const c8 = path.join(root, 'node_modules', 'c8', 'bin', 'c8.js');
 const excludes = typeOnly.flatMap((source) => ['--exclude', source]);
-const child = spawn(process.execPath, [c8, ...excludes, process.execPath, path.join(root, 'scripts', 'run-tests.js')], {
-  cwd: root,
-  stdio: 'inherit',
-});
-child.on('exit', (code, signal) => {
-  if (signal !== null) process.kill(process.pid, signal);
-  else process.exit(code ?? 1);
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+runAsChild(root, [c8, ...excludes, process.execPath, path.join(root, 'scripts', 'run-tests.js')]);

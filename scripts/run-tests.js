@@ -4,10 +4,10 @@
 // files and a test deleted from test/ does not keep running from a stale dist/. Node 20's
 // `node --test` takes no globs (they arrived in Node 21), so the list is made here.
 // Extra arguments go to `node --test` before the files: `npm test -- --test-name-pattern=retry`.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runAsChild } from './child.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
@@ -28,12 +28,4 @@ if (missing.length > 0) {
   console.error(`not built: ${missing.join(', ')} (run npm run build first)`);
   process.exit(2);
 }
-const child = spawn(process.execPath, ['--test', '--test-timeout=180000', ...process.argv.slice(2), ...files], {
-  cwd: root,
-  stdio: 'inherit',
-});
-child.on('exit', (code, signal) => {
-  if (signal !== null) process.kill(process.pid, signal);
-  else process.exit(code ?? 1);
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+runAsChild(root, ['--test', '--test-timeout=180000', ...process.argv.slice(2), ...files]);
