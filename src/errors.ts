@@ -14,8 +14,7 @@ export const errorCodes = {
   GAW_ERR_CLOSED: 'the client or server was already closed',
   GAW_ERR_MODULE_LOAD: 'the CLI could not load the module it was given: not found, or it threw while loading',
   // Protocol: the peer broke GAWP/1; the connection is destroyed.
-  GAW_ERR_FRAME_TOO_LARGE:
-    'a frame or message larger than maxPayloadBytes (the legacy wire: maxFrameBytes) plus the suite overhead',
+  GAW_ERR_FRAME_TOO_LARGE: 'a frame or message larger than maxPayloadBytes plus the suite overhead',
   GAW_ERR_BAD_FRAME:
     'a frame length below the suite minimum or misaligned, an unknown frame type, or bad message framing',
   GAW_ERR_AUTH_FAILED: 'a frame or handshake confirm failed authentication: wrong secret, tampering or replay',
@@ -45,6 +44,7 @@ export const errorCodes = {
   GAW_ERR_DECODE: 'received bytes are not valid JSON or msgpack',
   // Calls.
   GAW_ERR_REMOTE: 'the remote method failed; see rpcCode, message and data',
+  GAW_ERR_SERVICE: 'thrown by service code (ServiceError): its rpcCode, message and data are sent to the caller',
   GAW_ERR_ABORTED: "the caller's AbortSignal fired",
 } as const;
 
@@ -113,6 +113,29 @@ export class AbortError extends GawError {
   }
 }
 
+/** Why a GAWP/1 server refused a handshake (`unknown`: a reason this version does not know). */
+export type HandshakeRejectReason = 'version' | 'suite' | 'codec' | 'keyId' | 'busy' | 'flags' | 'unknown';
+
+/**
+ * The server refused the handshake; `reason` says why (`busy` is the only transient one) and,
+ * for a suite refusal, `requiredSuite` names the suite the server wants.
+ */
+export class HandshakeRejectedError extends ProtocolError {
+  readonly reason: HandshakeRejectReason;
+  readonly requiredSuite: 'none' | 'sign' | 'cbc' | 'secretbox' | undefined;
+
+  constructor(
+    message: string,
+    reason: HandshakeRejectReason,
+    requiredSuite?: 'none' | 'sign' | 'cbc' | 'secretbox',
+    options?: GawErrorOptions,
+  ) {
+    super('GAW_ERR_HANDSHAKE_REJECTED', message, options);
+    this.reason = reason;
+    this.requiredSuite = requiredSuite;
+  }
+}
+
 /** A JSON-RPC error returned by the remote side; the stack is the caller's own. */
 export class RemoteError extends GawError {
   /** The JSON-RPC error code, e.g. -32601, or the code a service chose. */
@@ -127,17 +150,21 @@ export class RemoteError extends GawError {
 }
 
 /**
- * Thrown by service code to send a chosen JSON-RPC error: its code, message and data reach the
- * caller as given. Any other thrown value becomes a generic server error.
+ * Thrown by service code to send a chosen JSON-RPC error: its `rpcCode`, message and data reach
+ * the caller as given (as a RemoteError with the same `rpcCode` and `data`). Any other thrown
+ * value becomes a generic server error. `code` is `'GAW_ERR_SERVICE'`, like every gaw error's
+ * string code; the number is `rpcCode`, as on RemoteError.
  */
 export class ServiceError extends Error {
-  readonly code: number;
+  readonly code = 'GAW_ERR_SERVICE' as const;
+  /** The JSON-RPC error code sent to the caller (any integer; -32768..-32000 are JSON-RPC's own). */
+  readonly rpcCode: number;
   readonly data: unknown;
 
-  constructor(code: number, message: string, data?: unknown) {
-    super(message);
-    if (!Number.isSafeInteger(code)) throw new TypeError('ServiceError code must be an integer');
-    this.code = code;
+  constructor(rpcCode: number, message: string, data?: unknown, options?: ErrorOptions) {
+    super(message, options);
+    if (!Number.isSafeInteger(rpcCode)) throw new TypeError('ServiceError rpcCode must be an integer');
+    this.rpcCode = rpcCode;
     this.data = data;
   }
 

@@ -38,7 +38,7 @@ export type {
 } from './client/index.js';
 export { Registry, createCodec, defaultRegistry, register, serializable } from './serializable/index.js';
 export type { Codec, CodecName, RegisterOptions } from './serializable/index.js';
-export { HandshakeRejectedError, KeyRing, parseSecret, postofficeDefaults, suites } from './postoffice/index.js';
+export { KeyRing, parseSecret, postofficeDefaults, suites } from './postoffice/index.js';
 export type { PostofficeLimits, SuiteName } from './postoffice/index.js';
 export { rpcErrorCodes } from './jsonrpc/index.js';
 export { LegacyClient, LegacyListener } from './legacy/index.js';

@@ -41,9 +41,15 @@ export function nearestKey(key: string, known: Iterable<string>): string | undef
   return best;
 }
 
+/** Option names of earlier releases, and the one name each limit has now. */
+const renamedKeys: Readonly<Record<string, string>> = {
+  maxFrameBytes: 'maxPayloadBytes',
+  maxMessageBytes: 'maxPayloadBytes',
+};
+
 /**
  * Throws a UsageError naming the first key of `options` that is not in `known` (and the nearest
- * known key). `where` names the bag: `GawClient options`, `call options`.
+ * known key, or the name it was renamed to). `where` names the bag: `GawClient options`, `call options`.
  */
 export function checkOptionKeys(options: object | undefined, known: ReadonlySet<string>, where: string): void {
   if (options === undefined) return;
@@ -51,7 +57,8 @@ export function checkOptionKeys(options: object | undefined, known: ReadonlySet<
     throw new UsageError('GAW_ERR_INVALID_OPTION', `${where} must be an object`);
   for (const key in options) {
     if (known.has(key)) continue;
-    const near = nearestKey(key, known);
+    const renamed = Object.hasOwn(renamedKeys, key) ? renamedKeys[key] : undefined;
+    const near = renamed !== undefined && known.has(renamed) ? renamed : nearestKey(key, known);
     const shown = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}...` : key);
     throw new UsageError(
       'GAW_ERR_INVALID_OPTION',

@@ -114,7 +114,7 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
     },
   });
   const bridge = new HttpBridge({
-    dispatch: (message, origin) => forwarder.handle(message, origin),
+    dispatch: (message, origin) => forwarder.dispatch(message, origin),
     isRaw: true,
     host,
     port,

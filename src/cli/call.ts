@@ -2,6 +2,7 @@
 // (key=value named, bare values positional, each parsed as JSON when it parses), sends one request
 // and prints the result as JSON on stdout, or the error and its JSON-RPC code on stderr.
 // The transport is one-shot.ts; printing and exit codes are here.
+import { clientDefaults } from '../client/index.js';
 import { requestMessage } from '../jsonrpc/index.js';
 import type { JsonRpcErrorObject, JsonRpcParams } from '../jsonrpc/index.js';
 import { sendOnce } from './one-shot.js';
@@ -98,7 +99,9 @@ export function parseParams(words: readonly string[]): JsonRpcParams | undefined
 
 /** Reads the options every client command shares. */
 export function readClientOptions(argv: Argv): OneShotOptions {
-  const options: OneShotOptions = { timeoutMs: readInteger(argv, 'timeout-ms', 1, 2 ** 31 - 1) ?? 30_000 };
+  const options: OneShotOptions = {
+    timeoutMs: readInteger(argv, 'timeout-ms', 1, 2 ** 31 - 1) ?? clientDefaults.timeoutMs,
+  };
   options.secret = readSecret(argv);
   options.encrypt = readBoolean(argv, 'encrypt');
   const suite = readString(argv, 'suite');

@@ -3,7 +3,7 @@
 // and the CLI warns at start; on any other address it refuses unless --insecure asks for it.
 // Knows nothing of servers: serve.ts and bridge.ts describe their listeners to it.
 import { isIP } from 'node:net';
-import type { GawServerOptions } from '../server/index.js';
+import { type GawServerOptions, serverDefaults } from '../server/index.js';
 import { usage } from './options.js';
 
 export const exposureOptions = {
@@ -48,7 +48,7 @@ export function serverExposures(
   const found: Exposure[] = [];
   const secretRemedy = '`gaw keygen > secret`, then --secret-file secret or GAW_SECRET_FILE';
   if (options.secret === undefined) {
-    const port = bound.port ?? options.port ?? 5555;
+    const port = bound.port ?? options.port ?? serverDefaults.port;
     found.push({
       what: 'the server',
       host: options.host ?? '127.0.0.1',

@@ -2,7 +2,7 @@
 // options, listens, logs one startup line, and on SIGINT/SIGTERM closes gracefully (a second
 // signal exits at once). Module loading is in services.ts; the server itself in src/server.
 import type { AddressInfo } from 'node:net';
-import { GawServer } from '../server/index.js';
+import { GawServer, serverDefaults } from '../server/index.js';
 import type { GawServerOptions, HttpOptions } from '../server/index.js';
 import { createCliLogger } from './logger.js';
 import type { LogFormat } from './logger.js';
@@ -105,7 +105,7 @@ export const serveOptions = {
   port: {
     type: 'string',
     group: 'Listening:',
-    defaultDescription: '5555',
+    defaultDescription: String(serverDefaults.port),
     describe: 'the TCP port (0 picks a free one; a taken port is an error)',
   },
   codec: {
@@ -172,7 +172,7 @@ export const serveOptions = {
 export function readServeOptions(argv: Argv): GawServerOptions {
   const options: GawServerOptions = {
     host: readString(argv, 'host') ?? '127.0.0.1',
-    port: readInteger(argv, 'port', 0, 65535) ?? 5555,
+    port: readInteger(argv, 'port', 0, 65535) ?? serverDefaults.port,
   };
   const secret = readSecret(argv);
   if (secret !== undefined) options.secret = secret;

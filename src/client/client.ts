@@ -2,7 +2,7 @@
 // wire), with a timeout on every call, AbortSignal support, typed proxies, and retries only when
 // they are safe. Options and the transport they describe are in options.ts; retries in
 // retrying.ts; the GAWP/1 pool in gawp-transport.ts, pool.ts and rpc-connection.ts.
-import { GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import { type GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
 import { callContext, childTraceparent } from '../context.js';
 import type { CallContext } from '../context.js';
 import { rpcErrorCodes } from '../jsonrpc/index.js';
@@ -47,7 +47,7 @@ export class GawClient {
       if (problem !== undefined) return Promise.reject(problem);
     }
     const isIdempotent = options.isIdempotent ?? this.#idempotent.has(method);
-    return this.#run(method, params, isIdempotent, options, this.#codec) as Promise<R>;
+    return this.#callOne(method, params, isIdempotent, options, this.#codec) as Promise<R>;
   }
 
   /**
@@ -60,7 +60,7 @@ export class GawClient {
     const raw = this.#raw();
     if (raw instanceof Error) return Promise.reject(raw);
     const isIdempotent = options.isIdempotent ?? this.#idempotent.has(method);
-    return this.#run(method, params, isIdempotent, options, raw);
+    return this.#callOne(method, params, isIdempotent, options, raw);
   }
 
   /** Sends a notification: no reply. The promise settles once it is handed to a connection. */
@@ -70,7 +70,7 @@ export class GawClient {
     options: { signal?: AbortSignal; isRaw?: boolean } = {},
   ): Promise<void> {
     try {
-      if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+      if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
       checkMethod(method);
       let codec = this.#codec;
       if (options.isRaw === true) {
@@ -89,7 +89,7 @@ export class GawClient {
     if (options !== noOptions) checkCallOptions(options);
     if (!Array.isArray(calls) || calls.length === 0)
       throw new UsageError('GAW_ERR_INVALID_OPTION', 'a batch needs at least one call');
-    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
     const checked = calls.map((c) => {
       checkMethod(c.method);
       return { method: c.method, params: checkParams(c.params), isNotification: c.isNotification === true };
@@ -97,7 +97,7 @@ export class GawClient {
     let outcomes: Outcome[];
     const parent = options.isRoot === true ? undefined : callContext();
     try {
-      const attempt = this.#attempt('batch', options, parent);
+      const attempt = this.#callBounds('batch', options, parent);
       if (attempt.timeoutMs === 0) throw callerDeadlinePassed('batch');
       outcomes = await this.#transport.batch(checked, attempt, outgoingContext(parent, options));
     } catch (err) {
@@ -122,7 +122,7 @@ export class GawClient {
     return createServiceProxy<T>(
       name,
       (method, params, isIdempotent, callOptions) =>
-        this.#run(method, params, isIdempotent || this.#idempotent.has(method), callOptions, this.#codec),
+        this.#callOne(method, params, isIdempotent || this.#idempotent.has(method), callOptions, this.#codec),
       options,
     );
   }
@@ -149,7 +149,7 @@ export class GawClient {
    */
   setEndpoints(endpoints: readonly (string | Endpoint)[]): void {
     const parsed = parseEndpoints({ endpoints });
-    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
     const transport = this.#transport;
     if (transport.setEndpoints === undefined)
       throw new UsageError('GAW_ERR_INVALID_OPTION', `protocol ${transport.protocol} cannot change its endpoints`);
@@ -180,7 +180,7 @@ export class GawClient {
    * One call's bounds: its deadline (retries included), its signal, its name for messages. Inside
    * a handler (unless isRoot) the handled call's deadline and signal bound it too.
    */
-  #attempt(what: string, options: CallOptions, parent: CallContext | undefined): Attempt {
+  #callBounds(what: string, options: CallOptions, parent: CallContext | undefined): Attempt {
     let timeoutMs = options.timeoutMs === undefined ? this.#timeoutMs : checkInteger('timeoutMs', options.timeoutMs, 1);
     let signal = options.signal;
     if (parent !== undefined) {
@@ -193,7 +193,7 @@ export class GawClient {
   }
 
   /** Every single call (call, callRaw, the proxies): arguments checked, one transport call, the outcome revived. */
-  async #run(
+  async #callOne(
     method: string,
     params: unknown,
     isIdempotent: boolean,
@@ -202,9 +202,9 @@ export class GawClient {
   ): Promise<unknown> {
     checkMethod(method);
     const checked = checkParams(params);
-    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
     const parent = options.isRoot === true ? undefined : callContext();
-    const attempt = this.#attempt(method, options, parent);
+    const attempt = this.#callBounds(method, options, parent);
     const context = outgoingContext(parent, options);
     let outcome: Outcome;
     try {

@@ -2,7 +2,7 @@
 // try bounded by its deadline (one shared timer, deadlines.ts) and its signal. The balancer
 // (balancer.ts) chooses the connection; this tells it how each call ended, and tells the retry
 // policy apart refusals (-32001/-32002, nothing ran) from handlers' errors. No retries here (retrying.ts).
-import { AbortError, GawError, TimeoutError } from '../errors.js';
+import { AbortError, GawError, TimeoutError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { callHead, contextLimits } from '../postoffice/index.js';
 import type { EntryHead } from '../postoffice/index.js';
@@ -77,7 +77,7 @@ export class GawpTransport implements Transport {
 
   /** Replaces the endpoints (already validated); removed ones drain. */
   setEndpoints(endpoints: readonly Endpoint[]): void {
-    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
     this.#balancer.setEndpoints(endpoints);
   }
 
@@ -212,7 +212,7 @@ export class GawpTransport implements Transport {
 
   /** No connection was ready: wait for one. */
   #acquire(): Promise<RpcConnection> {
-    if (this.#isClosed) return Promise.reject(new GawError('GAW_ERR_CLOSED', 'the client is closed'));
+    if (this.#isClosed) return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the client is closed'));
     return this.#balancer.acquire();
   }
 }

@@ -230,7 +230,7 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
       connectTimeoutMs,
       maxConnections: poolSize,
       idleTimeoutMs: connectionLifetimeMs,
-      ...(options.maxPayloadBytes !== undefined && { maxFrameBytes: options.maxPayloadBytes }),
+      ...(options.maxPayloadBytes !== undefined && { maxPayloadBytes: options.maxPayloadBytes }),
     });
   } else {
     const limits = resolveLimits(options);

@@ -1,7 +1,7 @@
 // The connections to one endpoint: opened on demand up to poolSize, the least busy one chosen,
 // and a down endpoint backed off rather than hammered. Knows nothing of calls or retries beyond
 // "give me a usable connection".
-import { GawError } from '../errors.js';
+import { GawError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { dial } from '../postoffice/index.js';
 import type { DialOptions } from '../postoffice/index.js';
@@ -142,7 +142,7 @@ export class EndpointPool {
   async acquire(): Promise<RpcConnection> {
     const ready = this.pick();
     if (ready !== undefined) return ready;
-    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
     let chosen: Dialing | undefined;
     for (const d of this.#dials) {
       if (d.waiters < this.#options.busyThreshold && (chosen === undefined || d.waiters < chosen.waiters)) chosen = d;
@@ -190,7 +190,7 @@ export class EndpointPool {
           );
           if (this.#isClosed) {
             rpc.drain();
-            throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+            throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
           }
           rpc.onClose = (closed) => {
             const index = this.#connections.indexOf(closed);
@@ -200,7 +200,7 @@ export class EndpointPool {
           return rpc;
         },
         (err: unknown) => {
-          if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed', { cause: err });
+          if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed', { cause: err });
           this.#failures++;
           this.#downUntil =
             Date.now() +

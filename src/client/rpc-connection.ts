@@ -41,7 +41,7 @@ export class RpcConnection {
     this.#logger = logger;
     this.#lifetimeMs = lifetimeMs;
     connection.on('message', (bytes) => this.#receive(bytes));
-    connection.on('goaway', () => {
+    connection.on('closeReceived', () => {
       // The server takes no new requests here; in-flight ones still get their replies.
       this.#isDraining = true;
       if (this.#pending.size === 0) connection.end();

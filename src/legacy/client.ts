@@ -52,7 +52,7 @@ export class LegacyClient {
   constructor(options: LegacyClientOptions) {
     this.#options = resolveClientOptions(options);
     this.#sealing = resolveSealing(options.secret, options.encrypt);
-    this.#bounds = frameBounds(this.#sealing.mode, this.#options.maxFrameBytes);
+    this.#bounds = frameBounds(this.#sealing.mode, this.#options.maxPayloadBytes);
     this.#registry = options.registry ?? defaultRegistry;
   }
 
@@ -76,10 +76,10 @@ export class LegacyClient {
     if (signal?.aborted) throw new AbortError(`${method} was aborted`, { cause: signal.reason });
     const id = BigInt(`0x${randomBytes(16).toString('hex')}`);
     const json = envelopeBytes(toPythonData(requestEnvelope({ id, path: toPath(method), ...this.#arguments(params) })));
-    if (json.length > this.#options.maxFrameBytes) {
+    if (json.length > this.#options.maxPayloadBytes) {
       throw new ProtocolError(
         'GAW_ERR_FRAME_TOO_LARGE',
-        `the request is ${json.length} bytes, above maxFrameBytes (${this.#options.maxFrameBytes})`,
+        `the request is ${json.length} bytes, above maxPayloadBytes (${this.#options.maxPayloadBytes})`,
       );
     }
     const frame = sealFrame(this.#sealing, json);

@@ -29,7 +29,7 @@ export class LegacyListener {
     const sealing = resolveSealing(options.secret, options.encrypt);
     this.#ctx = {
       sealing,
-      bounds: frameBounds(sealing.mode, this.#options.maxFrameBytes),
+      bounds: frameBounds(sealing.mode, this.#options.maxPayloadBytes),
       options: this.#options,
       registry: options.registry ?? defaultRegistry,
       logger: options.logger ?? silentLogger,

@@ -2,6 +2,7 @@
 // What the options do is documented here; the listener and client only read resolved values.
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { checkOptionKeys } from '../options.js';
 import { checkInteger, postofficeDefaults } from '../postoffice/index.js';
 import type { Registry } from '../serializable/index.js';
 
@@ -19,7 +20,7 @@ export interface LegacyListenerOptions {
   /** Encodes results (default: the default registry). */
   registry?: Registry;
   /** Largest JSON payload in a frame, before sealing overhead (default 16 MiB). */
-  maxFrameBytes?: number;
+  maxPayloadBytes?: number;
   /** A frame that has started must complete within this (default 30 s). */
   frameTimeoutMs?: number;
   /** A connection with no frame and no call in progress for this long is closed (default 120 s; 0 = never). */
@@ -47,7 +48,7 @@ export interface LegacyClientOptions {
   /** TCP connect timeout (default 10 s). */
   connectTimeoutMs?: number;
   /** Largest JSON payload sent or accepted, before sealing overhead (default 16 MiB). */
-  maxFrameBytes?: number;
+  maxPayloadBytes?: number;
   /** Connections kept to the server; each carries one call at a time, further calls queue (default 4). */
   maxConnections?: number;
   /** An unused connection is closed after this long (default 30 s, Python Gaw's client lifetime). */
@@ -57,7 +58,7 @@ export interface LegacyClientOptions {
 const legacyListenerDefaults = Object.freeze({
   host: '127.0.0.1',
   port: 0,
-  maxFrameBytes: postofficeDefaults.maxPayloadBytes,
+  maxPayloadBytes: postofficeDefaults.maxPayloadBytes,
   frameTimeoutMs: postofficeDefaults.frameTimeoutMs,
   idleTimeoutMs: postofficeDefaults.idleTimeoutMs,
   maxConnections: 1024,
@@ -65,10 +66,39 @@ const legacyListenerDefaults = Object.freeze({
   closeTimeoutMs: 10_000,
 });
 
+const listenerKeys = new Set<string>([
+  'dispatch',
+  'host',
+  'port',
+  'secret',
+  'encrypt',
+  'registry',
+  'maxPayloadBytes',
+  'frameTimeoutMs',
+  'idleTimeoutMs',
+  'maxConnections',
+  'maxUnauthenticated',
+  'closeTimeoutMs',
+  'logger',
+] satisfies (keyof LegacyListenerOptions)[]);
+
+const clientKeys = new Set<string>([
+  'host',
+  'port',
+  'secret',
+  'encrypt',
+  'registry',
+  'timeoutMs',
+  'connectTimeoutMs',
+  'maxPayloadBytes',
+  'maxConnections',
+  'idleTimeoutMs',
+] satisfies (keyof LegacyClientOptions)[]);
+
 const legacyClientDefaults = Object.freeze({
   timeoutMs: 30_000,
   connectTimeoutMs: 10_000,
-  maxFrameBytes: postofficeDefaults.maxPayloadBytes,
+  maxPayloadBytes: postofficeDefaults.maxPayloadBytes,
   maxConnections: 4,
   idleTimeoutMs: 30_000,
 });
@@ -86,12 +116,13 @@ export type ResolvedClientOptions = Required<Omit<LegacyClientOptions, 'secret' 
 export function resolveListenerOptions(options: LegacyListenerOptions): ResolvedListenerOptions {
   if (options === null || typeof options !== 'object')
     throw new UsageError('GAW_ERR_INVALID_OPTION', 'legacy listener options must be an object');
+  checkOptionKeys(options, listenerKeys, 'legacy listener options');
   if (typeof options.dispatch !== 'function')
     throw new UsageError('GAW_ERR_INVALID_OPTION', 'dispatch must be a function');
   const o = { ...legacyListenerDefaults, ...withoutUndefined(options) };
   if (typeof o.host !== 'string') throw new UsageError('GAW_ERR_INVALID_OPTION', 'host must be a string');
   checkInteger('port', o.port, 0, 65535);
-  checkInteger('maxFrameBytes', o.maxFrameBytes, 1, MAX_FRAME_BYTES);
+  checkInteger('maxPayloadBytes', o.maxPayloadBytes, 1, MAX_FRAME_BYTES);
   checkInteger('frameTimeoutMs', o.frameTimeoutMs, 1, MAX_TIMER_MS);
   checkInteger('idleTimeoutMs', o.idleTimeoutMs, 0, MAX_TIMER_MS);
   checkInteger('maxConnections', o.maxConnections, 1);
@@ -103,13 +134,14 @@ export function resolveListenerOptions(options: LegacyListenerOptions): Resolved
 export function resolveClientOptions(options: LegacyClientOptions): ResolvedClientOptions {
   if (options === null || typeof options !== 'object')
     throw new UsageError('GAW_ERR_INVALID_OPTION', 'legacy client options must be an object');
+  checkOptionKeys(options, clientKeys, 'legacy client options');
   const o = { ...legacyClientDefaults, ...withoutUndefined(options) };
   if (typeof o.host !== 'string' || o.host === '')
     throw new UsageError('GAW_ERR_INVALID_OPTION', 'host must be a non-empty string');
   checkInteger('port', o.port, 1, 65535);
   checkInteger('timeoutMs', o.timeoutMs, 1, MAX_TIMER_MS);
   checkInteger('connectTimeoutMs', o.connectTimeoutMs, 1, MAX_TIMER_MS);
-  checkInteger('maxFrameBytes', o.maxFrameBytes, 1, MAX_FRAME_BYTES);
+  checkInteger('maxPayloadBytes', o.maxPayloadBytes, 1, MAX_FRAME_BYTES);
   checkInteger('maxConnections', o.maxConnections, 1);
   checkInteger('idleTimeoutMs', o.idleTimeoutMs, 1, MAX_TIMER_MS);
   return o as ResolvedClientOptions;

@@ -228,7 +228,7 @@ export class LegacyServerConnection {
       };
       json = envelopeBytes(replyEnvelope(reply));
     }
-    const maxBytes = this.#ctx.options.maxFrameBytes;
+    const maxBytes = this.#ctx.options.maxPayloadBytes;
     if (json.length > maxBytes && reply.kind !== 'transport-error') {
       const message = `the reply is ${json.length} bytes, above the frame cap of ${maxBytes}`;
       json = envelopeBytes(

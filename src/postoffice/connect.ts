@@ -33,7 +33,8 @@ import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
 import { FLAG_CTX } from './call-context.js';
-import { HandshakeRejectedError, rejected } from './reject.js';
+import { HandshakeRejectedError } from '../errors.js';
+import { rejected } from './reject.js';
 import { FLAG_FS, checkCodecName, checkSuiteName, codecBytes, suites } from './suite.js';
 import type { CodecName, SuiteName } from './suite.js';
 

@@ -28,7 +28,7 @@ export interface ConnectionEvents {
   /** The client cancelled the request whose id has this JSON text (call-context extension only). */
   cancel: [idText: string];
   /** The peer sent CLOSE: it will send no more requests (client) or take no new ones (server). */
-  goaway: [];
+  closeReceived: [];
   /** Emitted once; `err` is set when the connection failed rather than closed cleanly. */
   close: [err: GawError | undefined];
   /** The socket's unsent output fell back below the high-water mark. */

@@ -64,7 +64,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#inbox = new Inbox(session, limits, {
       message: (message, context) => this.emit('message', message, context),
       cancel: (idText) => this.emit('cancel', idText),
-      goaway: () => this.emit('goaway'),
+      closeReceived: () => this.emit('closeReceived'),
       fail: (err) => this.#fail(err),
       isReading: () => !this.isReadingPaused,
     });

@@ -16,7 +16,7 @@ export interface InboxEvents {
   /** The client cancelled the request whose id has this JSON text (call-context extension, server side). */
   cancel(idText: string): void;
   /** The peer sent CLOSE (reported once). */
-  goaway(): void;
+  closeReceived(): void;
   /** A bad frame or a frame past its deadline: the connection must go. */
   fail(err: GawError): void;
   /** False while reading is paused (perhaps by the owner, while handling a message): no frame clock then. */
@@ -156,7 +156,7 @@ export class Inbox {
       if (payload.length !== 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a CLOSE frame must be empty');
       if (this.#hasReceivedClose) return;
       this.#hasReceivedClose = true;
-      this.#events.goaway();
+      this.#events.closeReceived();
     } else {
       throw new ProtocolError('GAW_ERR_BAD_FRAME', `unknown frame type ${type}`);
     }

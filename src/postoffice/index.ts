@@ -2,7 +2,7 @@
 export { Connection } from './connection.js';
 export type { ConnectionEvents, Session } from './connection.js';
 export { dial } from './connect.js';
-export { HandshakeRejectedError } from './reject.js';
+export { HandshakeRejectedError } from '../errors.js';
 export type { DialOptions } from './connect.js';
 export { Listener } from './listen.js';
 export { countOpenDescriptors, isOutOfDescriptors, openFileLimit, watchServerErrors } from './descriptors.js';

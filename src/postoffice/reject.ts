@@ -1,24 +1,9 @@
 // What a ServerReject means to a client: the reason and detail bytes turned into a
 // HandshakeRejectedError that says what the server wants. Pure; the dial that reads the
 // reject and decides whether to redial is in connect.ts.
-import { ProtocolError } from '../errors.js';
+import { HandshakeRejectedError } from '../errors.js';
 import { FLAG_FS, codecNames, rejectReasons, suiteNames } from './suite.js';
-import type { CodecName, RejectReason, SuiteName } from './suite.js';
-
-/**
- * The server refused the handshake; `reason` says why (`busy` is the only transient one) and,
- * for a suite refusal, `requiredSuite` names the suite the server wants.
- */
-export class HandshakeRejectedError extends ProtocolError {
-  readonly reason: RejectReason | 'unknown';
-  readonly requiredSuite: SuiteName | undefined;
-
-  constructor(message: string, reason: RejectReason | 'unknown', requiredSuite?: SuiteName) {
-    super('GAW_ERR_HANDSHAKE_REJECTED', message);
-    this.reason = reason;
-    this.requiredSuite = requiredSuite;
-  }
-}
+import type { CodecName, RejectReason } from './suite.js';
 
 /** Turns a ServerReject into an error that says what the server wants. */
 export function rejected(

@@ -1,7 +1,7 @@
 // The GAWP/1 constants: suites, codec bytes, frame types and reject reasons, each with the byte
 // the wire carries, and which suite a configuration means. What a suite does to a frame is in
 // seal.ts.
-import { UsageError } from '../errors.js';
+import { type HandshakeRejectReason, UsageError } from '../errors.js';
 
 export const suites = { none: 0, sign: 1, cbc: 2, secretbox: 3 } as const;
 export type SuiteName = keyof typeof suites;
@@ -13,7 +13,10 @@ export type CodecId = (typeof codecBytes)[CodecName];
 
 export const frameTypes = { data: 1, close: 2 } as const;
 
-export const rejectReasons = { version: 1, suite: 2, codec: 3, keyId: 4, busy: 5, flags: 6 } as const;
+export const rejectReasons = { version: 1, suite: 2, codec: 3, keyId: 4, busy: 5, flags: 6 } as const satisfies Record<
+  Exclude<HandshakeRejectReason, 'unknown'>,
+  number
+>;
 export type RejectReason = keyof typeof rejectReasons;
 
 /** Flag bit 0: ephemeral X25519 keys are present (forward secrecy). */

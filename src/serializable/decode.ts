@@ -12,7 +12,7 @@ import {
   parseUuid,
 } from './builtins.js';
 import { describe, quote } from './path.js';
-import { setOwn, type ClassEntry, type Tables } from './tables.js';
+import { setOwn, type ClassEntry, type Tables } from './registry-tables.js';
 import { addStep, finish, reasonOf, WalkFailure } from './walk-failure.js';
 
 const objectPrototype = Object.prototype;

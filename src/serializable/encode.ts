@@ -3,7 +3,7 @@
 // returned as they are (nothing is copied on the common path). Knows nothing of bytes or codecs.
 import { nonFiniteText, toBase64 } from './builtins.js';
 import { describe, quote } from './path.js';
-import { setOwn, type ClassEntry, type Tables } from './tables.js';
+import { setOwn, type ClassEntry, type Tables } from './registry-tables.js';
 import { addStep, finish, reasonOf, WalkFailure } from './walk-failure.js';
 
 const objectPrototype = Object.prototype;

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { Decoder } from './decode.js';
 import { Encoder } from './encode.js';
 import { quote } from './path.js';
-import { builtinTags, defaultMaxDepth, maxDepthLimit, type ClassEntry, type Tables } from './tables.js';
+import { builtinTags, defaultMaxDepth, maxDepthLimit, type ClassEntry, type Tables } from './registry-tables.js';
 
 /** How a class crosses the wire. */
 export interface RegisterOptions<T> {

@@ -133,8 +133,8 @@ export class Dispatcher {
    * One decoded message: a request, a notification or a batch array. Resolves to the reply to send
    * (an object, or an array for a batch) or undefined when nothing must be sent. Never rejects.
    */
-  handle(message: unknown, origin?: CallOrigin): Promise<unknown> {
-    const reply = this.dispatch(message, origin);
+  dispatch(message: unknown, origin?: CallOrigin): Promise<unknown> {
+    const reply = this.dispatchEager(message, origin);
     if (!(reply instanceof Promise)) {
       this.#calls.logReplies(reply);
       return Promise.resolve(reply);
@@ -147,12 +147,12 @@ export class Dispatcher {
   }
 
   /**
-   * Like handle(), without a promise when nothing is asynchronous: a synchronous handler's reply
+   * Like dispatch(), without a promise when nothing is asynchronous: a synchronous handler's reply
    * (or undefined) comes back at once, anything else as a promise. Never throws or rejects. The
    * server's hot path: most calls are answered in the same tick, with no promise per request.
    * With debug logging on, the "rpc call" line of a success is left to the caller's logReplies().
    */
-  dispatch(message: unknown, origin: CallOrigin = localOrigin): unknown {
+  dispatchEager(message: unknown, origin: CallOrigin = localOrigin): unknown {
     try {
       if (Array.isArray(message)) return this.#handleBatch(message, origin);
       return this.#handleOne(message, origin);
@@ -256,7 +256,7 @@ export class Dispatcher {
       return id === undefined ? undefined : successResponse(id, result);
     } catch (err) {
       if (id === undefined) return undefined;
-      if (err instanceof ServiceError) return errorResponse(id, err.code, err.message, err.data);
+      if (err instanceof ServiceError) return errorResponse(id, err.rpcCode, err.message, err.data);
       const passed = passThrough(err, true, call);
       if (passed !== undefined) {
         this.#logger.warn({ err, method: quote(method), requestId: call.requestId }, 'forwarding failed');

@@ -119,7 +119,7 @@ export class HandlerOutcomes {
     }
     if (err instanceof ServiceError) {
       this.#calls.log(target.fullName, startMs, 'service error', call);
-      return id === undefined ? undefined : errorResponse(id, err.code, err.message, err.data);
+      return id === undefined ? undefined : errorResponse(id, err.rpcCode, err.message, err.data);
     }
     const passed = passThrough(err, this.#passRemoteErrors, call);
     if (passed !== undefined) {

@@ -1,6 +1,6 @@
 // The server side: services, dispatch, the TCP server and the HTTP bridge. Reached only through
 // this file.
-export { GawServer } from './server.js';
+export { GawServer, serverDefaults } from './server.js';
 export type { GawServerOptions, HttpHandlerMountOptions, HttpOptions, LegacyOptions } from './server.js';
 export { Dispatcher } from './dispatch.js';
 export type { DispatcherOptions } from './dispatch.js';

@@ -70,7 +70,7 @@ export class ServedConnection {
     this.#waiting = new WaitingQueue((origin) => (origin === this.#plainOrigin ? 0 : contextOverheadBytes));
     connection.on('message', (bytes, wire) => this.#receive(bytes, this.#originOf(wire)));
     connection.on('cancel', (idText) => this.#calls.cancel(idText));
-    connection.on('goaway', () => {
+    connection.on('closeReceived', () => {
       // The client sends no more requests: finish what it sent, then end.
       this.#hasPeerClosed = true;
       this.#maybeEnd();
@@ -147,7 +147,7 @@ export class ServedConnection {
     }
     if (typeof message !== 'object' || message === null || (message as { method?: unknown }).method !== 'rpc.ping')
       return false;
-    this.#dispatcher.handle(message).then((reply) => {
+    this.#dispatcher.dispatch(message).then((reply) => {
       if (reply !== undefined) this.#reply(reply, message);
     });
     return true;
@@ -155,14 +155,14 @@ export class ServedConnection {
 
   #start(bytes: Buffer, origin: CallOrigin): void {
     const message = this.#decode(bytes);
-    if (message === undecodable || this.#run(message, origin)) return;
+    if (message === undecodable || this.#dispatchOrQueue(message, origin)) return;
     this.#blocked = { batch: message as unknown[], origin };
     if (origin !== this.#plainOrigin) origin.hasWaited = true;
     this.#calls.hasWaiting = true;
   }
 
   /** Runs `message` if its slots are free (true), else leaves it to the caller (false: a batch that must wait). */
-  #run(message: unknown, origin: CallOrigin): boolean {
+  #dispatchOrQueue(message: unknown, origin: CallOrigin): boolean {
     let slots = 1;
     if (Array.isArray(message) && message.length > 1 && message.length <= this.#dispatcher.maxBatch) {
       // One slot per element, held until the batch's reply is ready (the dispatcher refuses whole,
@@ -175,7 +175,7 @@ export class ServedConnection {
       }
       if (this.#running + slots > this.#maxInFlight) return false;
     }
-    const reply = this.#dispatcher.dispatch(message, origin);
+    const reply = this.#dispatcher.dispatchEager(message, origin);
     if (!(reply instanceof Promise)) {
       // Answered synchronously: nothing stays in flight.
       if (reply !== undefined) this.#reply(reply, message);
@@ -201,7 +201,7 @@ export class ServedConnection {
   #startWaiting(): void {
     while (!this.connection.isClosed && this.#running < this.#maxInFlight) {
       if (this.#blocked !== undefined) {
-        if (!this.#run(this.#blocked.batch, this.#blocked.origin)) return;
+        if (!this.#dispatchOrQueue(this.#blocked.batch, this.#blocked.origin)) return;
         this.#blocked = undefined;
       } else {
         const next = this.#waiting.shift();

@@ -95,6 +95,15 @@ const handlerKeys = [
 ] as const;
 
 /** Every key each option bag takes, so a misspelt one is refused with the nearest (src/options.ts). */
+/** The server's defaults, in one place (the postoffice's own limits are postofficeDefaults). */
+export const serverDefaults = Object.freeze({
+  host: '127.0.0.1',
+  /** Python Gaw's habit. */
+  port: 5555,
+  codecs: Object.freeze(['json', 'msgpack'] as const),
+  closeTimeoutMs: 10_000,
+});
+
 export const serverOptionKeys = Object.freeze({
   server: new Set<string>([
     ...Object.keys(postofficeDefaults),

@@ -17,11 +17,12 @@ import { HttpBridge } from './http-bridge.js';
 import { LegacyListener } from '../legacy/index.js';
 import { createHttpHandler } from './http-handler.js';
 import type { HttpRequestHandler } from './http-handler.js';
-import { serverOptionKeys } from './server-options.js';
+import { serverDefaults, serverOptionKeys } from './server-options.js';
 import type { GawServerOptions, HttpHandlerMountOptions } from './server-options.js';
 import { checkOptionKeys } from '../options.js';
 
 export type { GawServerOptions, HttpHandlerMountOptions, HttpOptions, LegacyOptions } from './server-options.js';
+export { serverDefaults } from './server-options.js';
 
 export class GawServer {
   readonly #options: GawServerOptions;
@@ -49,7 +50,12 @@ export class GawServer {
     this.#suite = chooseSuite(options, this.#keyRing !== undefined);
     this.#maxInFlight = checkInteger('maxInFlight', options.maxInFlight ?? 256, 1);
     this.#maxWaitingBytes = checkInteger('maxWaitingBytes', options.maxWaitingBytes ?? 16 * 1024 * 1024, 0);
-    this.#closeTimeoutMs = checkInteger('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, 2 ** 31 - 1);
+    this.#closeTimeoutMs = checkInteger(
+      'closeTimeoutMs',
+      options.closeTimeoutMs ?? serverDefaults.closeTimeoutMs,
+      0,
+      2 ** 31 - 1,
+    );
     for (const codec of options.codecs ?? []) checkCodecName(codec);
     const registry = options.registry ?? defaultRegistry;
     const maxDepth = options.maxDepth ?? 64;
@@ -109,7 +115,7 @@ export class GawServer {
     }
     return createHttpHandler({
       ...rest,
-      dispatch: (message, origin) => this.#dispatcher.dispatch(message, origin),
+      dispatch: (message, origin) => this.#dispatcher.dispatchEager(message, origin),
       registry: this.#options.registry ?? defaultRegistry,
       logger: this.#logger,
       ...(this.#options.maxDepth !== undefined && { maxDepth: this.#options.maxDepth }),
@@ -143,12 +149,12 @@ export class GawServer {
     if (this.#dispatcher.services.length === 0)
       throw new UsageError('GAW_ERR_NOT_A_SERVICE', 'add at least one service before listen()');
     const o = this.#options;
-    const codecs = o.codecs ?? ['json', 'msgpack'];
+    const codecs = o.codecs ?? [...serverDefaults.codecs];
     const registry = o.registry ?? defaultRegistry;
     const listener = new Listener({
       ...o,
-      host: o.host ?? '127.0.0.1',
-      port: o.port ?? 5555,
+      host: o.host ?? serverDefaults.host,
+      port: o.port ?? serverDefaults.port,
       suites: [this.#suite],
       keyRing: this.#keyRing,
       codecs,
@@ -161,7 +167,7 @@ export class GawServer {
       const { isOpen: _isOpen, ...http } = o.http;
       this.#bridge = new HttpBridge({
         ...http,
-        dispatch: (message, origin) => this.#dispatcher.dispatch(message, origin),
+        dispatch: (message, origin) => this.#dispatcher.dispatchEager(message, origin),
         host: http.host ?? '127.0.0.1',
         port: http.port ?? 0,
         registry,
@@ -181,14 +187,14 @@ export class GawServer {
     if (o.legacy) {
       const secret = o.legacy.secret ?? (typeof o.secret === 'string' ? o.secret : o.secret?.[0]);
       this.#legacy = new LegacyListener({
-        dispatch: (message) => this.#dispatcher.handle(message),
+        dispatch: (message) => this.#dispatcher.dispatch(message),
         host: o.legacy.host ?? '127.0.0.1',
         port: o.legacy.port ?? 0,
         ...(secret !== undefined && { secret }),
         encrypt: o.legacy.encrypt ?? (secret !== undefined && this.#suite !== 'sign'),
         registry,
         logger: this.#logger,
-        ...(o.maxPayloadBytes !== undefined && { maxFrameBytes: o.maxPayloadBytes }),
+        ...(o.maxPayloadBytes !== undefined && { maxPayloadBytes: o.maxPayloadBytes }),
         closeTimeoutMs: this.#closeTimeoutMs,
       });
       try {

@@ -137,7 +137,7 @@ export class RawClient {
       if (waiter) waiter(reply);
       else this.#replies.push(reply);
     });
-    connection.on('goaway', () => {
+    connection.on('closeReceived', () => {
       this.#hasGoaway = true;
     });
     this.closed = new Promise((resolve) => connection.once('close', resolve));

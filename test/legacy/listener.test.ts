@@ -30,7 +30,7 @@ async function start(t: TestContext, options: Partial<LegacyListenerOptions> = {
   dispatcher.add(MathService, 'Hello!');
   const logLines: string[] = [];
   const listener = new LegacyListener({
-    dispatch: (m) => dispatcher.handle(m),
+    dispatch: (m) => dispatcher.dispatch(m),
     registry,
     logger: recordingLogger(logLines),
     ...options,
@@ -226,8 +226,8 @@ test('an authentic payload that is not a request gets a transport error and the 
   assert.deepEqual(await peer.readFrame(), repliesOnWire[0]);
 });
 
-test('a reply larger than maxFrameBytes is replaced by a ValueError', async (t) => {
-  const { client } = await start(t, { maxFrameBytes: 400 });
+test('a reply larger than maxPayloadBytes is replaced by a ValueError', async (t) => {
+  const { client } = await start(t, { maxPayloadBytes: 400 });
   const c = client();
   assert.equal(await c.call('math_service.repeat', ['x', 200]), 'x'.repeat(200));
   await assert.rejects(c.call('math_service.repeat', ['x', 300]), {
@@ -264,9 +264,9 @@ test('close lets a call in progress answer, refuses new connections, and is idem
 
 test('options are validated with errors that name them', () => {
   const dispatch = async () => undefined;
-  assert.throws(() => new LegacyListener({ dispatch, maxFrameBytes: 0 }), {
+  assert.throws(() => new LegacyListener({ dispatch, maxPayloadBytes: 0 }), {
     code: 'GAW_ERR_INVALID_OPTION',
-    message: /maxFrameBytes/,
+    message: /maxPayloadBytes/,
   });
   assert.throws(() => new LegacyListener({ dispatch, secret: 'short' }), { code: 'GAW_ERR_BAD_SECRET' });
   assert.throws(() => new LegacyListener({ dispatch, encrypt: true }), {

@@ -1,5 +1,5 @@
 // A Connection's life over real sockets: the frame and idle timeouts on both sides, CLOSE frames
-// and goaway, end()/close()/destroy(), backpressure against a peer that stops reading, and the
+// and closeReceived, end()/close()/destroy(), backpressure against a peer that stops reading, and the
 // owner's pauseReading() and setBusy(). Small timeouts via options; waits are on events, except two
 // bounded waits that prove a timer did not fire.
 import { test } from 'node:test';
@@ -220,13 +220,13 @@ test('sendClose goes out after the messages queued before it, once, and replies 
   }
 });
 
-test('a CLOSE from the peer emits goaway once, in order with the messages around it', { timeout }, async () => {
+test('a CLOSE from the peer emits closeReceived once, in order with the messages around it', { timeout }, async () => {
   const echo = await startEchoListener({ suite: 'sign', echo: false });
   try {
     const { client, server } = await rawClientOf(echo);
     const seen: string[] = [];
     server.on('message', (m) => seen.push(m.toString()));
-    server.on('goaway', () => seen.push('goaway'));
+    server.on('closeReceived', () => seen.push('closeReceived'));
     const last = new Promise((resolve) => server.on('message', (m) => m.toString() === 'after' && resolve(undefined)));
     await client.raw.write(
       Buffer.concat([
@@ -237,7 +237,7 @@ test('a CLOSE from the peer emits goaway once, in order with the messages around
       ]),
     );
     await last;
-    assert.deepEqual(seen, ['before', 'goaway', 'after']);
+    assert.deepEqual(seen, ['before', 'closeReceived', 'after']);
     assert.equal(server.isDraining, true);
     assert.equal(server.isClosed, false);
   } finally {
@@ -245,12 +245,14 @@ test('a CLOSE from the peer emits goaway once, in order with the messages around
   }
 });
 
-test("a dialed client sees the server's CLOSE as goaway and still gets the replies after it", { timeout }, async () => {
+test("a dialed client sees the server's CLOSE as closeReceived and still gets the replies after it", {
+  timeout,
+}, async () => {
   const echo = await startEchoListener({ suite: 'cbc' });
   try {
     const { client, server } = await dialAccepted(echo);
     const seen: string[] = [];
-    client.on('goaway', () => seen.push('goaway'));
+    client.on('closeReceived', () => seen.push('closeReceived'));
     const reply = new Promise((resolve) =>
       client.on('message', (m) => {
         seen.push(m.toString());
@@ -260,7 +262,7 @@ test("a dialed client sees the server's CLOSE as goaway and still gets the repli
     server.sendClose();
     client.send(Buffer.from('request already on the wire'));
     await reply;
-    assert.deepEqual(seen, ['goaway', 'request already on the wire']);
+    assert.deepEqual(seen, ['closeReceived', 'request already on the wire']);
     assert.equal(client.isDraining, true);
   } finally {
     await echo.close();

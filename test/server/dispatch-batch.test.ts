@@ -30,7 +30,7 @@ test('a batch of 100 (the default cap) is answered in full', async () => {
   const dispatcher = new Dispatcher().add(Work);
   const batch = Array.from({ length: 100 }, (_, i) => (i % 10 === 9 ? notification(i) : request(i)));
   Work.ran = 0;
-  const replies = (await dispatcher.handle(batch)) as { id: number; result: number }[];
+  const replies = (await dispatcher.dispatch(batch)) as { id: number; result: number }[];
   assert.equal(Work.ran, 100);
   assert.equal(replies.length, 90);
   const byId = new Map(replies.map((reply) => [reply.id, reply.result]));
@@ -43,7 +43,7 @@ test('a batch of 100 (the default cap) is answered in full', async () => {
 test('a batch of 101 is refused whole with one -32600 naming the limit, and nothing runs', async () => {
   const dispatcher = new Dispatcher().add(Work);
   Work.ran = 0;
-  const reply = await dispatcher.handle(Array.from({ length: 101 }, (_, i) => request(i)));
+  const reply = await dispatcher.dispatch(Array.from({ length: 101 }, (_, i) => request(i)));
   assert.deepEqual(reply, {
     jsonrpc: '2.0',
     id: null,
@@ -57,15 +57,15 @@ test('a batch of 101 is refused whole with one -32600 naming the limit, and noth
 
 test('maxBatch changes the cap', async () => {
   const dispatcher = new Dispatcher({ maxBatch: 2 }).add(Work);
-  assert.equal(((await dispatcher.handle([request(0), request(2)])) as unknown[]).length, 2);
+  assert.equal(((await dispatcher.dispatch([request(0), request(2)])) as unknown[]).length, 2);
   assert.equal(
-    ((await dispatcher.handle([request(0), request(2), request(4)])) as { error: { code: number } }).error.code,
+    ((await dispatcher.dispatch([request(0), request(2), request(4)])) as { error: { code: number } }).error.code,
     -32600,
   );
 });
 
 test('an empty batch is a single -32600 with id null', async () => {
-  const reply = await new Dispatcher().add(Work).handle([]);
+  const reply = await new Dispatcher().add(Work).dispatch([]);
   assert.deepEqual(reply, {
     jsonrpc: '2.0',
     id: null,
@@ -74,7 +74,7 @@ test('an empty batch is a single -32600 with id null', async () => {
 });
 
 test('a nested array inside a batch is -32600 for that element only', async () => {
-  const replies = (await new Dispatcher().add(Work).handle([[request(2)], request(4), []])) as {
+  const replies = (await new Dispatcher().add(Work).dispatch([[request(2)], request(4), []])) as {
     id: unknown;
     error?: { code: number; message: string };
     result?: unknown;
@@ -94,7 +94,7 @@ test('a batch of only notifications gets no reply at all, but every one runs', a
   const dispatcher = new Dispatcher().add(Work);
   Work.ran = 0;
   assert.equal(
-    await dispatcher.handle([notification(1), notification(2), { jsonrpc: '2.0', method: 'missing' }]),
+    await dispatcher.dispatch([notification(1), notification(2), { jsonrpc: '2.0', method: 'missing' }]),
     undefined,
   );
   assert.equal(Work.ran, 2);
@@ -116,7 +116,7 @@ test('batch elements run concurrently: an element may wait on a later one', asyn
       return 'released';
     }
   }
-  const replies = (await new Dispatcher().add(Pair).handle([
+  const replies = (await new Dispatcher().add(Pair).dispatch([
     { jsonrpc: '2.0', method: 'pair.waiter', id: 1 },
     { jsonrpc: '2.0', method: 'pair.releaser', id: 2 },
   ])) as { id: number; result: string }[];
@@ -129,7 +129,7 @@ test('batch elements run concurrently: an element may wait on a later one', asyn
 test('invalid elements, unknown methods and duplicate ids are each answered', async () => {
   const replies = (await new Dispatcher()
     .add(Work)
-    .handle([
+    .dispatch([
       request(2),
       request(2),
       'text',

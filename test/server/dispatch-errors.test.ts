@@ -57,7 +57,7 @@ type Reply = { id?: unknown; result?: unknown; error?: { code: number; message: 
 
 async function callWith(dispatcher: Dispatcher, method: string, params?: unknown): Promise<Reply> {
   const message = params === undefined ? { jsonrpc: '2.0', method, id: 9 } : { jsonrpc: '2.0', method, params, id: 9 };
-  return (await dispatcher.handle(message)) as Reply;
+  return (await dispatcher.dispatch(message)) as Reply;
 }
 
 test('a ServiceError passes through with its code, message and data', async () => {
@@ -158,10 +158,10 @@ test('notifications are never answered, even when the handler throws or the meth
   const dispatcher = new Dispatcher({ logger }).add(Thrower);
   Thrower.thrown = new Error('notified failure');
   for (const method of ['thrower.raise', 'thrower.reject', 'thrower.serviceError', 'thrower.missing', 'constructor']) {
-    assert.equal(await dispatcher.handle({ jsonrpc: '2.0', method }), undefined, method);
+    assert.equal(await dispatcher.dispatch({ jsonrpc: '2.0', method }), undefined, method);
   }
-  assert.equal(await dispatcher.handle({ jsonrpc: '2.0', method: 'thrower.raise', params: [1, 2] }), undefined);
-  assert.equal(await dispatcher.handle({ jsonrpc: '2.0', method: 'thrower.raise', params: { a: 1 } }), undefined);
+  assert.equal(await dispatcher.dispatch({ jsonrpc: '2.0', method: 'thrower.raise', params: [1, 2] }), undefined);
+  assert.equal(await dispatcher.dispatch({ jsonrpc: '2.0', method: 'thrower.raise', params: { a: 1 } }), undefined);
   assert.equal(lines.filter((line) => line.level === 'warn').length, 2, 'the two failing handlers were logged');
 });
 
@@ -331,7 +331,7 @@ test('handle() never rejects, even when the logger throws', async () => {
   });
   // A success is logged once its reply is ready: a logger that throws then costs nothing.
   assert.deepEqual(await callWith(dispatcher, 'rpc.ping'), { jsonrpc: '2.0', id: 9, result: 'pong' });
-  const batch = await dispatcher.handle([
+  const batch = await dispatcher.dispatch([
     { jsonrpc: '2.0', method: 'rpc.ping', id: 1 },
     { jsonrpc: '2.0', method: 'thrower.raise', id: 2 },
     { jsonrpc: '2.0', method: 'thrower.reject' },

@@ -47,7 +47,7 @@ async function reply(
   params?: unknown,
 ): Promise<{ result?: unknown; error?: { code: number; message: string } }> {
   const message = params === undefined ? { jsonrpc: '2.0', method, id: 1 } : { jsonrpc: '2.0', method, params, id: 1 };
-  return (await dispatcher.handle(message)) as { result?: unknown; error?: { code: number; message: string } };
+  return (await dispatcher.dispatch(message)) as { result?: unknown; error?: { code: number; message: string } };
 }
 
 async function invalidParams(method: string, params: unknown, pattern: RegExp): Promise<void> {

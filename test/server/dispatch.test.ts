@@ -17,7 +17,7 @@ async function roundTrip(dispatcher: Dispatcher, bytes: Buffer): Promise<unknown
   } catch (err) {
     return dispatcher.parseErrorReply(err);
   }
-  return dispatcher.handle(message);
+  return dispatcher.dispatch(message);
 }
 
 test('every JSON-RPC 2.0 specification example gets the specified reply', async () => {
@@ -59,24 +59,24 @@ const call = (method: string, params?: unknown, id: unknown = 1): unknown =>
   params === undefined ? { jsonrpc: '2.0', method, id } : { jsonrpc: '2.0', method, params, id };
 
 async function result(dispatcher: Dispatcher, method: string, params?: unknown): Promise<unknown> {
-  const reply = (await dispatcher.handle(call(method, params))) as { result?: unknown; error?: unknown };
+  const reply = (await dispatcher.dispatch(call(method, params))) as { result?: unknown; error?: unknown };
   assert.equal(reply.error, undefined, JSON.stringify(reply.error));
   return reply.result;
 }
 
 test('a request with id null is answered with id null; without an id member it is a notification', async () => {
   const dispatcher = new Dispatcher().add(Counter, 'ids');
-  assert.deepEqual(await dispatcher.handle({ jsonrpc: '2.0', method: 'increment', id: null }), {
+  assert.deepEqual(await dispatcher.dispatch({ jsonrpc: '2.0', method: 'increment', id: null }), {
     jsonrpc: '2.0',
     id: null,
     result: 'ids:1',
   });
-  assert.deepEqual(await dispatcher.handle({ jsonrpc: '2.0', method: 'increment', id: 'abc' }), {
+  assert.deepEqual(await dispatcher.dispatch({ jsonrpc: '2.0', method: 'increment', id: 'abc' }), {
     jsonrpc: '2.0',
     id: 'abc',
     result: 'ids:1',
   });
-  assert.equal(await dispatcher.handle({ jsonrpc: '2.0', method: 'increment' }), undefined);
+  assert.equal(await dispatcher.dispatch({ jsonrpc: '2.0', method: 'increment' }), undefined);
 });
 
 test('a per-call service gets a new instance with the constructor arguments for every call', async () => {
@@ -106,7 +106,7 @@ test('several services share one dispatcher; bare names resolve only with exactl
   );
   assert.equal(await result(two, 'counter.increment'), 'a:1');
   assert.equal(await result(two, 'shared_counter.increment'), 'b:1');
-  const bare = (await two.handle(call('increment'))) as { error: { code: number; message: string } };
+  const bare = (await two.dispatch(call('increment'))) as { error: { code: number; message: string } };
   assert.equal(bare.error.code, -32601);
   assert.equal(bare.error.message, 'Method not found: "increment"');
 });
@@ -157,9 +157,9 @@ test('rpc.ping answers pong and rpc.discover lists every service, method and par
     { name: 'math', shared: false, methods: ['plus', 'all'] },
     { name: 'counter', shared: false, methods: ['increment'] },
   ]);
-  const withParams = (await dispatcher.handle(call('rpc.ping', [1]))) as { error: { code: number } };
+  const withParams = (await dispatcher.dispatch(call('rpc.ping', [1]))) as { error: { code: number } };
   assert.equal(withParams.error.code, -32602);
-  const unknown = (await dispatcher.handle(call('rpc.nothing'))) as { error: { code: number } };
+  const unknown = (await dispatcher.dispatch(call('rpc.nothing'))) as { error: { code: number } };
   assert.equal(unknown.error.code, -32601);
 });
 
@@ -179,7 +179,7 @@ test('names under rpc. never reach a hosted service, even as bare names', async 
 test('a sync handler is answered one microtask after handle() returns', async () => {
   const dispatcher = new Dispatcher().add(Counter, 'tick');
   let isAnswered = false;
-  void dispatcher.handle(call('counter.increment')).then(() => {
+  void dispatcher.dispatch(call('counter.increment')).then(() => {
     isAnswered = true;
   });
   await Promise.resolve();

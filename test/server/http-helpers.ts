@@ -69,7 +69,7 @@ export async function startBridge(
   for (const cls of services) dispatcher.add(cls);
   const bridge = new HttpBridge({
     ...options,
-    dispatch: options.dispatch ?? ((message) => dispatcher.handle(message)),
+    dispatch: options.dispatch ?? ((message) => dispatcher.dispatch(message)),
   });
   await bridge.listen();
   return { bridge, port: bridge.address.port, dispatcher };

@@ -46,7 +46,7 @@ test('close() sends CLOSE, refuses later requests with -32001 and lets in-flight
   await within(arrivals.all, 5_000, 'three handlers starting');
 
   const closing = server.close();
-  await within(once(client.connection, 'goaway'), 5_000, 'the CLOSE frame');
+  await within(once(client.connection, 'closeReceived'), 5_000, 'the CLOSE frame');
   assert.equal(server.close(), closing, 'a second close() returns the same promise');
 
   client.send({ jsonrpc: '2.0', id: 'late', method: 'slow.quick', params: [1] });
