@@ -13,6 +13,7 @@ export const errorCodes = {
   GAW_ERR_ADDRESS_IN_USE: 'the port to listen on is taken',
   GAW_ERR_CLOSED: 'the client or server was already closed',
   GAW_ERR_MODULE_LOAD: 'the CLI could not load the module it was given: not found, or it threw while loading',
+  GAW_ERR_MISSING_DEPENDENCY: 'a feature needs an optional package that is not installed; the message names it',
   // Protocol: the peer broke GAWP/1; the connection is destroyed.
   GAW_ERR_FRAME_TOO_LARGE: 'a frame or message larger than maxPayloadBytes plus the suite overhead',
   GAW_ERR_BAD_FRAME:
@@ -27,7 +28,11 @@ export const errorCodes = {
   // Connection: the transport failed or was closed.
   GAW_ERR_CONN_CLOSED: 'the connection closed before the operation completed',
   GAW_ERR_CONN_REFUSED: 'nothing accepts connections at the endpoint',
+  GAW_ERR_REDIS_UNAVAILABLE: 'Redis (the registry or events engine) is not connected or did not answer in time',
   GAW_ERR_BACKPRESSURE: "the peer stopped reading and the connection's unsent output passed its cap",
+  // Discovery: finding a service's instances by name in the registry.
+  GAW_ERR_DISCOVERY_UNAVAILABLE: 'the registry is unreachable and this name was never resolved, so no last view exists',
+  GAW_ERR_NO_ENDPOINT: 'the registry lists no live instance of the service called',
   // Timeouts.
   GAW_ERR_CONNECT_TIMEOUT: 'the TCP connection was not established in time',
   GAW_ERR_HANDSHAKE_TIMEOUT: 'the handshake did not finish within handshakeTimeoutMs',

@@ -11,6 +11,8 @@ const allowed: Record<string, readonly string[]> = {
   postoffice: [],
   serializable: [],
   jsonrpc: [],
+  // Redis plumbing (URL, bounded connection) shared by the registry and events: no gaw layer below.
+  redis: [],
   legacy: ['jsonrpc', 'postoffice', 'serializable'],
   server: ['jsonrpc', 'legacy', 'postoffice', 'serializable'],
   client: ['jsonrpc', 'legacy', 'postoffice', 'serializable'],
@@ -59,6 +61,10 @@ test('only the serializable layer imports msgpackr, and only the seal file impor
     const text = readFileSync(file, 'utf8');
     const where = path.relative(src, file);
     if (/from 'msgpackr'/.test(text)) assert.match(where, /^serializable\//, `${where} imports msgpackr`);
+    // node-redis is optional: one file loads it, by dynamic import, only when a registry or events are used.
+    if (/from '@redis\/client'|import\('@redis\/client'\)/.test(text))
+      assert.equal(where, path.join('redis', 'connect.ts'), `${where} imports @redis/client`);
+    assert.doesNotMatch(text, /^import [^;]*from '@redis\/client'/m, `${where} imports @redis/client statically`);
     if (/from 'tweetnacl'/.test(text))
       assert.equal(where, path.join('postoffice', 'seal.ts'), `${where} imports tweetnacl`);
   }
