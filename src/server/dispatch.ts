@@ -30,7 +30,7 @@ import { describeThrown, passThrough } from './thrown.js';
 import { InboundCall, cancelled } from './inbound-call.js';
 import type { CallOrigin } from './inbound-call.js';
 import { runWithCallContext } from '../context.js';
-import { Target } from './target.js';
+import { Target, isThenable } from './target.js';
 import type { HostedService } from './target.js';
 
 export type { DispatcherOptions } from './dispatch-options.js';
@@ -44,14 +44,6 @@ interface WireRequest {
   method: string;
   params?: unknown;
   id?: JsonRpcId;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 export class Dispatcher {

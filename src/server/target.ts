@@ -19,6 +19,15 @@ export interface HostedService {
 
 const positionalPath = Object.freeze({ path: 'params' });
 
+/** What a handler returned is a promise (or any thenable) to wait for. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 function needsRevive(values: readonly unknown[]): boolean {
   for (let i = 0; i < values.length; i++) {
     if (typeof values[i] === 'object' && values[i] !== null) return true;
