@@ -51,6 +51,8 @@ export const errorCodes = {
   GAW_ERR_REMOTE: 'the remote method failed; see rpcCode, message and data',
   GAW_ERR_SERVICE: 'thrown by service code (ServiceError): its rpcCode, message and data are sent to the caller',
   GAW_ERR_ABORTED: "the caller's AbortSignal fired",
+  // Events.
+  GAW_ERR_EVENT_TOO_LARGE: 'an event to send seals to more than maxEventBytes',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

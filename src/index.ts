@@ -43,5 +43,18 @@ export type { PostofficeLimits, SuiteName } from './postoffice/index.js';
 export { rpcErrorCodes } from './jsonrpc/index.js';
 export { LegacyClient, LegacyListener } from './legacy/index.js';
 export type { LegacyCallOptions, LegacyClientOptions, LegacyListenerOptions } from './legacy/index.js';
+export { GawEvents, on } from './events/index.js';
+export type {
+  DeliveryMeta,
+  EventHandler,
+  EventMeta,
+  EventsOption,
+  EventsStats,
+  GawEventsOptions,
+  OnOptions,
+  RefusalReason,
+  SubscribeOptions,
+  Subscription,
+} from './events/index.js';
 export { callContext, runAsRoot } from './context.js';
 export type { CallContext } from './context.js';

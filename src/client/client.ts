@@ -18,6 +18,7 @@ import { createServiceProxy, createServicesProxy } from './proxy.js';
 import type { Remote, ServiceProxyOptions } from './proxy.js';
 import type { Endpoint } from './pool.js';
 import type { Attempt, Outcome, OutgoingContext, Transport } from './transport.js';
+import { GawEvents, inheritEventsOptions } from '../events/index.js';
 
 export type BatchResult = { ok: true; result: unknown } | { ok: false; error: RemoteError };
 
@@ -31,6 +32,7 @@ export class GawClient {
   #rawCodec: Codec | undefined;
   #isClosed = false;
   #services: ReturnType<typeof createServicesProxy> | undefined;
+  readonly #events: GawEvents | undefined;
 
   constructor(options: GawClientOptions = {}) {
     const resolved = resolveClientOptions(options);
@@ -38,6 +40,21 @@ export class GawClient {
     this.#codec = resolved.transport.codec;
     this.#timeoutMs = resolved.timeoutMs;
     this.#idempotent = resolved.idempotent;
+    if (options.events !== undefined) {
+      const { secret, registry, logger, maxDepth } = options;
+      const inherited = {
+        secret,
+        ...(registry && { registry }),
+        ...(logger && { logger }),
+        ...(maxDepth && { maxDepth }),
+      };
+      this.#events = new GawEvents(inheritEventsOptions(options.events, inherited, 'GawClient'));
+    }
+  }
+
+  /** Events on Redis (the `events` option): broadcast, emit, on; undefined without the option. Closed with the client. */
+  get events(): GawEvents | undefined {
+    return this.#events;
   }
 
   /** Calls `service.method` with positional (array) or named (object) params; resolves to the result. */
@@ -159,13 +176,14 @@ export class GawClient {
   /** Graceful: new calls fail with GAW_ERR_CLOSED; calls in flight get their replies. Idempotent. */
   close(): Promise<void> {
     this.#isClosed = true;
-    return this.#transport.close();
+    return Promise.all([this.#transport.close(), this.#events?.close()]).then(() => {});
   }
 
   /** Closes every connection now; calls in flight fail. */
   destroy(): void {
     this.#isClosed = true;
     this.#transport.destroy();
+    void this.#events?.close();
   }
 
   /** The raw pass-through codec, or the error saying why this transport cannot send raw data. */

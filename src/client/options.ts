@@ -3,6 +3,7 @@
 // so a misspelt option is an error naming the nearest one, never a silent default.
 import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
+import type { EventsOption } from '../events/index.js';
 import type { Logger } from '../log.js';
 import type { JsonRpcParams } from '../jsonrpc/index.js';
 import { checkOptionKeys } from '../options.js';
@@ -70,6 +71,8 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
   maxDepth?: number;
   registry?: Registry;
   logger?: Logger;
+  /** Events on Redis (`client.events`): a URL or options (secret, registry and logger default to the client's); see docs/events.md. */
+  events?: EventsOption;
   /**
    * `gawp` (default) or `gaw-legacy` to call a Python Gaw 0.7 server: one endpoint, calls only (no
    * notifications, batches or raw calls); retries, timeouts and aborts as for gawp.
@@ -148,6 +151,7 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'registry',
     'logger',
     'protocol',
+    'events',
   ],
 ]);
 const callOptionKeys: ReadonlySet<string> = new Set([

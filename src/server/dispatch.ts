@@ -110,6 +110,12 @@ export class Dispatcher {
     return this.#servicesList;
   }
 
+  /** A hosted service's instance for work other than a call (events): the shared one, or a new one. */
+  instanceOf(name: string): object {
+    const { instance, cls, constructorArgs } = this.#services.get(name)!;
+    return instance ?? (Reflect.construct(cls, constructorArgs) as object);
+  }
+
   /** The most messages a batch may hold; a larger one is refused whole with -32600. */
   get maxBatch(): number {
     return this.#maxBatch;

@@ -1,5 +1,6 @@
 // GawServer's options: the server's own, the HTTP bridge's and the legacy listener's. Defaults
 // and validation stay in server.ts; the bridge's own options are in http-bridge.ts.
+import type { EventsOption } from '../events/index.js';
 import type { Logger } from '../log.js';
 import { postofficeDefaults } from '../postoffice/index.js';
 import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
@@ -78,6 +79,8 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
   registry?: Registry;
   logger?: Logger;
   http?: HttpOptions;
+  /** Events on Redis: a URL or options (secret, registry and logger default to the server's); see docs/events.md. */
+  events?: EventsOption;
   /** Also serve Python Gaw 0.7's wire protocol on its own port (off unless set; see the README's caveats). */
   legacy?: LegacyOptions;
 }
@@ -129,6 +132,7 @@ export const serverOptionKeys = Object.freeze({
     'logger',
     'http',
     'legacy',
+    'events',
   ]),
   http: new Set<string>([
     ...handlerKeys.filter((key) => key !== 'logger'),

@@ -20,6 +20,8 @@ import type { HttpRequestHandler } from './http-handler.js';
 import { serverDefaults, serverOptionKeys } from './server-options.js';
 import type { GawServerOptions, HttpHandlerMountOptions } from './server-options.js';
 import { checkOptionKeys } from '../options.js';
+import type { GawEvents } from '../events/index.js';
+import { ServerEvents } from './server-events.js';
 
 export type { GawServerOptions, HttpHandlerMountOptions, HttpOptions, LegacyOptions } from './server-options.js';
 export { serverDefaults } from './server-options.js';
@@ -38,6 +40,7 @@ export class GawServer {
   #listener: Listener | undefined;
   #bridge: HttpBridge | undefined;
   #legacy: LegacyListener | undefined;
+  readonly #events: ServerEvents | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: GawServerOptions = {}) {
@@ -71,6 +74,10 @@ export class GawServer {
       ...(options.handlerTimeoutMs !== undefined && { handlerTimeoutMs: options.handlerTimeoutMs }),
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
     });
+    this.#events =
+      options.events === undefined
+        ? undefined
+        : new ServerEvents(options.events, { secret: options.secret, registry, maxDepth, logger: this.#logger });
     if (options.http && this.#keyRing && options.http.token === undefined && !options.http.isOpen) {
       throw new UsageError(
         'GAW_ERR_INVALID_OPTION',
@@ -84,6 +91,11 @@ export class GawServer {
     if (this.#listener) throw new UsageError('GAW_ERR_INVALID_OPTION', 'add services before listen()');
     this.#dispatcher.add(service, ...constructorArgs);
     return this;
+  }
+
+  /** Events on Redis (the `events` option): pass it to services to emit; undefined without the option. */
+  get events(): GawEvents | undefined {
+    return this.#events?.events;
   }
 
   get services(): readonly ServiceDescription[] {
@@ -204,6 +216,7 @@ export class GawServer {
         throw err;
       }
     }
+    await this.#events?.start(this.#dispatcher.services, (name) => this.#dispatcher.instanceOf(name));
     const { address, port } = listener.address;
     this.#logger.info(
       {
@@ -230,7 +243,12 @@ export class GawServer {
   async #close(): Promise<void> {
     // All stop accepting at once; the bridge and the legacy listener also drain their own
     // connections (under the same deadline), so their promises are awaited only at the end.
-    const stopped = Promise.all([this.#listener?.close(), this.#bridge?.close(), this.#legacy?.close()]);
+    const stopped = Promise.all([
+      this.#listener?.close(),
+      this.#bridge?.close(),
+      this.#legacy?.close(),
+      this.#events?.close(),
+    ]);
     // Settles when every connection open now has closed (one accepted later is destroyed in #attach).
     const drained = Promise.all(
       [...this.#connections].map(

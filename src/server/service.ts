@@ -2,6 +2,7 @@
 // static form (serviceName / entrypoints / shared), and describeService, which reads all of them
 // once at registration into a map of exposed methods. Knows nothing of dispatch or the wire.
 import { UsageError } from '../errors.js';
+import { hasSubscriptions } from '../events/index.js';
 import { isPlainObject, quote } from '../jsonrpc/index.js';
 import { parseExplicitNames, readParameterNames } from './params.js';
 import type { ParameterList } from './params.js';
@@ -214,10 +215,10 @@ export function describeService(cls: Function): ServiceDescription {
     }
     if (names !== null || !wanted.has(method)) wanted.set(method, names);
   }
-  if (wanted.size === 0) {
+  if (wanted.size === 0 && !hasSubscriptions(cls)) {
     throw notAService(
       cls,
-      'it exposes no methods: mark them with @entrypoint or list them in `static entrypoints = [...]`',
+      'it exposes no methods: mark them with @entrypoint or list them in `static entrypoints = [...]` (or subscribe one to an event with @on)',
     );
   }
 
@@ -252,6 +253,7 @@ export function isServiceClass(value: unknown): boolean {
   const name = decoratedServices.get(value)?.name ?? (value as { serviceName?: unknown }).serviceName;
   if (typeof name !== 'string' || name === '') return false;
   if ((value as { entrypoints?: unknown }).entrypoints !== undefined) return true;
+  if ((value as { events?: unknown }).events !== undefined) return true;
   for (const fn of collectMethods(value).values()) if (exposedFunctions.has(fn)) return true;
-  return false;
+  return hasSubscriptions(value);
 }

@@ -14,9 +14,11 @@ const allowed: Record<string, readonly string[]> = {
   // Redis plumbing (URL, bounded connection) shared by the registry and events: no gaw layer below.
   redis: [],
   legacy: ['jsonrpc', 'postoffice', 'serializable'],
-  server: ['jsonrpc', 'legacy', 'postoffice', 'serializable'],
-  client: ['jsonrpc', 'legacy', 'postoffice', 'serializable'],
-  cli: ['client', 'jsonrpc', 'legacy', 'postoffice', 'serializable', 'server'],
+  // Events sign envelopes with the postoffice's secrets and encode them with the codecs.
+  events: ['postoffice', 'serializable'],
+  server: ['events', 'jsonrpc', 'legacy', 'postoffice', 'serializable'],
+  client: ['events', 'jsonrpc', 'legacy', 'postoffice', 'serializable'],
+  cli: ['client', 'events', 'jsonrpc', 'legacy', 'postoffice', 'serializable', 'server'],
 };
 
 function sourceFiles(dir: string): string[] {
