@@ -33,6 +33,7 @@ export class GawClient {
   #isClosed = false;
   #services: ReturnType<typeof createServicesProxy> | undefined;
   readonly #events: GawEvents | undefined;
+  #closed: Promise<void> | undefined;
 
   constructor(options: GawClientOptions = {}) {
     const resolved = resolveClientOptions(options);
@@ -176,7 +177,9 @@ export class GawClient {
   /** Graceful: new calls fail with GAW_ERR_CLOSED; calls in flight get their replies. Idempotent. */
   close(): Promise<void> {
     this.#isClosed = true;
-    return Promise.all([this.#transport.close(), this.#events?.close()]).then(() => {});
+    if (this.#events === undefined) return this.#transport.close();
+    this.#closed ??= Promise.all([this.#transport.close(), this.#events.close()]).then(() => {});
+    return this.#closed;
   }
 
   /** Closes every connection now; calls in flight fail. */

@@ -3,6 +3,7 @@
 // clear error naming it. Connections reconnect with backoff 100 ms -> 5 s; node-redis re-subscribes
 // pub/sub channels itself after a reconnect. Knows nothing of envelopes or streams.
 import { GawError, UsageError } from '../errors.js';
+import { loadRedisModule } from '../redis/index.js';
 import type { Logger } from '../log.js';
 
 export type RedisArg = string | Buffer;
@@ -22,27 +23,8 @@ interface NodeRedisClient {
   destroy(): void;
 }
 
-interface RedisModule {
-  createClient(options: object): NodeRedisClient;
-  RESP_TYPES: { BLOB_STRING: number };
-}
-
-let loaded: Promise<RedisModule> | undefined;
-
-function loadRedis(): Promise<RedisModule> {
-  loaded ??= import('@redis/client').then(
-    (module) => module as unknown as RedisModule,
-    (err: unknown) => {
-      loaded = undefined;
-      throw new UsageError(
-        'GAW_ERR_INVALID_OPTION',
-        'events need the package @redis/client (node-redis): npm install @redis/client',
-        { cause: err },
-      );
-    },
-  );
-  return loaded;
-}
+/** RESP's blob-string type byte ('$'): node-redis's RESP_TYPES.BLOB_STRING, mapped to Buffer. */
+const blobString = 36;
 
 /** `redis://[user:pass@]host[:port][/db]`, `rediss://…`, `redis+unix:///path[?db=n]` to node-redis socket options. */
 function clientOptions(url: string): object {
@@ -94,8 +76,8 @@ export class EventsLink {
   }
 
   static async open(url: string, name: string, logger: Logger): Promise<EventsLink> {
-    const redis = await loadRedis();
-    const client = redis.createClient({ ...clientOptions(url), name });
+    const createClient = (await loadRedisModule()) as unknown as (options: object) => NodeRedisClient;
+    const client = createClient({ ...clientOptions(url), name });
     let isDown = false;
     client.on('error', (err) => {
       if (isDown) return;
@@ -106,7 +88,7 @@ export class EventsLink {
       if (isDown) logger.info({ link: name }, 'events: redis reconnected');
       isDown = false;
     });
-    const link = new EventsLink(client, { typeMapping: { [redis.RESP_TYPES.BLOB_STRING]: Buffer } });
+    const link = new EventsLink(client, { typeMapping: { [blobString]: Buffer } });
     await client.connect();
     return link;
   }

@@ -15,7 +15,7 @@ const allowed: Record<string, readonly string[]> = {
   redis: [],
   legacy: ['jsonrpc', 'postoffice', 'serializable'],
   // Events sign envelopes with the postoffice's secrets and encode them with the codecs.
-  events: ['postoffice', 'serializable'],
+  events: ['postoffice', 'redis', 'serializable'],
   server: ['events', 'jsonrpc', 'legacy', 'postoffice', 'serializable'],
   client: ['events', 'jsonrpc', 'legacy', 'postoffice', 'serializable'],
   cli: ['client', 'events', 'jsonrpc', 'legacy', 'postoffice', 'serializable', 'server'],
