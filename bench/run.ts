@@ -14,6 +14,7 @@ import type { CaseDef } from './plan.js';
 import { renderReport } from './report.js';
 import type { CaseResult, MemoryResult } from './report.js';
 import { runCancelBench } from './cancel.js';
+import { runInstructionBench } from './instructions.js';
 import { run as runCodecBench } from './serializable.js';
 
 export interface BenchOptions {
@@ -25,6 +26,7 @@ export interface BenchOptions {
   memoryConnections: number;
   hasCodecBench: boolean;
   hasCancelBench: boolean;
+  hasInstructionBench: boolean;
   out: string | undefined;
   /** When set, every child runs with --cpu-prof and writes its profile here. */
   profileDir: string | undefined;
@@ -34,7 +36,7 @@ export interface BenchOptions {
 const usage = `usage: node dist/bench/run.js [--quick] [--filter text]... [--repeats n] [--warmup ms] [--duration ms]
        [--connections n] [--no-memory] [--no-codec] [--out path | --no-out] [--cpu-prof dir]
   --filter  runs the cases whose id contains the text (e.g. gaw/cbc, limit/tiny/x64, http/, setup/);
-            'memory', 'codec' and 'cancel' select those parts; several filters (or a,b) add up`;
+            'memory', 'codec', 'cancel' and 'instructions' select those parts; several filters (or a,b) add up`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -79,6 +81,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         : number('connections', values.connections, isQuick ? 200 : 10_000, 1),
     hasCodecBench: !values['no-codec'] && (filters.length === 0 || filters.some((f) => 'codec'.includes(f))),
     hasCancelBench: filters.length === 0 || filters.some((f) => 'cancel'.includes(f)),
+    hasInstructionBench: filters.length === 0 || filters.some((f) => 'instructions'.includes(f)),
     out: values['no-out']
       ? undefined
       : (values.out ?? fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url))),
@@ -267,6 +270,14 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     options.log('call context: cancel propagation and deadline overshoot');
     const table = await runCancelBench(options.isQuick ? { rounds: 50 } : {});
     codecTable = `${codecTable ?? ''}\n\n## Call context: cancellation and deadlines over loopback (bench/cancel.ts, in-process)\n\n${table}`;
+  }
+  if (options.hasInstructionBench) {
+    options.log('instructions: callgrind counts per call');
+    const table = await runInstructionBench({
+      ...(options.isQuick && { calls: [1_000, 3_000] as [number, number] }),
+      log: options.log,
+    });
+    codecTable = `${codecTable ?? ''}\n\n## Instructions per call (bench/instructions.ts, valgrind callgrind)\n\n${table}`;
   }
   const settings =
     `warm-up ${options.warmupMs} ms and a ${options.durationMs} ms window per case; key cases ${options.repeats}x; ` +

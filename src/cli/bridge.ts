@@ -108,7 +108,7 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
       try {
         return await client.callRaw(method, wireParams);
       } catch (err) {
-        if (err instanceof RemoteError) throw new ServiceError(err.rpcCode, err.message, err.data);
+        if (err instanceof RemoteError) throw new ServiceError(err.rpcCode, err.message, err.data, { cause: err });
         throw err;
       }
     },

@@ -227,7 +227,9 @@ async function sendHttp(
     });
   } catch (err) {
     if ((err as Error).name === 'TimeoutError')
-      throw new TimeoutError('GAW_ERR_CALL_TIMEOUT', `no reply from ${url.href} within ${attempt.timeoutMs} ms`);
+      throw new TimeoutError('GAW_ERR_CALL_TIMEOUT', `no reply from ${url.href} within ${attempt.timeoutMs} ms`, {
+        cause: err,
+      });
     if (attempt.signal?.aborted)
       throw new AbortError(`${message.method} was aborted`, { cause: attempt.signal.reason });
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;

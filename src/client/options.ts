@@ -12,6 +12,7 @@ import {
   checkCodecName,
   checkInteger,
   chooseSuite,
+  defaultConnectTimeoutMs,
   isRequestId,
   isTraceparent,
   isTracestate,
@@ -19,7 +20,7 @@ import {
   resolveLimits,
 } from '../postoffice/index.js';
 import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
-import { createCodec, defaultRegistry } from '../serializable/index.js';
+import { createCodec, defaultMaxDepth, defaultRegistry } from '../serializable/index.js';
 import type { Registry } from '../serializable/index.js';
 import { parseEndpoints } from './endpoints.js';
 import { GawpTransport } from './gawp-transport.js';
@@ -116,9 +117,9 @@ export const clientDefaults = Object.freeze({
   ejectAfterFailures: 5,
   ejectionMs: 1_000,
   maxEjectionMs: 30_000,
-  connectTimeoutMs: 10_000,
+  connectTimeoutMs: defaultConnectTimeoutMs,
   connectionLifetimeMs: 30_000,
-  maxDepth: 64,
+  maxDepth: defaultMaxDepth,
   ...backoffDefaults,
 });
 

@@ -28,7 +28,7 @@ import {
   transcriptHash,
   VERSION,
 } from './handshake.js';
-import { checkInteger, resolveLimits } from './options.js';
+import { checkInteger, defaultConnectTimeoutMs, resolveLimits } from './options.js';
 import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
@@ -132,7 +132,7 @@ function checkDialOptions(options: DialOptions): void {
 
 function openSocket(options: DialOptions): Promise<Socket> {
   const where = `${options.host}:${options.port}`;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? defaultConnectTimeoutMs;
   return new Promise((resolve, reject) => {
     const socket = netConnect({
       host: options.host,

@@ -7,7 +7,7 @@ export type { DialOptions } from './connect.js';
 export { Listener } from './listen.js';
 export { countOpenDescriptors, isOutOfDescriptors, openFileLimit, watchServerErrors } from './descriptors.js';
 export type { AuthFailure, ListenerOptions } from './listen.js';
-export { postofficeDefaults, resolveLimits, checkInteger } from './options.js';
+export { checkInteger, defaultConnectTimeoutMs, postofficeDefaults, resolveLimits } from './options.js';
 export type { PostofficeLimits } from './options.js';
 export { KeyRing, parseSecret } from './secret.js';
 export { checkCodecName, chooseSuite, suites } from './suite.js';

@@ -26,6 +26,9 @@ export const postofficeDefaults: Readonly<PostofficeLimits> = Object.freeze({
   maxPendingWriteBytes: 64 * 1024 * 1024,
 });
 
+/** A TCP connect that has not completed in this long fails (the dial's default). */
+export const defaultConnectTimeoutMs = 10_000;
+
 /** Checks that `value` is an integer in [min, max]; names the option in the error. */
 export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

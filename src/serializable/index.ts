@@ -14,4 +14,4 @@ export {
 export { createCodec, createRawJsonCodec, type Codec, type CodecName, type CodecOptions } from './codec.js';
 /** Helpers for other wire dialects (src/legacy) that must agree with the registry's built-in forms. */
 export { nonFiniteText, parseNonFinite } from './builtins.js';
-export { setOwn } from './registry-tables.js';
+export { defaultMaxDepth, setOwn } from './registry-tables.js';

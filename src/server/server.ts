@@ -8,7 +8,7 @@ import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { KeyRing, Listener, checkCodecName, checkInteger, chooseSuite } from '../postoffice/index.js';
 import type { CodecName, Connection, SuiteName } from '../postoffice/index.js';
-import { createCodec, defaultRegistry } from '../serializable/index.js';
+import { createCodec, defaultMaxDepth, defaultRegistry } from '../serializable/index.js';
 import type { Codec } from '../serializable/index.js';
 import { Dispatcher } from './dispatch.js';
 import { ServedConnection } from './served-connection.js';
@@ -61,7 +61,7 @@ export class GawServer {
     );
     for (const codec of options.codecs ?? []) checkCodecName(codec);
     const registry = options.registry ?? defaultRegistry;
-    const maxDepth = options.maxDepth ?? 64;
+    const maxDepth = options.maxDepth ?? defaultMaxDepth;
     this.#codecs = {
       json: createCodec('json', { registry, maxDepth }),
       msgpack: createCodec('msgpack', { registry, maxDepth }),

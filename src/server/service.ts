@@ -97,7 +97,9 @@ function markEntrypoint(
     try {
       parseExplicitNames(names, fn);
     } catch (err) {
-      throw new UsageError('GAW_ERR_INVALID_OPTION', `@entrypoint on ${where}: ${(err as Error).message}`);
+      throw new UsageError('GAW_ERR_INVALID_OPTION', `@entrypoint on ${where}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
   exposedFunctions.set(fn, names);

@@ -1,0 +1,91 @@
+// CPU cost per call as instructions, not seconds: valgrind's callgrind counts the instructions a
+// process executes, the same for the same binary and inputs whatever else the machine does, so a
+// 3% goal can be checked on a loaded 2-core machine where calls/s move by 15-20% between runs.
+// Each variant of instructions-child.ts runs twice (N1 and N2 calls); instructions per call is the
+// difference of the totals over N2 - N1, so start-up, warm-up and exit cancel out. Client and server
+// are one process, so the figure is the whole cost of a call on both sides. Needs valgrind (Debian
+// package valgrind); without it the section says so and is skipped.
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { instructionVariants } from './instructions-child.js';
+
+export interface InstructionGoal {
+  issue: number;
+  numerator: string;
+  denominator: string;
+  /** The most numerator / denominator may be (instructions per call). */
+  maxRatio: number;
+}
+
+export const instructionGoals: readonly InstructionGoal[] = [
+  { issue: 15, numerator: 'ctx-on', denominator: 'ctx-off', maxRatio: 1.03 },
+];
+
+const valgrind = '/usr/bin/valgrind';
+
+function collected(variant: string, calls: number): Promise<number> {
+  const child = fileURLToPath(new URL('./instructions-child.js', import.meta.url));
+  const args = [
+    '--tool=callgrind',
+    '--callgrind-out-file=/dev/null',
+    process.execPath,
+    // One thread: no concurrent compiler or GC threads whose work would vary between runs.
+    '--single-threaded',
+    child,
+    variant,
+    String(calls),
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(valgrind, args, { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
+      const match = /Collected : (\d+)/.exec(stderr);
+      if (err !== null || match === null) {
+        reject(new Error(`callgrind of ${variant} x${calls} failed: ${err?.message ?? stderr.slice(-500)}`));
+        return;
+      }
+      resolve(Number(match[1]));
+    });
+  });
+}
+
+export interface InstructionResult {
+  variant: string;
+  perCall: number;
+}
+
+/** Runs every variant the goals name (or `only`); returns the markdown section. */
+export async function runInstructionBench(
+  options: { calls?: [number, number]; log?: (line: string) => void } = {},
+): Promise<string> {
+  try {
+    accessSync(valgrind, constants.X_OK);
+  } catch {
+    return 'Skipped: valgrind not found (Debian package valgrind).';
+  }
+  const [n1, n2] = options.calls ?? [2_000, 12_000];
+  const names = [...new Set(instructionGoals.flatMap((g) => [g.numerator, g.denominator]))];
+  const perCall = new Map<string, number>();
+  for (const name of names) {
+    options.log?.(`  instructions: ${name} (${n1} and ${n2} calls under callgrind)`);
+    const small = await collected(name, n1);
+    const large = await collected(name, n2);
+    perCall.set(name, (large - small) / (n2 - n1));
+  }
+  const lines = [
+    `Instructions per tiny call (client and server in one process, suite none, JSON, 64 in flight), from callgrind totals at ${n1} and ${n2} calls.`,
+    '',
+    '| variant | instructions per call |',
+    '| --- | --- |',
+    ...names.map((name) => `| ${instructionVariants[name]?.label ?? name} | ${Math.round(perCall.get(name) ?? Number.NaN)} |`),
+    '',
+    '| issue | goal | ratio | met |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const goal of instructionGoals) {
+    const ratio = (perCall.get(goal.numerator) ?? Number.NaN) / (perCall.get(goal.denominator) ?? Number.NaN);
+    lines.push(
+      `| #${goal.issue} | ${goal.numerator} / ${goal.denominator} <= ${goal.maxRatio} | ${ratio.toFixed(3)} | ${ratio <= goal.maxRatio ? 'yes' : 'no'} |`,
+    );
+  }
+  return lines.join('\n');
+}
