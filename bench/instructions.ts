@@ -76,7 +76,9 @@ export async function runInstructionBench(
     '',
     '| variant | instructions per call |',
     '| --- | --- |',
-    ...names.map((name) => `| ${instructionVariants[name]?.label ?? name} | ${Math.round(perCall.get(name) ?? Number.NaN)} |`),
+    ...names.map(
+      (name) => `| ${instructionVariants[name]?.label ?? name} | ${Math.round(perCall.get(name) ?? Number.NaN)} |`,
+    ),
     '',
     '| issue | goal | ratio | met |',
     '| --- | --- | --- | --- |',
