@@ -46,6 +46,11 @@ export const bridgeOptions = {
     group: 'HTTP:',
     describe: 'also accept this name in the Host header (repeat or comma-separate; .example.com for subdomains)',
   },
+  'http-cors-origin': {
+    type: 'string',
+    group: 'HTTP:',
+    describe: 'let pages of this web origin call /api cross-site (CORS; repeat or comma-separate; never *)',
+  },
   'timeout-ms': {
     type: 'string',
     defaultDescription: '30000',
@@ -85,6 +90,7 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
   refuseExposure(exposures, readBoolean(argv, 'insecure'));
   const maxBodyBytes = readInteger(argv, 'http-max-body-bytes', 1, 0x7fff_ffff);
   const allowedHosts = readList(argv, 'http-allowed-host');
+  const corsOrigins = readList(argv, 'http-cors-origin');
   const logger = createCliLogger({
     level: readString(argv, 'log-level') ?? 'info',
     format: (readString(argv, 'log-format') ?? 'auto') as LogFormat,
@@ -122,6 +128,7 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
     ...(options.httpToken !== undefined && { token: options.httpToken }),
     ...(maxBodyBytes !== undefined && { maxBodyBytes }),
     ...(allowedHosts !== undefined && { allowedHosts }),
+    ...(corsOrigins !== undefined && { corsOrigins }),
   });
   const signals = waitForStopSignal(logger, { isWatchingParent: isWatchingParent(argv, env) });
   try {

@@ -150,6 +150,11 @@ export const serveOptions = {
     group: 'HTTP bridge:',
     describe: 'also accept this name in the Host header (repeat or comma-separate; .example.com for subdomains)',
   },
+  'http-cors-origin': {
+    type: 'string',
+    group: 'HTTP bridge:',
+    describe: 'let pages of this web origin call /api cross-site (CORS; repeat or comma-separate; never *)',
+  },
   'legacy-port': {
     type: 'string',
     group: 'Python Gaw 0.7:',
@@ -204,14 +209,7 @@ export function readServeOptions(argv: Argv): GawServerOptions {
 function readHttpOptions(argv: Argv, hasSecret: boolean): HttpOptions | undefined {
   const port = readInteger(argv, 'http-port', 0, 65535);
   if (port === undefined) {
-    for (const name of [
-      'http-host',
-      'http-token',
-      'http-token-file',
-      'http-open',
-      'http-max-body-bytes',
-      'http-allowed-host',
-    ]) {
+    for (const name of Object.keys(serveOptions).filter((key) => key.startsWith('http-') && key !== 'http-port')) {
       // Only flags: a GAW_HTTP_TOKEN exported for `gaw call` must not stop a server without a bridge.
       if (argv[name] !== undefined && argv[name] !== false && !isFromEnv(argv, name))
         throw usage(`--${name} needs --http-port (the HTTP bridge is off without it)`);
@@ -231,6 +229,8 @@ function readHttpOptions(argv: Argv, hasSecret: boolean): HttpOptions | undefine
   if (maxBodyBytes !== undefined) http.maxBodyBytes = maxBodyBytes;
   const allowedHosts = readList(argv, 'http-allowed-host');
   if (allowedHosts !== undefined) http.allowedHosts = allowedHosts;
+  const corsOrigins = readList(argv, 'http-cors-origin');
+  if (corsOrigins !== undefined) http.corsOrigins = corsOrigins;
   return http;
 }
 

@@ -42,7 +42,8 @@ export class HttpApi {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
-    if (req.method !== 'POST') {
+    const preflight = req.method === 'OPTIONS' ? req.headers['access-control-request-method'] : undefined;
+    if (req.method !== 'POST' && preflight === undefined) {
       this.refuse(req, res, 405, 'use POST on /api', { Allow: 'POST' });
       return;
     }
@@ -58,6 +59,15 @@ export class HttpApi {
       this.refuse(req, res, 421, misdirected);
       return;
     }
+    if (preflight !== undefined) {
+      // A browser asks before a cross-site POST: answered for the CORS origins only, with no token.
+      const answer = this.#s.cors.preflight(site.origin, preflight, req.headers['access-control-request-headers']);
+      if ('refusal' in answer) this.refuse(req, res, 403, answer.refusal);
+      else res.writeHead(204, { ...answer.headers, ...this.#closeHeader() }).end();
+      return;
+    }
+    const cors = this.#s.cors.responseHeaders(site.origin);
+    if (cors !== undefined) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
     const foreign = this.#s.hostPolicy.checkOrigin(site);
     if (foreign !== undefined) {
       this.#s.logger.warn({ peer: req.socket.remoteAddress }, 'http bridge: a request from a foreign web origin');
@@ -233,12 +243,7 @@ export class HttpApi {
   }
 
   #send(res: ServerResponse, status: number, body: Buffer): void {
-    const headers: Record<string, string | number> = {
-      'Content-Type': 'application/json',
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Length': body.length,
-    };
+    const headers: Record<string, string | number> = { ...jsonHeaders, 'Content-Length': body.length };
     if (this.#s.isClosing()) headers.Connection = 'close';
     res.writeHead(status, headers);
     res.end(body);

@@ -85,7 +85,7 @@ function parseAllowedOrigin(entry: unknown): string {
 }
 
 /** An origin as compared: lower case, default port dropped; undefined when not http(s)://host[:port]. */
-function normalizeOrigin(value: string): string | undefined {
+export function normalizeOrigin(value: string): string | undefined {
   const parsed = parseOrigin(value);
   if (parsed === undefined) return undefined;
   const isDefault = parsed.port === (parsed.scheme === 'https' ? 443 : 80);

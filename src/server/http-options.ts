@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { checkInteger } from '../postoffice/index.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
 import type { Codec, Registry } from '../serializable/index.js';
+import { CorsPolicy } from './http-cors.js';
 import { HostPolicy } from './http-hosts.js';
 import type { CallOrigin } from './inbound-call.js';
 import { hashToken } from './http-rules.js';
@@ -33,6 +34,12 @@ export interface HttpHandlerOptions {
   allowedHosts?: readonly string[];
   /** Web origins whose pages may call (beyond this server's own); a browser's other origins get 403. */
   allowedOrigins?: readonly string[];
+  /**
+   * Web origins (`https://app.example.com`) whose pages may call cross-site and read the replies:
+   * preflights are answered and replies carry `Access-Control-Allow-Origin` for exactly these
+   * (never `*`). They are allowed origins too. Default none: no CORS headers at all.
+   */
+  corsOrigins?: readonly string[];
   /** Largest request body (default 1 MiB); larger ones get 413 and the connection is closed. */
   maxBodyBytes?: number;
   /** The body must arrive within this after the headers (default 10 s), else 408 and the connection is closed. */
@@ -57,6 +64,7 @@ export interface HttpApiSettings {
   codec: Codec;
   tokenHash: Buffer | undefined;
   hostPolicy: HostPolicy;
+  cors: CorsPolicy;
   maxBodyBytes: number;
   bodyTimeoutMs: number;
   maxInFlight: number;
@@ -83,6 +91,7 @@ export function resolveHandlerOptions(
       'token must be 1 to 1024 visible ASCII characters (its value is never shown)',
     );
   }
+  const cors = new CorsPolicy(options.corsOrigins);
   return {
     dispatch: options.dispatch,
     isRaw: options.isRaw === true,
@@ -90,9 +99,13 @@ export function resolveHandlerOptions(
     tokenHash: options.token === undefined ? undefined : hashToken(options.token),
     hostPolicy: new HostPolicy({
       allowedHosts: options.allowedHosts,
-      allowedOrigins: options.allowedOrigins,
+      allowedOrigins:
+        cors.isEnabled && Array.isArray(options.allowedOrigins ?? [])
+          ? [...(options.allowedOrigins ?? []), ...cors.origins]
+          : options.allowedOrigins,
       boundHost,
     }),
+    cors,
     maxBodyBytes: checkInteger('maxBodyBytes', options.maxBodyBytes ?? handlerDefaults.maxBodyBytes, 1),
     bodyTimeoutMs: checkInteger('bodyTimeoutMs', options.bodyTimeoutMs ?? handlerDefaults.bodyTimeoutMs, 1, 2 ** 30),
     maxInFlight: checkInteger('maxInFlight', options.maxInFlight ?? handlerDefaults.maxInFlight, 1),

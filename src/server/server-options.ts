@@ -90,6 +90,7 @@ const handlerKeys = [
   'token',
   'allowedHosts',
   'allowedOrigins',
+  'corsOrigins',
   'maxBodyBytes',
   'bodyTimeoutMs',
   'maxInFlight',
