@@ -42,3 +42,21 @@ export function findEngine(
   if (isEngineRequired) throw new Error(`GAW_REQUIRE_ENGINES=1 and ${line}`);
   return { engine: undefined, skip: line };
 }
+
+/**
+ * Like findEngine, for a package that installs no executable (a Python library): `path` is a file
+ * it installs, e.g. `/usr/lib/python3/dist-packages/jsonrpclib/__init__.py`.
+ */
+export function findInstalledFile(
+  path: string,
+  debianPackage: string,
+): { engine: Engine; skip: false } | { engine: undefined; skip: string } {
+  try {
+    accessSync(path, constants.R_OK);
+    return { engine: { path }, skip: false };
+  } catch {
+    const line = `${path} not found: install the Debian package ${debianPackage} (apt-get install -y ${debianPackage})`;
+    if (isEngineRequired) throw new Error(`GAW_REQUIRE_ENGINES=1 and ${line}`);
+    return { engine: undefined, skip: line };
+  }
+}
