@@ -21,3 +21,5 @@ export type {
   JsonRpcErrorObject,
   ParsedResponse,
 } from './message.js';
+export { createProxy, createServicesProxy } from './proxy.js';
+export type { InvokeWith, ProxyDefaults, RemoteMethodOf, RemoteOf } from './proxy.js';

@@ -1,6 +1,6 @@
-// Wire forms of the built-in tags that are not plain containers: datetime text, bytes as base64,
-// bigint as decimal text, non-finite numbers and Python Gaw's uuid. Pure conversions that return
-// undefined for malformed input; the decode walker turns that into an error naming tag and path.
+// Wire forms of the built-in tags that are not plain containers: datetime text, bigint as decimal
+// text, non-finite numbers and Python Gaw's uuid (bytes are in bytes.ts). Pure conversions that
+// return undefined for malformed input; the decode walker turns that into an error naming tag and path.
 
 /** Longest bigint accepted on decode, in decimal digits (parsing cost grows with the length). */
 export const maxBigintDigits = 10_000;
@@ -47,27 +47,6 @@ export function parseDatetime(text: string): number | undefined {
   date.setUTCFullYear(year, month - 1, day); // not Date.UTC: it maps years 0-99 to 1900-1999
   const time = date.setUTCHours(hour, minute, second, ms) - offsetMinutes * 60_000;
   return Number.isFinite(time) && Math.abs(time) <= maxTimeMs ? time : undefined;
-}
-
-/**
- * Padded base64 (RFC 4648 section 4) to a new Buffer, or undefined when malformed. Node's decoder
- * skips characters outside the alphabet, so a short result exposes them; this is much faster than
- * a regular expression over the text. (Node also reads the URL-safe `-` and `_`; they are tolerated.)
- */
-export function parseBase64(text: string): Buffer | undefined {
-  if (text.length % 4 !== 0) return undefined;
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.length === (text.length / 4) * 3 - padding ? bytes : undefined;
-}
-
-/** `bytes` as a Buffer over the same memory (no copy). */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  return asBuffer(bytes).toString('base64');
 }
 
 const bigintPattern = /^-?[0-9]+$/;

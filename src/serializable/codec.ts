@@ -3,7 +3,7 @@
 // a separate step (revive) so a server can tell a parse error from a bad value. No sockets here.
 import { Packr, Unpackr } from 'msgpackr';
 import { SerializationError, UsageError } from '../errors.js';
-import { asBuffer } from './builtins.js';
+import { asBuffer } from './bytes-node.js';
 import { checkDepth, jsonScanThresholdBytes, scanJsonDepth } from './json-depth.js';
 import { decodeMsgpackSafe, scanMsgpack } from './msgpack-scan.js';
 import { sanitize } from './path.js';

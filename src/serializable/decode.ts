@@ -2,15 +2,7 @@
 // (own data fields given the class prototype, or the class's fromJSON hook; never its constructor).
 // The input is never modified and untouched subtrees are returned as they are. No bytes or codecs.
 import type { ErrorCode } from '../errors.js';
-import {
-  asBuffer,
-  maxBigintDigits,
-  parseBase64,
-  parseBigint,
-  parseDatetime,
-  parseNonFinite,
-  parseUuid,
-} from './builtins.js';
+import { maxBigintDigits, parseBigint, parseDatetime, parseNonFinite, parseUuid } from './builtins.js';
 import { describe, quote } from './path.js';
 import { setOwn, type ClassEntry, type Tables } from './registry-tables.js';
 import { addStep, finish, reasonOf, WalkFailure } from './walk-failure.js';
@@ -78,7 +70,7 @@ export class Decoder {
         if (proto === objectPrototype || proto === null) {
           return hasOwn(d, '_t') ? this.#tagged(d as Plain, level) : this.#object(d as Plain, level);
         }
-        if (d instanceof Uint8Array) return asBuffer(d);
+        if (d instanceof Uint8Array) return this.#tables.bytes.adopt(d);
         break;
       }
     }
@@ -168,8 +160,8 @@ export class Decoder {
         return n;
       }
       case 'bytes': {
-        if (body instanceof Uint8Array) return asBuffer(body);
-        const bytes = typeof body === 'string' ? parseBase64(body) : undefined;
+        if (body instanceof Uint8Array) return this.#tables.bytes.adopt(body);
+        const bytes = typeof body === 'string' ? this.#tables.bytes.fromBase64(body) : undefined;
         if (bytes === undefined) throw badBody(tag, 'a padded standard base64 string or binary', body);
         return bytes;
       }

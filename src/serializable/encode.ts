@@ -1,7 +1,7 @@
 // Values -> plain wire data: registered class instances and built-in types become `{_t, _v}` maps,
 // plain objects with their own `_t` key get the `object` escape. Subtrees that need no change are
 // returned as they are (nothing is copied on the common path). Knows nothing of bytes or codecs.
-import { nonFiniteText, toBase64 } from './builtins.js';
+import { nonFiniteText } from './builtins.js';
 import { describe, quote } from './path.js';
 import { setOwn, type ClassEntry, type Tables } from './registry-tables.js';
 import { addStep, finish, reasonOf, WalkFailure } from './walk-failure.js';
@@ -139,7 +139,8 @@ export class Encoder {
   #special(v: object, proto: object, level: number): unknown {
     const entry = this.#tables.byPrototype.get(proto);
     if (entry !== undefined) return this.#instance(v, entry, level);
-    if (v instanceof Uint8Array) return this.#binaryBytes ? v : this.#wrap('bytes', toBase64(v), level);
+    if (v instanceof Uint8Array)
+      return this.#binaryBytes ? v : this.#wrap('bytes', this.#tables.bytes.toBase64(v), level);
     if (proto === Date.prototype) {
       const time = (v as Date).getTime();
       if (Number.isNaN(time)) throw unencodable('an invalid Date');

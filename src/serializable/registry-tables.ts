@@ -1,6 +1,7 @@
 // Internal pieces the registry and the encode / decode walks share: the shape of one registry's
 // lookup tables (the registry fills them, the walks read them), the built-in tag names, the depth
 // bounds and the safe own-property write. Not part of the public API.
+import type { ByteForms } from './bytes.js';
 
 /** How one registered class crosses the wire. */
 export interface ClassEntry {
@@ -18,6 +19,8 @@ export interface Tables {
   readonly byTag: Map<string, ClassEntry>;
   readonly byPrototype: Map<object, ClassEntry>;
   readonly maxDepth: number;
+  /** Bytes in memory: Buffers in Node, plain Uint8Arrays in the browser (bytes.ts). */
+  readonly bytes: ByteForms;
 }
 
 /** Tags every registry understands; a class can never be registered under one of them. */
