@@ -46,6 +46,7 @@ export const bridgeOptions = {
     group: 'HTTP:',
     describe: 'also accept this name in the Host header (repeat or comma-separate; .example.com for subdomains)',
   },
+  'http-console': { type: 'boolean', group: 'HTTP:', describe: 'serve the service console at GET /' },
   'http-cors-origin': {
     type: 'string',
     group: 'HTTP:',
@@ -129,6 +130,7 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
     ...(maxBodyBytes !== undefined && { maxBodyBytes }),
     ...(allowedHosts !== undefined && { allowedHosts }),
     ...(corsOrigins !== undefined && { corsOrigins }),
+    ...(readBoolean(argv, 'http-console') && { console: true }),
   });
   const signals = waitForStopSignal(logger, { isWatchingParent: isWatchingParent(argv, env) });
   try {

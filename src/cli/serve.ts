@@ -150,6 +150,7 @@ export const serveOptions = {
     group: 'HTTP bridge:',
     describe: 'also accept this name in the Host header (repeat or comma-separate; .example.com for subdomains)',
   },
+  'http-console': { type: 'boolean', group: 'HTTP bridge:', describe: 'serve the service console at GET /' },
   'http-cors-origin': {
     type: 'string',
     group: 'HTTP bridge:',
@@ -231,6 +232,7 @@ function readHttpOptions(argv: Argv, hasSecret: boolean): HttpOptions | undefine
   if (allowedHosts !== undefined) http.allowedHosts = allowedHosts;
   const corsOrigins = readList(argv, 'http-cors-origin');
   if (corsOrigins !== undefined) http.corsOrigins = corsOrigins;
+  if (readBoolean(argv, 'http-console')) http.console = true;
   return http;
 }
 

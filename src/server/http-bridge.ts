@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkInteger, countOpenDescriptors, openFileLimit, watchServerErrors } from '../postoffice/index.js';
+import { ServiceConsole } from './http-console.js';
 import { HttpApi, jsonHeaders } from './http-handler.js';
 import { resolveHandlerOptions } from './http-options.js';
 import type { HttpHandlerOptions } from './http-options.js';
@@ -31,6 +32,8 @@ export interface HttpBridgeOptions extends HttpHandlerOptions {
   keepAliveTimeoutMs?: number;
   /** close() waits this long for requests in progress before closing their connections (default 5 s). */
   closeTimeoutMs?: number;
+  /** Serve the service console at GET / (and gaw/browser under /gaw/); default false: nothing at /. */
+  console?: boolean;
 }
 
 const defaults = {
@@ -74,6 +77,7 @@ export class HttpBridge {
   /** Every open connection, so room can be made by closing those with nothing being answered. */
   readonly #sockets = new Set<Socket>();
   readonly #budget = descriptorBudget();
+  readonly #console: ServiceConsole | undefined;
   #address: AddressInfo | undefined;
   #isListening = false;
   #pauseTimer: NodeJS.Timeout | undefined;
@@ -86,6 +90,7 @@ export class HttpBridge {
     this.#host = options?.host ?? defaults.host;
     const settings = resolveHandlerOptions(options, this.#host, () => this.#closing !== undefined);
     this.#api = new HttpApi(settings);
+    this.#console = options.console === true ? new ServiceConsole() : undefined;
     this.#port = checkInteger('port', options.port ?? defaults.port, 0, 65535);
     this.#logger = settings.logger;
     this.#isTokenRequired = settings.tokenHash !== undefined;
@@ -254,7 +259,8 @@ export class HttpBridge {
     const path = query < 0 ? url : url.slice(0, query);
     if (path === '/api') this.#api.handle(req, res, expectsContinue);
     else if (path === '/health') this.#onHealth(req, res);
-    else this.#api.refuse(req, res, 404, 'not found: the JSON-RPC endpoint is POST /api');
+    else if (!this.#console?.handle(req, res, path, this.#closeHeader()))
+      this.#api.refuse(req, res, 404, 'not found: the JSON-RPC endpoint is POST /api');
   }
 
   #onHealth(req: IncomingMessage, res: ServerResponse): void {

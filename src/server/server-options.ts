@@ -142,6 +142,7 @@ export const serverOptionKeys = Object.freeze({
     'maxConnections',
     'headersTimeoutMs',
     'keepAliveTimeoutMs',
+    'console',
   ]),
   handler: new Set<string>(handlerKeys),
   legacy: new Set<string>(['port', 'host', 'secret', 'encrypt']),
