@@ -4,18 +4,13 @@
 // aborted while its handler runs (the handler is told), and a wrong token is refused.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { callContext } from '../../src/context.js';
 import { ServiceError } from '../../src/errors.js';
 import type { GawServer } from '../../src/server/index.js';
-import { browserModules } from '../../src/server/browser-modules.js';
 import { entrypoint } from '../../src/server/service.js';
-import { findEngine } from '../helpers/engines.js';
+import { chromium, launchChromium, startPageServer } from '../helpers/chromium.js';
+import type { PageServer } from '../helpers/chromium.js';
 import { Gate, makeSecret, startServer, until } from '../helpers/server-fixtures.js';
-
-const chromium = findEngine('/usr/bin/chromium', 'chromium');
 
 const seen = { started: [] as string[], aborted: [] as string[] };
 let gate = new Gate();
@@ -39,46 +34,27 @@ class Geometry {
 
 const token = 'chromium-token';
 
-/** A second origin: a blank page and the compiled modules of gaw/browser, as a page's own server would serve them. */
-function startPageServer(): Promise<Server> {
-  const modules = browserModules();
-  const server = createServer((req, res) => {
-    const text = req.url?.startsWith('/gaw/') ? modules.get(req.url.slice(5)) : undefined;
-    if (req.url === '/') res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>page</title>');
-    else if (text !== undefined) res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(text);
-    else res.writeHead(404).end();
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 let browser: import('playwright-core').Browser | undefined;
 let server: GawServer;
-let pages: Server;
+let pages: PageServer;
 let pageOrigin: string;
 let apiUrl: string;
 
 before(async () => {
   if (chromium.skip) return;
   pages = await startPageServer();
-  // localhost and 127.0.0.1 are different origins: the page is cross-site to the bridge.
-  pageOrigin = `http://localhost:${(pages.address() as AddressInfo).port}`;
+  pageOrigin = pages.origin;
   server = await startServer(
     { secret: makeSecret(), encrypt: true, http: { port: 0, token, corsOrigins: [pageOrigin] } },
     Geometry,
   );
   apiUrl = `http://127.0.0.1:${server.httpAddress!.port}/api`;
-  const { chromium: launcher } = await import('playwright-core');
-  browser = await launcher.launch({
-    executablePath: chromium.engine!.path,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
   await server?.close();
-  pages?.closeAllConnections();
   pages?.close();
 });
 

@@ -11,10 +11,8 @@ import type { GawServer } from '../../src/server/index.js';
 import { ServiceError } from '../../src/errors.js';
 import { register } from '../../src/serializable/index.js';
 import { entrypoint } from '../../src/server/service.js';
-import { findEngine } from '../helpers/engines.js';
+import { chromium, launchChromium } from '../helpers/chromium.js';
 import { makeSecret, startServer } from '../helpers/server-fixtures.js';
-
-const chromium = findEngine('/usr/bin/chromium', 'chromium');
 
 class Greeting {
   constructor(public text = '') {}
@@ -40,12 +38,7 @@ before(async () => {
   if (chromium.skip) return;
   dir = mkdtempSync(path.join(tmpdir(), 'gaw-console-'));
   server = await startServer({ secret: makeSecret(), encrypt: true, http: { port: 0, token, console: true } }, Greeter);
-  const { chromium: launcher } = await import('playwright-core');
-  browser = await launcher.launch({
-    executablePath: chromium.engine!.path,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
