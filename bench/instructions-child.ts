@@ -4,7 +4,7 @@
 // then exit. The parent runs it twice per variant with different `calls`, so start-up, warm-up and
 // exit cancel out of the difference. A variant is one setting that a goal compares against another.
 import { GawClient, GawServer } from '../src/index.js';
-import type { GawClientOptions, GawServerOptions } from '../src/index.js';
+import { instructionVariants } from './instruction-variants.js';
 
 class MathService {
   static serviceName = 'math';
@@ -13,19 +13,6 @@ class MathService {
     return a + b;
   }
 }
-
-export interface InstructionVariant {
-  /** What the report calls it. */
-  label: string;
-  server?: GawServerOptions;
-  client?: Omit<GawClientOptions, 'port'>;
-}
-
-/** The variants the goals compare; add one here and a goal in instructions.ts. */
-export const instructionVariants: Readonly<Record<string, InstructionVariant>> = {
-  'ctx-off': { label: 'call-context extension off (callContext: false)', client: { callContext: false } },
-  'ctx-on': { label: 'call-context extension on (the default)' },
-};
 
 const warmupCalls = 3_000;
 const inFlight = 64;

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { instructionVariants } from './instructions-child.js';
+import { instructionVariants } from './instruction-variants.js';
 
 export interface InstructionGoal {
   issue: number;

@@ -3,7 +3,7 @@
 // nothing of endpoints, retries or timeouts (the client's), only how to cancel a pending id.
 import { ConnectionError, GawError, ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { notificationMessage, parseResponse, requestMessage } from '../jsonrpc/index.js';
+import { notificationMessage, parseResponse, requestMessage, requestText } from '../jsonrpc/index.js';
 import type { JsonRpcParams, ParsedResponse } from '../jsonrpc/index.js';
 import type { Connection, EntryHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
@@ -16,6 +16,15 @@ interface Pending {
   batch?: number[] | undefined;
   /** The connection's chunksReceived when it was sent: unchanged at its timeout, nothing arrived since. */
   receivedAtSend: number;
+}
+
+/** A request's bytes; with a text codec only params are stringified (json-text.ts): the same bytes. */
+function encodeRequest(codec: Codec, id: number, method: string, params: JsonRpcParams | undefined): Buffer {
+  if (codec.encodeMemberText !== undefined) {
+    const paramsText = params === undefined ? undefined : codec.encodeMemberText(params, 'params');
+    if (params === undefined || paramsText !== undefined) return Buffer.from(requestText(id, method, paramsText));
+  }
+  return codec.encode(requestMessage(id, method, params));
 }
 
 export class RpcConnection {
@@ -73,7 +82,7 @@ export class RpcConnection {
     head?: EntryHead,
   ): { id: number; outcome: Promise<Outcome> } {
     const id = this.#takeId();
-    this.connection.send(codec.encode(requestMessage(id, method, params)), head);
+    this.connection.send(encodeRequest(codec, id, method, params), head);
     if (this.#pending.size === 0) this.#becameBusy();
     const outcome = new Promise<Outcome>((resolve, reject) =>
       this.#pending.set(id, { resolve, reject, receivedAtSend: this.connection.chunksReceived }),

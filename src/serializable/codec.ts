@@ -22,6 +22,13 @@ export interface Codec {
   decode(bytes: Uint8Array): unknown;
   /** Plain wire data -> values (registry.decode); `path` names the data in errors, e.g. `params`. */
   revive(data: unknown, path?: string): unknown;
+  /**
+   * Text codecs only (json): the JSON text of `value` as the member `name` of a message object,
+   * tagged, depth-counted and named in errors exactly as encode() of the whole message would, for a
+   * writer that puts the message's fixed members around it as text. Undefined when JSON has no
+   * text for the value (undefined itself).
+   */
+  encodeMemberText?(value: unknown, name: string): string | undefined;
 }
 
 export interface CodecOptions {
@@ -64,6 +71,10 @@ class JsonCodec implements Codec {
 
   encode(value: unknown): Buffer {
     return utf8Bytes(JSON.stringify(this.#registry.encode(value)));
+  }
+
+  encodeMemberText(value: unknown, name: string): string | undefined {
+    return JSON.stringify(this.#registry.encode(value, { path: name, depth: 1 }));
   }
 
   decode(bytes: Uint8Array): unknown {
@@ -152,6 +163,10 @@ class MsgpackCodec implements Codec {
 class RawJsonCodec extends JsonCodec {
   override encode(value: unknown): Buffer {
     return utf8Bytes(JSON.stringify(value));
+  }
+
+  override encodeMemberText(value: unknown): string | undefined {
+    return JSON.stringify(value);
   }
 
   override revive(data: unknown): unknown {

@@ -33,10 +33,13 @@ export class Encoder {
     this.#binaryBytes = binaryBytes;
   }
 
-  /** Encodes `value` into plain wire data; `root` names it in error messages. */
-  encode(value: unknown, root: string): unknown {
+  /**
+   * Encodes `value` into plain wire data; `root` names it in error messages, and `depth` wire
+   * containers already hold it (1 for a JSON-RPC result written inside its response's text).
+   */
+  encode(value: unknown, root: string, depth = 0): unknown {
     try {
-      return this.#value(value, 0);
+      return this.#value(value, depth);
     } catch (err) {
       throw finish(err, root, 'encode', this.#tables.maxDepth);
     }

@@ -32,6 +32,11 @@ export interface EncodeOptions {
   binaryBytes?: boolean;
   /** The name of the value in error messages, e.g. `result`. */
   path?: string;
+  /**
+   * How many wire containers hold the value (default 0): they count toward maxDepth, as when a
+   * JSON-RPC result (depth 1) is encoded apart from its response object.
+   */
+  depth?: number;
 }
 
 export interface DecodeOptions {
@@ -145,7 +150,8 @@ export class Registry {
    * copied. Throws SerializationError GAW_ERR_UNENCODABLE (naming the path) or GAW_ERR_DEPTH_EXCEEDED.
    */
   encode(value: unknown, options?: EncodeOptions): unknown {
-    return (options?.binaryBytes === true ? this.#binaryEncoder : this.#encoder).encode(value, options?.path ?? '');
+    const encoder = options?.binaryBytes === true ? this.#binaryEncoder : this.#encoder;
+    return encoder.encode(value, options?.path ?? '', options?.depth);
   }
 
   /**

@@ -12,7 +12,7 @@ import type { Codec } from '../serializable/index.js';
 import type { Dispatcher } from './dispatch.js';
 import { InboundCalls } from './inbound-call.js';
 import type { CallOrigin } from './inbound-call.js';
-import { encodeReply, methodOf, replyFailures } from './reply-encoding.js';
+import { encodeReply, methodOf, replyBytes, replyFailures } from './reply-encoding.js';
 import { WaitingQueue } from './waiting-queue.js';
 
 export interface ServedConnectionOptions {
@@ -265,7 +265,7 @@ export class ServedConnection {
     if (connection.isClosed) return;
     let bytes: Buffer | undefined;
     try {
-      bytes = this.#codec.encode(reply);
+      bytes = replyBytes(reply, this.#codec);
     } catch {
       // #repaired finds which response could not be encoded, and says so.
     }
