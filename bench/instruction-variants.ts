@@ -8,10 +8,13 @@ export interface InstructionVariant {
   label: string;
   server?: GawServerOptions;
   client?: Omit<GawClientOptions, 'port'>;
+  /** The bare framed JSON-RPC of limit-wire.ts instead of gaw (server and client options unused). */
+  isLimit?: boolean;
 }
 
 /** The variants the goals compare; add one here and a goal in instructions.ts. */
 export const instructionVariants: Readonly<Record<string, InstructionVariant>> = {
   'ctx-off': { label: 'call-context extension off (callContext: false)', client: { callContext: false } },
   'ctx-on': { label: 'call-context extension on (the default)' },
+  limit: { label: 'the limit: bare length-prefixed JSON-RPC on net (bench/limit-wire.ts)', isLimit: true },
 };

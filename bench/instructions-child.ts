@@ -3,8 +3,11 @@
 // `plus(1, 2)` at 64 in flight over one connection: 3,000 calls of warm-up, then `calls` calls,
 // then exit. The parent runs it twice per variant with different `calls`, so start-up, warm-up and
 // exit cancel out of the difference. A variant is one setting that a goal compares against another.
+import type { AddressInfo } from 'node:net';
 import { GawClient, GawServer } from '../src/index.js';
 import { instructionVariants } from './instruction-variants.js';
+import type { InstructionVariant } from './instruction-variants.js';
+import { createLimitServer, LimitClient } from './limit-wire.js';
 
 class MathService {
   static serviceName = 'math';
@@ -17,29 +20,54 @@ class MathService {
 const warmupCalls = 3_000;
 const inFlight = 64;
 
-async function run(client: GawClient, calls: number): Promise<void> {
+type Call = () => Promise<unknown>;
+
+async function run(call: Call, calls: number): Promise<void> {
   let started = 0;
   const caller = async (): Promise<void> => {
     while (started < calls) {
       started++;
-      await client.call('math.plus', [1, 2]);
+      if ((await call()) !== 3) throw new Error('wrong result');
     }
   };
   await Promise.all(Array.from({ length: inFlight }, caller));
 }
 
-async function main(name: string, calls: number): Promise<void> {
-  const variant = instructionVariants[name];
-  if (variant === undefined) throw new Error(`no instruction variant ${JSON.stringify(name)}`);
+/** A server and a client in this process, the call to run, and how to stop both. */
+async function open(variant: InstructionVariant): Promise<{ call: Call; stop(): Promise<void> }> {
+  if (variant.isLimit === true) {
+    const server = createLimitServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = await LimitClient.open((server.address() as AddressInfo).port);
+    return {
+      call: () => client.call('bench.plus', [1, 2]),
+      stop: async () => {
+        client.close();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
   const server = new GawServer({ ...variant.server, port: 0 }).add(MathService);
   await server.listen();
   const client = new GawClient({ retries: 0, ...variant.client, port: server.address.port });
+  return {
+    call: () => client.call('math.plus', [1, 2]),
+    stop: async () => {
+      client.destroy();
+      await server.close();
+    },
+  };
+}
+
+async function main(name: string, calls: number): Promise<void> {
+  const variant = instructionVariants[name];
+  if (variant === undefined) throw new Error(`no instruction variant ${JSON.stringify(name)}`);
+  const { call, stop } = await open(variant);
   try {
-    await run(client, warmupCalls);
-    await run(client, calls);
+    await run(call, warmupCalls);
+    await run(call, calls);
   } finally {
-    client.destroy();
-    await server.close();
+    await stop();
   }
 }
 

@@ -3,7 +3,7 @@
 // nothing of endpoints, retries or timeouts (the client's), only how to cancel a pending id.
 import { ConnectionError, GawError, ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { notificationMessage, parseResponse, requestMessage, requestText } from '../jsonrpc/index.js';
+import { notificationMessage, parseResponse, requestMessage, requestText, responseFromText } from '../jsonrpc/index.js';
 import type { JsonRpcParams, ParsedResponse } from '../jsonrpc/index.js';
 import type { Connection, EntryHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
@@ -191,7 +191,8 @@ export class RpcConnection {
   #receive(bytes: Buffer): void {
     let data: unknown;
     try {
-      data = this.#codec.decode(bytes);
+      const codec = this.#codec;
+      data = codec.decodeShort === undefined ? codec.decode(bytes) : codec.decodeShort(bytes, responseFromText);
       if (Array.isArray(data)) {
         for (const element of data) this.#settle(parseResponse(element));
       } else {

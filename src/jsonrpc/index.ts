@@ -1,7 +1,7 @@
 // The jsonrpc module: JSON-RPC 2.0 message shapes, validation and error codes, shared by the
 // server, the client and the HTTP bridge. It works on plain decoded data and never on bytes.
 export { rpcErrorCodes, quote } from './codes.js';
-export { requestText, successText } from './json-text.js';
+export { requestFromText, requestText, responseFromText, successText } from './json-text.js';
 export {
   requestMessage,
   notificationMessage,

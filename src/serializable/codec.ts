@@ -29,6 +29,12 @@ export interface Codec {
    * text for the value (undefined itself).
    */
   encodeMemberText?(value: unknown, name: string): string | undefined;
+  /**
+   * Text codecs only: decode() with a shortcut for messages in a known form. `short` gets the text
+   * (and the bytes it was decoded from) and returns what JSON.parse would make of it, or undefined to have it parsed whole (as it is
+   * when `short` throws). The depth check and the errors are decode()'s.
+   */
+  decodeShort?(bytes: Uint8Array, short: (text: string, bytes: Uint8Array) => unknown): unknown;
 }
 
 export interface CodecOptions {
@@ -78,14 +84,33 @@ class JsonCodec implements Codec {
   }
 
   decode(bytes: Uint8Array): unknown {
+    return this.decodeShort(bytes, undefined);
+  }
+
+  decodeShort(bytes: Uint8Array, short: ((text: string, bytes: Uint8Array) => unknown) | undefined): unknown {
     checkBytes(bytes);
     const isLarge = bytes.length >= jsonScanThresholdBytes;
     if (isLarge) scanJsonDepth(bytes, this.#maxDepth);
-    let data: unknown;
+    let text: string;
     try {
-      data = JSON.parse(utf8.decode(bytes));
+      text = utf8.decode(bytes);
     } catch (err) {
-      throw notValid(err instanceof SyntaxError ? 'JSON' : 'UTF-8', err);
+      throw notValid('UTF-8', err);
+    }
+    let data: unknown;
+    if (short !== undefined) {
+      try {
+        data = short(text, bytes);
+      } catch {
+        data = undefined; // not in the short form after all: parsed whole below, errors and all
+      }
+    }
+    if (data === undefined) {
+      try {
+        data = JSON.parse(text);
+      } catch (err) {
+        throw notValid('JSON', err);
+      }
     }
     // Each level takes two bytes at least, so short input cannot be too deep.
     if (!isLarge && bytes.length >= 2 * (this.#maxDepth + 1)) checkDepth(data, this.#maxDepth);

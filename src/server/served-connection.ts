@@ -6,7 +6,7 @@
 // the server's close deadline (server.ts owns those).
 import { ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { errorResponse, readId, rpcErrorCodes } from '../jsonrpc/index.js';
+import { errorResponse, readId, requestFromText, rpcErrorCodes } from '../jsonrpc/index.js';
 import type { Connection, WireContext } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import type { Dispatcher } from './dispatch.js';
@@ -224,8 +224,9 @@ export class ServedConnection {
 
   /** The decoded message, or `undecodable` once the -32700 (or the disconnect) is dealt with. */
   #decode(bytes: Buffer): unknown {
+    const codec = this.#codec;
     try {
-      return this.#codec.decode(bytes);
+      return codec.decodeShort === undefined ? codec.decode(bytes) : codec.decodeShort(bytes, requestFromText);
     } catch (err) {
       this.#parseError(err);
       return undecodable;

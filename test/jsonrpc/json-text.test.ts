@@ -3,7 +3,14 @@
 // error, and count depth the same way.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { requestMessage, requestText, successResponse, successText } from '../../src/jsonrpc/index.js';
+import {
+  requestFromText,
+  requestMessage,
+  requestText,
+  responseFromText,
+  successResponse,
+  successText,
+} from '../../src/jsonrpc/index.js';
 import { createCodec, createRawJsonCodec, Registry } from '../../src/serializable/index.js';
 import type { JsonRpcId } from '../../src/jsonrpc/index.js';
 
@@ -98,3 +105,88 @@ function captured(fn: () => unknown): unknown {
     return err;
   }
 }
+
+/** What a reader returns must be JSON.parse's own object (same members, same order) or nothing. */
+function checkReader(read: (text: string, bytes: Uint8Array) => unknown, text: string): 'read' | 'whole' {
+  const bytes = Buffer.from(text);
+  let got: unknown;
+  try {
+    got = read(text, bytes);
+  } catch {
+    return 'whole'; // the codec then parses the text whole, errors and all
+  }
+  if (got === undefined) return 'whole';
+  const parsed: unknown = JSON.parse(text);
+  assert.deepEqual(got, parsed, text);
+  assert.deepEqual(Object.keys(got as object), Object.keys(parsed as object), text);
+  return 'read';
+}
+
+const requests = [
+  '{"jsonrpc":"2.0","method":"math.plus","params":[1,2],"id":5}',
+  '{"jsonrpc":"2.0","method":"m","id":0}',
+  '{"jsonrpc":"2.0","method":"a.b","params":{"x":"ü🎉\\u2028","y":[{"_t":"Point","_v":[1,2]}]},"id":123456789012345}',
+  '{"jsonrpc":"2.0","method":"","params":[],"id":1}',
+];
+const responses = [
+  '{"jsonrpc":"2.0","id":5,"result":3}',
+  '{"jsonrpc":"2.0","id":0,"result":null}',
+  '{"jsonrpc":"2.0","id":99,"result":{"rows":["ü",1.5e300,{"a":[]}]}}',
+  '{"jsonrpc":"2.0","id":7,"result":"}"}',
+];
+
+test('the short readers read their own writers output exactly, and anything else is parsed whole or equal', () => {
+  for (const text of requests) assert.equal(checkReader(requestFromText, text), 'read', text);
+  for (const text of responses) assert.equal(checkReader(responseFromText, text), 'read', text);
+  const others = [
+    '{"jsonrpc":"2.0","id":5,"result":3,"result":4}',
+    '{"jsonrpc":"2.0","id":5,"result":3,"error":{"code":1,"message":"x"}}',
+    '{"jsonrpc":"2.0","id":05,"result":3}',
+    '{"jsonrpc":"2.0","id":1234567890123456,"result":3}',
+    '{"jsonrpc":"2.0","id":5,"result":}',
+    '{"jsonrpc":"2.0","id":5,"result":3}}',
+    '{"jsonrpc":"2.0","method":"m","params":[1],"id":2,"id":3}',
+    '{"jsonrpc":"2.0","method":"m\\"x","params":[1],"id":2}',
+    '{"jsonrpc":"2.0","method":"m","params":[1],"extra":0,"id":2}',
+    '{"jsonrpc":"2.0","method":"m","params":[1,"id":2}',
+    '{"jsonrpc":"2.0","method":"m","params":1,"id":2}',
+    '{"jsonrpc":"2.0","method":"m","params":[1],"id":}',
+    '{"jsonrpc":"2.0","method":"m" ,"id":2}',
+    '{"jsonrpc":"2.0","method":"m","id":2} ',
+  ];
+  for (const text of others) {
+    checkReader(requestFromText, text);
+    checkReader(responseFromText, text);
+  }
+});
+
+test('mutated messages are read exactly or left to the whole parse (20,000 mutations)', () => {
+  let seed = 21;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const alphabet = '{}[]",:0123456789 \\u-.eEtrunlfaidmsh\u00fc\u{1f389}';
+  let read = 0;
+  for (let round = 0; round < 20_000; round++) {
+    const base = round % 2 === 0 ? requests[random(requests.length)]! : responses[random(responses.length)]!;
+    const chars = [...base];
+    for (let edits = 1 + random(3); edits > 0; edits--) {
+      const at = random(chars.length + 1);
+      const c = [...alphabet][random([...alphabet].length)]!;
+      const kind = random(3);
+      if (kind === 0) chars.splice(at, 1);
+      else if (kind === 1) chars.splice(at, 0, c);
+      else chars[at] = c;
+    }
+    const text = chars.join('');
+    if (checkReader(round % 2 === 0 ? requestFromText : responseFromText, text) === 'read') read++;
+  }
+  // Some mutations keep the short form (a digit of a number, a character of a string): read them too.
+  assert.ok(read > 300, `only ${read} mutations were read`);
+});
+
+test('a message with a multi-byte character is sliced by text, not by bytes', () => {
+  const codecText = codec.encode(requestMessage(3, 'm', ['ü'.repeat(10), '🎉'])).toString();
+  assert.deepEqual(requestFromText(codecText, Buffer.from(codecText)), JSON.parse(codecText));
+});
