@@ -64,7 +64,7 @@ export async function runInstructionBench(
   } catch {
     return 'Skipped: valgrind not found (Debian package valgrind).';
   }
-  const [n1, n2] = options.calls ?? [2_000, 12_000];
+  const [n1, n2] = options.calls ?? [5_000, 45_000];
   const names = [...new Set(instructionGoals.flatMap((g) => [g.numerator, g.denominator]))];
   const perCall = new Map<string, number>();
   for (const name of names) {

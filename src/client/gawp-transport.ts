@@ -2,14 +2,17 @@
 // try bounded by its deadline (one shared timer, deadlines.ts) and its signal. The balancer
 // (balancer.ts) chooses the connection; this tells it how each call ended, and tells the retry
 // policy apart refusals (-32001/-32002, nothing ran) from handlers' errors. No retries here (retrying.ts).
-import { AbortError, GawError, TimeoutError, UsageError } from '../errors.js';
+import { AbortError, GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { callHead, contextLimits } from '../postoffice/index.js';
 import type { EntryHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import { watchAbort } from './abort-watch.js';
 import { Deadlines } from '../deadlines.js';
-import { refusalsRejected, rejectWholeRefusal } from './outcomes.js';
+import type { Deadline } from '../deadlines.js';
+import type { JsonRpcErrorObject } from '../jsonrpc/index.js';
+import type { ReplySink } from './pending-table.js';
+import { isRefusal, refusalsRejected, rejectWholeRefusal } from './outcomes.js';
 import { Balancer } from './balancer.js';
 import type { BalancerOptions } from './balancer.js';
 import type { Endpoint, EndpointPool } from './pool.js';
@@ -82,13 +85,12 @@ export class GawpTransport implements Transport {
   }
 
   call(call: OutgoingCall, attempt: Attempt): Promise<Outcome> {
-    const { method, params, codec, context } = call;
-    const send = (rpc: RpcConnection) =>
-      refusalsRejected(rpc.request(method, params, codec, headFor(rpc, attempt, context)));
     const ready = attempt.signal === undefined ? this.#pick() : undefined;
-    return ready === undefined
-      ? this.#once(attempt, send)
-      : this.#fastOnce(ready, this.#balancer.picked as EndpointPool, send, attempt);
+    if (ready !== undefined) return this.#readyCall(ready, this.#balancer.picked as EndpointPool, call, attempt);
+    const { method, params, codec, context } = call;
+    return this.#once(attempt, (rpc: RpcConnection) =>
+      refusalsRejected(rpc.request(method, params, codec, headFor(rpc, attempt, context))),
+    );
   }
 
   batch(calls: readonly OutgoingBatchCall[], attempt: Attempt, context?: OutgoingContext): Promise<Outcome[]> {
@@ -120,37 +122,17 @@ export class GawpTransport implements Transport {
     this.#balancer.destroy();
   }
 
-  /** A try with no signal on a connection that is ready: what #once does, with one promise instead of three. */
-  #fastOnce(
-    rpc: RpcConnection,
-    pool: EndpointPool,
-    send: (rpc: RpcConnection) => { id: number; outcome: Promise<Outcome> },
-    attempt: Attempt,
-  ): Promise<Outcome> {
-    let sent: { id: number; outcome: Promise<Outcome> };
-    try {
-      sent = send(rpc);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const balancer = this.#balancer;
+  /** A try with no signal on a connection that is ready: what #once does, with one promise instead of five. */
+  #readyCall(rpc: RpcConnection, pool: EndpointPool, call: OutgoingCall, attempt: Attempt): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
-      const timer = this.#deadlines.addAt(attempt.deadlineMs, () => {
-        rpc.cancel(sent.id, attempt.timeoutMs);
-        const err = callTimeout(attempt.what, attempt.timeoutMs);
-        balancer.failed(pool, err);
+      const sink = new ReadyCall(this.#balancer, this.#deadlines, rpc, pool, attempt, resolve, reject);
+      try {
+        sink.id = rpc.send(call.method, call.params, call.codec, headFor(rpc, attempt, call.context), sink);
+      } catch (err) {
         reject(err);
-      });
-      sent.outcome.then(
-        (outcome) => {
-          if ((pool.consecutiveFailures | pool.ejections) !== 0) balancer.succeeded(pool);
-          if (this.#deadlines.remove(timer)) resolve(outcome);
-        },
-        (err: unknown) => {
-          balancer.failed(pool, err);
-          if (this.#deadlines.remove(timer)) reject(err);
-        },
-      );
+        return;
+      }
+      sink.timer = this.#deadlines.addAt(attempt.deadlineMs, sink.expire);
     });
   }
 
@@ -215,4 +197,63 @@ export class GawpTransport implements Transport {
     if (this.#isClosed) return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the client is closed'));
     return this.#balancer.acquire();
   }
+}
+
+/**
+ * One try on a ready connection, as the reply sink of its request and the callback of its
+ * deadline: the balancer hears how it ended, a refusal (-32001/-32002, nothing ran) rejects so the
+ * retry policy sees it, and whichever of reply and deadline comes first settles the promise.
+ */
+class ReadyCall implements ReplySink {
+  id = 0;
+  timer: Deadline | undefined;
+  readonly #balancer: Balancer;
+  readonly #deadlines: Deadlines;
+  readonly #rpc: RpcConnection;
+  readonly #pool: EndpointPool;
+  readonly #attempt: Attempt;
+  readonly #resolve: (outcome: Outcome) => void;
+  readonly #reject: (err: unknown) => void;
+
+  constructor(
+    balancer: Balancer,
+    deadlines: Deadlines,
+    rpc: RpcConnection,
+    pool: EndpointPool,
+    attempt: Attempt,
+    resolve: (outcome: Outcome) => void,
+    reject: (err: unknown) => void,
+  ) {
+    this.#balancer = balancer;
+    this.#deadlines = deadlines;
+    this.#rpc = rpc;
+    this.#pool = pool;
+    this.#attempt = attempt;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  settle(outcome: Outcome): void {
+    if (isRefusal(outcome)) {
+      const { error } = outcome as { error: JsonRpcErrorObject };
+      this.fail(new RemoteError(error.code, error.message, error.data));
+      return;
+    }
+    const pool = this.#pool;
+    if ((pool.consecutiveFailures | pool.ejections) !== 0) this.#balancer.succeeded(pool);
+    if (this.timer !== undefined && this.#deadlines.remove(this.timer)) this.#resolve(outcome);
+  }
+
+  fail(err: Error): void {
+    this.#balancer.failed(this.#pool, err);
+    if (this.timer !== undefined && this.#deadlines.remove(this.timer)) this.#reject(err);
+  }
+
+  readonly expire = (): void => {
+    const { timeoutMs, what } = this.#attempt;
+    this.#rpc.cancel(this.id, timeoutMs);
+    const err = callTimeout(what, timeoutMs);
+    this.#balancer.failed(this.#pool, err);
+    this.#reject(err);
+  };
 }

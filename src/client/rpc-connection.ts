@@ -7,16 +7,9 @@ import { notificationMessage, parseResponse, requestMessage, requestText, respon
 import type { JsonRpcParams, ParsedResponse } from '../jsonrpc/index.js';
 import type { Connection, EntryHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
+import { Pending, PendingTable, promised } from './pending-table.js';
+import type { ReplySink } from './pending-table.js';
 import type { Outcome } from './transport.js';
-
-interface Pending {
-  resolve(outcome: Outcome): void;
-  reject(err: Error): void;
-  /** Set for the elements of a batch, so an id-null batch-level error can find them. */
-  batch?: number[] | undefined;
-  /** The connection's chunksReceived when it was sent: unchanged at its timeout, nothing arrived since. */
-  receivedAtSend: number;
-}
 
 /** A request's bytes; with a text codec only params are stringified (json-text.ts): the same bytes. */
 function encodeRequest(codec: Codec, id: number, method: string, params: JsonRpcParams | undefined): Buffer {
@@ -31,10 +24,9 @@ export class RpcConnection {
   readonly connection: Connection;
   readonly #codec: Codec;
   readonly #logger: Logger;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingTable<Pending>();
   readonly #batches: number[][] = [];
   readonly #lifetimeMs: number;
-  #nextId = 1;
   #idleSince = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #isDraining = false;
@@ -81,13 +73,31 @@ export class RpcConnection {
     codec: Codec = this.#codec,
     head?: EntryHead,
   ): { id: number; outcome: Promise<Outcome> } {
-    const id = this.#takeId();
-    this.connection.send(encodeRequest(codec, id, method, params), head);
-    if (this.#pending.size === 0) this.#becameBusy();
-    const outcome = new Promise<Outcome>((resolve, reject) =>
-      this.#pending.set(id, { resolve, reject, receivedAtSend: this.connection.chunksReceived }),
-    );
-    return { id, outcome };
+    const { sink, outcome } = promised();
+    return { id: this.send(method, params, codec, head, sink), outcome };
+  }
+
+  /**
+   * Sends a request whose raw outcome goes to `sink` (no promise: the caller's own one settles
+   * from it); returns its id. Throws, keeping nothing, when the message cannot be sent.
+   */
+  send(
+    method: string,
+    params: JsonRpcParams | undefined,
+    codec: Codec | undefined,
+    head: EntryHead | undefined,
+    sink: ReplySink,
+  ): number {
+    const pending = new Pending(sink, this.connection.chunksReceived);
+    const id = this.#pending.add(pending);
+    try {
+      this.connection.send(encodeRequest(codec ?? this.#codec, id, method, params), head);
+    } catch (err) {
+      this.#pending.take(id);
+      throw err;
+    }
+    if (this.#pending.size === 1) this.#becameBusy();
+    return id;
   }
 
   notify(method: string, params: JsonRpcParams | undefined, codec: Codec = this.#codec): void {
@@ -103,20 +113,26 @@ export class RpcConnection {
     outcomes: Promise<Outcome>[];
   } {
     const ids: number[] = [];
+    const outcomes: Promise<Outcome>[] = [];
+    const wasIdle = this.#pending.size === 0;
+    const receivedAtSend = this.connection.chunksReceived;
     const messages = calls.map((call) => {
       if (call.isNotification) return notificationMessage(call.method, call.params);
-      const id = this.#takeId();
+      const { sink, outcome } = promised();
+      const pending = new Pending(sink, receivedAtSend);
+      pending.batch = ids;
+      const id = this.#pending.add(pending);
       ids.push(id);
+      outcomes.push(outcome);
       return requestMessage(id, call.method, call.params);
     });
-    this.connection.send(this.#codec.encode(messages), head);
-    if (this.#pending.size === 0 && ids.length > 0) this.#becameBusy();
-    const outcomes = ids.map(
-      (id) =>
-        new Promise<Outcome>((resolve, reject) =>
-          this.#pending.set(id, { resolve, reject, batch: ids, receivedAtSend: this.connection.chunksReceived }),
-        ),
-    );
+    try {
+      this.connection.send(this.#codec.encode(messages), head);
+    } catch (err) {
+      for (const id of ids) this.#pending.take(id);
+      throw err;
+    }
+    if (wasIdle && ids.length > 0) this.#becameBusy();
     if (ids.length > 0) this.#batches.push(ids);
     return { ids, outcomes };
   }
@@ -159,7 +175,7 @@ export class RpcConnection {
     this.#probeId = probe.id;
     const probeMs = Math.min(15_000, Math.max(5_000, timeoutMs));
     const timer = setTimeout(() => {
-      this.#pending.delete(probe.id);
+      this.#pending.take(probe.id);
       this.#probeId = undefined;
       this.connection.destroy(
         new ConnectionError(
@@ -181,11 +197,6 @@ export class RpcConnection {
     this.#isDraining = true;
     if (this.#pending.size === 0) this.connection.end();
     else this.connection.sendClose();
-  }
-
-  #takeId(): number {
-    if (this.#nextId >= Number.MAX_SAFE_INTEGER) this.#nextId = 1;
-    return this.#nextId++;
   }
 
   #receive(bytes: Buffer): void {
@@ -220,19 +231,18 @@ export class RpcConnection {
     if (typeof response.id !== 'number') {
       // A batch-level error (id null): it answers the oldest batch still waiting.
       if (response.id === null && 'error' in response) {
-        const ids = this.#batches.find((batch) => batch.some((id) => this.#pending.has(id)));
-        for (const id of ids ?? []) this.#take(id)?.resolve(outcome);
+        const ids = this.#batches.find((batch) => batch.some((id) => this.#pending.get(id) !== undefined));
+        for (const id of ids ?? []) this.#take(id)?.sink.settle(outcome);
       }
       return;
     }
-    this.#take(response.id)?.resolve(outcome);
+    this.#take(response.id)?.sink.settle(outcome);
   }
 
   #take(id: number): Pending | undefined {
-    const pending = this.#pending.get(id);
+    const pending = this.#pending.take(id);
     if (pending === undefined) return undefined;
-    this.#pending.delete(id);
-    if (pending.batch !== undefined && !pending.batch.some((other) => this.#pending.has(other))) {
+    if (pending.batch !== undefined && !pending.batch.some((other) => this.#pending.get(other) !== undefined)) {
       const index = this.#batches.indexOf(pending.batch);
       if (index >= 0) this.#batches.splice(index, 1);
     }
@@ -274,9 +284,7 @@ export class RpcConnection {
       `the connection to ${this.connection.remoteAddress}:${this.connection.remotePort} closed with the call in flight${err ? `: ${err.message}` : ''}`,
       { cause: err, mayHaveReachedServer: true },
     );
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const call of pending) call.reject(reason);
+    for (const call of this.#pending.takeAll()) call.sink.fail(reason);
     this.onClose?.(this);
   }
 }
