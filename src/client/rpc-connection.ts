@@ -202,8 +202,7 @@ export class RpcConnection {
   #receive(bytes: Buffer): void {
     let data: unknown;
     try {
-      const codec = this.#codec;
-      data = codec.decodeShort === undefined ? codec.decode(bytes) : codec.decodeShort(bytes, responseFromText);
+      data = this.#codec.decodeShort?.(bytes, responseFromText) ?? this.#codec.decode(bytes);
       if (Array.isArray(data)) {
         for (const element of data) this.#settle(parseResponse(element));
       } else {

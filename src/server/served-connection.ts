@@ -222,11 +222,10 @@ export class ServedConnection {
     if (refusal !== undefined) this.#reply(refusal, undefined);
   }
 
-  /** The decoded message, or `undecodable` once the -32700 (or the disconnect) is dealt with. */
+  /** The decoded message (never undefined), or `undecodable` once the -32700 (or the disconnect) is dealt with. */
   #decode(bytes: Buffer): unknown {
-    const codec = this.#codec;
     try {
-      return codec.decodeShort === undefined ? codec.decode(bytes) : codec.decodeShort(bytes, requestFromText);
+      return this.#codec.decodeShort?.(bytes, requestFromText) ?? this.#codec.decode(bytes);
     } catch (err) {
       this.#parseError(err);
       return undecodable;

@@ -79,3 +79,15 @@ test('only the serializable layer imports msgpackr, and only the seal file impor
       assert.equal(where, path.join('postoffice', 'seal.ts'), `${where} imports tweetnacl`);
   }
 });
+
+test('no source file is over 300 lines (split by responsibility instead)', () => {
+  const src = path.join(projectRoot, 'src');
+  const long = sourceFiles(src)
+    .map((file) => ({
+      file: path.relative(projectRoot, file),
+      lines: readFileSync(file, 'utf8').split('\n').length - 1,
+    }))
+    .filter(({ lines }) => lines > 300)
+    .map(({ file, lines }) => `${file}: ${lines} lines`);
+  assert.deepEqual(long, []);
+});
