@@ -2,7 +2,7 @@
 // (an http(s):// URL) or a reconnecting WebSocket (ws(s)://). Values cross with the portable
 // class-tag registry; every call has a timeout and takes an AbortSignal; JSON-RPC errors arrive as
 // RemoteError (an HTTP refusal of the bridge too, with data.httpStatus). Runs without Node built-ins.
-import { AbortError, GawError, ProtocolError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import { AbortError, ProtocolError, RemoteError, TimeoutError, UsageError } from '../errors.js';
 import { createProxy, createServicesProxy, isPlainObject, parseResponse } from '../jsonrpc/index.js';
 import type { JsonRpcParams, ParsedResponse, ProxyDefaults, RemoteMethodOf, RemoteOf } from '../jsonrpc/index.js';
 import { defaultRegistry } from '../serializable/portable.js';
@@ -254,7 +254,7 @@ export class GawBrowserClient {
     what: string,
     send: (exchange: Exchange) => Promise<unknown> = (exchange) => this.#transport.send(message, exchange),
   ): Promise<unknown> {
-    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the client is closed');
+    if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const { signal } = options;
     if (signal?.aborted) throw new AbortError(`${what} was aborted before it was sent`, { cause: signal.reason });

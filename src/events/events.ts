@@ -2,7 +2,7 @@
 // (pub/sub, at-most-once); `emit` appends to a stream that every consumer group reads, one consumer
 // per group handling each event (at-least-once). `on` subscribes either way. Connections are made
 // on first use: one for commands, one for pub/sub, one per durable subscription (a blocking reader).
-import { GawError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { createCodec, defaultRegistry } from '../serializable/index.js';
@@ -151,7 +151,7 @@ export class GawEvents {
   }
 
   #checkOpen(): void {
-    if (this.#closing) throw new GawError('GAW_ERR_CLOSED', 'the events object was closed');
+    if (this.#closing) throw new UsageError('GAW_ERR_CLOSED', 'the events object was closed');
   }
 
   #seal(name: string, data: unknown): Buffer {

@@ -2,7 +2,7 @@
 // bytes). node-redis (`@redis/client`) is loaded only when events are used; a missing package is a
 // clear error naming it. Connections reconnect with backoff 100 ms -> 5 s; node-redis re-subscribes
 // pub/sub channels itself after a reconnect. Knows nothing of envelopes or streams.
-import { GawError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { loadRedisModule } from '../redis/index.js';
 import type { Logger } from '../log.js';
 
@@ -99,7 +99,7 @@ export class EventsLink {
 
   /** Sends one command; bulk strings come back as Buffers. */
   command<T = unknown>(args: readonly RedisArg[]): Promise<T> {
-    if (this.#isClosed) return Promise.reject(new GawError('GAW_ERR_CLOSED', 'the events connection is closed'));
+    if (this.#isClosed) return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the events connection is closed'));
     return this.#client.sendCommand(args, this.#binary) as Promise<T>;
   }
 

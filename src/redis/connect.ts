@@ -153,7 +153,7 @@ export class RedisLink {
    * or when too many commands are outstanding. Redis's own error replies reject as they are.
    */
   async command<T = unknown>(args: readonly RedisArg[], options: { timeoutMs?: number } = {}): Promise<T> {
-    if (this.#isClosed) throw new GawError('GAW_ERR_CLOSED', 'the redis connection is closed');
+    if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the redis connection is closed');
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     if (!this.#client.isReady) {
       if (this.#hasConnected || !(await this.waitReady(timeoutMs)))

@@ -91,3 +91,12 @@ test('no source file is over 300 lines (split by responsibility instead)', () =>
     .map(({ file, lines }) => `${file}: ${lines} lines`);
   assert.deepEqual(long, []);
 });
+
+test('GAW_ERR_CLOSED is one class everywhere: a UsageError (the caller used a closed object)', () => {
+  const wrong = sourceFiles(path.join(projectRoot, 'src')).flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/new (\w+)\('GAW_ERR_CLOSED'/g)]
+      .filter((match) => match[1] !== 'UsageError')
+      .map((match) => `${path.relative(projectRoot, file)}: new ${match[1]}`),
+  );
+  assert.deepEqual(wrong, []);
+});
