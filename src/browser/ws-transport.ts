@@ -75,14 +75,17 @@ export class WebSocketTransport implements BrowserTransport {
     if (this.#fatal) return Promise.reject(this.#fatal);
     const elements = Array.isArray(message) ? message : [message];
     const ids = elements.flatMap((m) => (isPlainObject(m) && typeof m.id === 'number' ? [m.id] : []));
+    const deadline = Date.now() + exchange.timeoutMs;
     return new Promise((resolve, reject) => {
       let isSent = false;
       const waiting: Waiting = {
         send: () => {
           this.#waiting.delete(waiting);
+          // What is left of the budget: a call may have waited for the socket.
+          const gaw = { timeoutMs: Math.max(0, deadline - Date.now()) };
           const withBudget = Array.isArray(message)
-            ? [{ ...message[0], gaw: { timeoutMs: exchange.timeoutMs } }, ...message.slice(1)]
-            : { ...(message as object), gaw: { timeoutMs: exchange.timeoutMs } };
+            ? [{ ...message[0], gaw }, ...message.slice(1)]
+            : { ...(message as object), gaw };
           const pending = { ids, resolve, reject };
           for (const id of ids) this.#pending.set(id, pending);
           this.#socket!.send(JSON.stringify(withBudget));
@@ -204,17 +207,30 @@ export class WebSocketTransport implements BrowserTransport {
       this.#fatal = new RemoteError(-32600, 'Invalid Request: unauthorized (WebSocket closed with 4401)', {
         httpStatus: 401,
       });
-    const lost = new ConnectionError(
-      'GAW_ERR_CONN_CLOSED',
-      `the WebSocket to ${this.#url} closed (code ${code}) before the reply`,
-    );
+    // Calls on a socket closed with 4401 were not run: they get the refusal, as later calls do.
+    const lost =
+      this.#fatal ??
+      new ConnectionError(
+        'GAW_ERR_CONN_CLOSED',
+        `the WebSocket to ${this.#url} closed (code ${code}) before the reply`,
+      );
     for (const pending of new Set(this.#pending.values())) pending.reject(lost);
     this.#pending.clear();
     if (this.#fatal) {
       this.#failAll(this.#fatal);
       return;
     }
-    if (!wasReady) this.#failures++;
+    if (!wasReady) {
+      // The socket never opened (the bridge is down, or refused the upgrade: a browser is told no
+      // more than 1006). What waited for it fails now, unsent, rather than at its timeout.
+      this.#failures++;
+      const refused = new ConnectionError(
+        'GAW_ERR_CONN_REFUSED',
+        `could not open a WebSocket to ${this.#url} (code ${code}): the bridge is down or refused the upgrade`,
+      );
+      for (const waiting of [...this.#waiting]) waiting.reject(refused);
+      this.#waiting.clear();
+    }
     if (this.#waiting.size === 0 && this.#subscriptions.size === 0) return; // reconnect on the next send
     const delayMs = Math.min(this.#maxDelayMs, this.#minDelayMs * 2 ** Math.min(this.#failures, 16));
     this.#retryTimer = setTimeout(
