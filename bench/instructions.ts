@@ -88,7 +88,7 @@ export async function runInstructionBench(
   for (const goal of instructionGoals) {
     const ratio = (perCall.get(goal.numerator) ?? Number.NaN) / (perCall.get(goal.denominator) ?? Number.NaN);
     lines.push(
-      `| #${goal.issue} | ${goal.numerator} / ${goal.denominator} <= ${goal.maxRatio} | ${ratio.toFixed(3)} | ${ratio <= goal.maxRatio ? 'yes' : 'no'} |`,
+      `| #${goal.issue} | ${goal.numerator} / ${goal.denominator} <= ${goal.maxRatio.toFixed(3)} | ${ratio.toFixed(3)} | ${ratio <= goal.maxRatio ? 'yes' : 'no'} |`,
     );
   }
   return lines.join('\n');
