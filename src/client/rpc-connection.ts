@@ -11,11 +11,14 @@ import { Pending, PendingTable, promised } from './pending-table.js';
 import type { ReplySink } from './pending-table.js';
 import type { Outcome } from './transport.js';
 
-/** A request's bytes; with a text codec only params are stringified (json-text.ts): the same bytes. */
-function encodeRequest(codec: Codec, id: number, method: string, params: JsonRpcParams | undefined): Buffer {
+/**
+ * A request's message; with a text codec only params are stringified (json-text.ts) and the
+ * message is that text, sent as UTF-8: the same bytes.
+ */
+function encodeRequest(codec: Codec, id: number, method: string, params: JsonRpcParams | undefined): Buffer | string {
   if (codec.encodeMemberText !== undefined) {
     const paramsText = params === undefined ? undefined : codec.encodeMemberText(params, 'params');
-    if (params === undefined || paramsText !== undefined) return Buffer.from(requestText(id, method, paramsText));
+    if (params === undefined || paramsText !== undefined) return requestText(id, method, paramsText);
   }
   return codec.encode(requestMessage(id, method, params));
 }

@@ -139,11 +139,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
-   * Queues one message. Messages queued in the same tick leave together in one DATA frame, split
+   * Queues one message (bytes, or text sent as UTF-8). Messages queued in the same tick leave together in one DATA frame, split
    * every 64 KiB (a larger message goes alone). Throws ConnectionError when closed, ProtocolError
    * when the message is too big.
    */
-  send(message: Buffer, head?: EntryHead): void {
+  send(message: Buffer | string, head?: EntryHead): void {
     if (this.#isClosed || this.#isEnding || this.#hasPeerEnded) {
       throw new ConnectionError(
         'GAW_ERR_CONN_CLOSED',

@@ -132,40 +132,58 @@ export function entryHeadBytes(head: EntryHead): number {
 
 /**
  * Packs messages into one DATA payload: each as u32 length | bytes. With `heads` (the call-context
- * extension), message i goes as u32 length | heads[i] | bytes.
+ * extension), message i goes as u32 length | heads[i] | bytes. A message given as text is written
+ * as UTF-8 straight into the payload (no Buffer of its own); `totalBytes`, when given, must count
+ * it by Buffer.byteLength.
  */
-export function packMessages(messages: readonly Buffer[], totalBytes?: number, heads?: readonly EntryHead[]): Buffer {
+export function packMessages(
+  messages: readonly (Buffer | string)[],
+  totalBytes?: number,
+  heads?: readonly EntryHead[],
+): Buffer {
   let size = 0;
   if (totalBytes === undefined) {
-    for (const m of messages) size += LEN_BYTES + m.length;
+    for (const m of messages) size += LEN_BYTES + messageBytes(m);
     if (heads !== undefined) for (const h of heads) size += entryHeadBytes(h);
   } else size = totalBytes;
   const out = Buffer.allocUnsafe(size);
   let offset = 0;
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i] as Buffer;
+    const m = messages[i] as Buffer | string;
     const head = heads?.[i];
     let headBytes = 0;
     if (typeof head === 'number') {
       headBytes = BUDGET_HEAD_BYTES;
-      out.writeUInt32BE(headBytes + m.length, offset);
       out[offset + 4] = 1; // kind 1, CALL
       out[offset + 5] = 0; // ctx_len 6
       out[offset + 6] = 6;
       out[offset + 7] = 1; // budget_ms, 4 bytes
       out[offset + 8] = 4;
-      out.writeUInt32BE(head, offset + 9);
-    } else {
-      if (head !== undefined) headBytes = head.length;
-      out.writeUInt32BE(headBytes + m.length, offset);
-      if (headBytes === 1) out[offset + LEN_BYTES] = (head as Buffer)[0] as number;
-      else if (headBytes > 0) (head as Buffer).copy(out, offset + LEN_BYTES);
+      writeU32(out, head, offset + 9);
+    } else if (head !== undefined) {
+      headBytes = head.length;
+      if (headBytes === 1) out[offset + LEN_BYTES] = head[0] as number;
+      else if (headBytes > 0) head.copy(out, offset + LEN_BYTES);
     }
-    offset += LEN_BYTES + headBytes;
-    m.copy(out, offset);
-    offset += m.length;
+    const at = offset + LEN_BYTES + headBytes;
+    const length = typeof m === 'string' ? out.write(m, at) : m.copy(out, at);
+    writeU32(out, headBytes + length, offset);
+    offset = at + length;
   }
   return out;
+}
+
+/** A message's length in bytes (text as UTF-8). */
+export function messageBytes(message: Buffer | string): number {
+  return typeof message === 'string' ? Buffer.byteLength(message, 'utf8') : message.length;
+}
+
+/** Big-endian u32, without writeUInt32BE's range checks (the callers' values are in range). */
+function writeU32(out: Buffer, value: number, at: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
 }
 
 /** Checks a whole DATA payload's message framing, before any message is delivered; throws ProtocolError. */

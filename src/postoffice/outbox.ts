@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { ConnectionError, GawError, ProtocolError } from '../errors.js';
 import { MESSAGE_HEAD } from './call-context.js';
-import { LEN_BYTES, MAX_MESSAGES_PER_FRAME, entryHeadBytes, packMessages } from './frame.js';
+import { LEN_BYTES, MAX_MESSAGES_PER_FRAME, entryHeadBytes, messageBytes, packMessages } from './frame.js';
 import type { EntryHead } from './frame.js';
 import type { PostofficeLimits } from './options.js';
 import type { Sealer } from './seal.js';
@@ -36,7 +36,7 @@ export class Outbox {
   readonly #limits: PostofficeLimits;
   readonly #events: OutboxEvents;
   readonly #coalesceBytes: number;
-  #queue: Buffer[] = [];
+  #queue: (Buffer | string)[] = [];
   /** With the call-context extension: the entry head (kind byte, context) of each queued message. */
   #heads: EntryHead[] | undefined;
   #queueBytes = 0;
@@ -68,17 +68,19 @@ export class Outbox {
   }
 
   /**
-   * Queues a message for the frame that leaves this tick, with its entry head when hasHeads (a
-   * plain message's by default). Throws ProtocolError for an empty message or one past the cap.
+   * Queues a message (bytes, or text sent as UTF-8) for the frame that leaves this tick, with its
+   * entry head when hasHeads (a plain message's by default). Throws ProtocolError for an empty
+   * message or one past the cap.
    */
-  push(message: Buffer, head?: EntryHead): void {
-    if (message.length === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message cannot be empty');
+  push(message: Buffer | string, head?: EntryHead): void {
+    const length = messageBytes(message);
+    if (length === 0) throw new ProtocolError('GAW_ERR_BAD_FRAME', 'a message cannot be empty');
     const entryHead = this.#heads === undefined ? undefined : (head ?? MESSAGE_HEAD);
-    const size = LEN_BYTES + message.length + (entryHead === undefined ? 0 : entryHeadBytes(entryHead));
+    const size = LEN_BYTES + length + (entryHead === undefined ? 0 : entryHeadBytes(entryHead));
     if (size > this.#limits.maxPayloadBytes) {
       throw new ProtocolError(
         'GAW_ERR_FRAME_TOO_LARGE',
-        `a message of ${message.length} bytes exceeds the ${this.#limits.maxPayloadBytes}-byte frame cap`,
+        `a message of ${length} bytes exceeds the ${this.#limits.maxPayloadBytes}-byte frame cap`,
       );
     }
     if (this.#queueBytes + size > this.#coalesceBytes || this.#queue.length >= MAX_MESSAGES_PER_FRAME) this.flush();
@@ -96,8 +98,9 @@ export class Outbox {
     this.#isFlushScheduled = false;
     if (this.#queue.length === 0) return;
     const payload = packMessages(this.#queue, this.#queueBytes, this.#heads);
-    this.#queue = [];
-    if (this.#heads !== undefined) this.#heads = [];
+    // Emptied, not replaced: the arrays keep their room for the next tick's messages.
+    this.#queue.length = 0;
+    if (this.#heads !== undefined) this.#heads.length = 0;
     this.#queueBytes = 0;
     this.writeFrame(frameTypes.data, payload);
   }

@@ -21,17 +21,27 @@ export interface EncodedReply {
 }
 
 /**
- * The bytes of `reply`, throwing as codec.encode() does. A single success with a text codec has
- * only its result stringified (json-text.ts): the same bytes for less work.
+ * `reply` encoded, or undefined when it cannot be, or is over `maxBytes` (encodeReply then says
+ * why). A single success with a text codec has only its result stringified (json-text.ts) and is
+ * sent as that text: the same bytes for less work.
  */
-export function replyBytes(reply: unknown, codec: Codec): Buffer {
-  const result = (reply as { result?: unknown } | undefined)?.result;
-  // Only a success response has a result member (an undefined result is sent as null).
-  if (result !== undefined && codec.encodeMemberText !== undefined) {
-    const text = codec.encodeMemberText(result, 'result');
-    if (text !== undefined) return Buffer.from(successText((reply as { id: JsonRpcId }).id, text));
+export function replyMessage(reply: unknown, codec: Codec, maxBytes: number): Buffer | string | undefined {
+  try {
+    const result = (reply as { result?: unknown } | undefined)?.result;
+    // Only a success response has a result member (an undefined result is sent as null).
+    if (result !== undefined && codec.encodeMemberText !== undefined) {
+      const text = codec.encodeMemberText(result, 'result');
+      if (text !== undefined) {
+        const message = successText((reply as { id: JsonRpcId }).id, text);
+        // UTF-8 takes at most 3 bytes per UTF-16 unit: count only when it might not fit.
+        return message.length * 3 <= maxBytes || Buffer.byteLength(message) <= maxBytes ? message : undefined;
+      }
+    }
+    const bytes = codec.encode(reply);
+    return bytes.length <= maxBytes ? bytes : undefined;
+  } catch {
+    return undefined;
   }
-  return codec.encode(reply);
 }
 
 /** Encodes `reply`; every replacement is a -32603 error for the same id, never a thrown error. */

@@ -12,7 +12,7 @@ import type { Codec } from '../serializable/index.js';
 import type { Dispatcher } from './dispatch.js';
 import { InboundCalls } from './inbound-call.js';
 import type { CallOrigin } from './inbound-call.js';
-import { encodeReply, methodOf, replyBytes, replyFailures } from './reply-encoding.js';
+import { encodeReply, methodOf, replyFailures, replyMessage } from './reply-encoding.js';
 import { WaitingQueue } from './waiting-queue.js';
 
 export interface ServedConnectionOptions {
@@ -263,13 +263,9 @@ export class ServedConnection {
   #reply(reply: unknown, request: unknown): void {
     const { connection } = this;
     if (connection.isClosed) return;
-    let bytes: Buffer | undefined;
-    try {
-      bytes = replyBytes(reply, this.#codec);
-    } catch {
-      // #repaired finds which response could not be encoded, and says so.
-    }
-    if (bytes === undefined || bytes.length > connection.maxMessageBytes) bytes = this.#repaired(reply, request);
+    // Cannot be encoded, or too large: #repaired finds which response, and says so.
+    let bytes = replyMessage(reply, this.#codec, connection.maxMessageBytes);
+    if (bytes === undefined) bytes = this.#repaired(reply, request);
     else this.#dispatcher.logReplies(reply);
     try {
       connection.send(bytes);

@@ -74,12 +74,25 @@ for (const { suite, forwardSecrecy } of combos) {
         // One byte past the cap is refused before anything is sent.
         assert.throws(() => client.send(Buffer.alloc(limit + 1)), { code: 'GAW_ERR_FRAME_TOO_LARGE' });
         assert.throws(() => client.send(Buffer.alloc(0)), { code: 'GAW_ERR_BAD_FRAME' });
-        // Many messages in one tick, together past the cap: split into frames, order kept.
-        const burst = Array.from({ length: 40 }, (_, i) => randomBytes(1 + ((i * 2_711) % 9_000)));
+        // Text goes as UTF-8, counted by bytes against the cap: a 3-byte character at the very end.
+        const atCap = `${'a'.repeat(limit - 3)}€`;
+        for (const text of ['x', 'ü🎉 mixed text', atCap]) {
+          const reply = collect(client, 1);
+          client.send(text);
+          assert.equal((await reply)[0]!.toString('utf8'), text);
+        }
+        assert.throws(() => client.send(`${atCap}a`), { code: 'GAW_ERR_FRAME_TOO_LARGE' });
+        assert.throws(() => client.send(''), { code: 'GAW_ERR_BAD_FRAME' });
+        // Many messages in one tick, bytes and text, together past the cap: split into frames, order kept.
+        const burst = Array.from({ length: 40 }, (_, i) => {
+          const bytes = randomBytes(1 + ((i * 2_711) % 9_000));
+          return i % 3 === 0 ? `ü${bytes.toString('base64')}` : bytes;
+        });
         const replies = collect(client, burst.length);
         for (const message of burst) client.send(message);
         const got = await replies;
-        for (const [i, message] of burst.entries()) assert.ok(got[i]!.equals(message), `burst message ${i}`);
+        for (const [i, message] of burst.entries())
+          assert.ok(got[i]!.equals(typeof message === 'string' ? Buffer.from(message) : message), `burst message ${i}`);
         assert.equal(client.isClosed, false);
         await client.close();
       } finally {
