@@ -1,23 +1,25 @@
 // The POST /api handler mounted the ways the docs show: in a plain node:http server, in Express
-// (with or without express.json() in front) and in Fastify (raw request and reply, no body
-// parsing). Each listens on 127.0.0.1 port 0; Express's error middleware records what reaches it.
+// (with or without express.json() in front), in Fastify (raw request and reply, no body parsing)
+// and in Koa (ctx.respond = false). Each listens on 127.0.0.1 port 0; Express's error middleware
+// and Koa's 'error' event record what reaches them.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import Fastify from 'fastify';
+import Koa from 'koa';
 import type { HttpRequestHandler } from '../../src/server/index.js';
 
 export interface Mounted {
   name: string;
   port: number;
   close(): Promise<void>;
-  /** Errors Express passed to its error middleware (always empty for the other two). */
+  /** Errors Express passed to its error middleware, or Koa emitted (always empty for the others). */
   errorsSeen: unknown[];
 }
 
-export type MountName = 'node:http' | 'express' | 'express+json' | 'fastify';
-export const mountNames: readonly MountName[] = ['node:http', 'express', 'express+json', 'fastify'];
+export type MountName = 'node:http' | 'express' | 'express+json' | 'fastify' | 'koa';
+export const mountNames: readonly MountName[] = ['node:http', 'express', 'express+json', 'fastify', 'koa'];
 
 function closeServer(server: http.Server): Promise<void> {
   server.closeAllConnections();
@@ -44,6 +46,18 @@ export async function mount(name: MountName, handler: HttpRequestHandler): Promi
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = (app.server.address() as AddressInfo).port;
     return { name, port, close: () => app.close(), errorsSeen };
+  }
+  if (name === 'koa') {
+    const app = new Koa();
+    app.on('error', (err: unknown) => errorsSeen.push(err));
+    app.use(async (ctx, next) => {
+      if (ctx.path !== '/api') return next();
+      // Koa must not answer for it: the handler writes the raw response itself.
+      ctx.respond = false;
+      handler(ctx.req, ctx.res);
+    });
+    const server = http.createServer(app.callback());
+    return { name, port: await listen(server), close: () => closeServer(server), errorsSeen };
   }
   const app = express();
   if (name === 'express+json') app.use(express.json({ limit: '10mb' }));
