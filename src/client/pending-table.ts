@@ -103,7 +103,10 @@ export class PendingTable<T extends PendingEntry> {
   }
 }
 
-/** Ids stay safe integers: past the largest they start again at 1. */
+/** The largest id: ids fit in a u32, where the streams extension carries them. */
+export const maxRequestId = 0xffff_ffff;
+
+/** Past the largest id, ids start again at 1. */
 function next(id: number): number {
-  return id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
+  return id >= maxRequestId ? 1 : id + 1;
 }
