@@ -16,5 +16,6 @@ export interface InstructionVariant {
 export const instructionVariants: Readonly<Record<string, InstructionVariant>> = {
   'ctx-off': { label: 'call-context extension off (callContext: false)', client: { callContext: false } },
   'ctx-on': { label: 'call-context extension on (the default)' },
+  msgpack: { label: 'gaw with the msgpack codec (call context on)', client: { codec: 'msgpack' } },
   limit: { label: 'the limit: bare length-prefixed JSON-RPC on net (bench/limit-wire.ts)', isLimit: true },
 };

@@ -229,7 +229,8 @@ export class RpcConnection {
   }
 
   #settle(response: ParsedResponse): void {
-    const outcome: Outcome = 'error' in response ? { error: response.error } : { result: response.result };
+    // A parsed response is an outcome already (its result, or its checked error).
+    const outcome: Outcome = response;
     if (typeof response.id !== 'number') {
       // A batch-level error (id null): it answers the oldest batch still waiting.
       if (response.id === null && 'error' in response) {
