@@ -1,8 +1,9 @@
 // The JSON-RPC 2.0 dispatcher: hosts services, validates requests, binds params, runs handlers and
 // builds replies (single, notification, batch), plus the rpc.discover / rpc.ping built-ins. What a
-// handler's run becomes is handler-outcome.ts's; the per-call log line is call-log.ts's.
+// handler's run becomes is handler-outcome.ts's; the per-call log line is call-log.ts's; a
+// forwarding bridge's request is forward-call.ts's.
 // Works on decoded messages: no sockets, no bytes, no encoding (the caller's codec tags results).
-import { ServiceError, SerializationError, UsageError } from '../errors.js';
+import { SerializationError, UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { checkInteger } from '../postoffice/index.js';
@@ -16,7 +17,6 @@ import {
   readId,
   requestProblem,
   rpcErrorCodes,
-  successResponse,
 } from '../jsonrpc/index.js';
 import type { JsonRpcId } from '../jsonrpc/index.js';
 import { buildOpenRpcDocument } from './discover.js';
@@ -26,7 +26,7 @@ import { CallLog } from './call-log.js';
 import { HandlerOutcomes } from './handler-outcome.js';
 import { describeService } from './service.js';
 import type { ServiceDescription } from './service.js';
-import { describeThrown, passThrough } from './thrown.js';
+import { forwardOne } from './forward-call.js';
 import { InboundCall, cancelled } from './inbound-call.js';
 import type { CallOrigin } from './inbound-call.js';
 import { runWithCallContext } from '../context.js';
@@ -199,7 +199,7 @@ export class Dispatcher {
     if (problem !== undefined)
       return errorResponse(readId(message), rpcErrorCodes.INVALID_REQUEST, `Invalid Request: ${problem}`);
     const { method, params, id } = message as WireRequest;
-    if (this.#forward !== undefined) return this.#forwardOne(method, params, id, origin);
+    if (this.#forward !== undefined) return forwardOne(this.#forward, this.#logger, method, params, id, origin);
     const target = this.#lookup(method);
     const startMs = this.#calls.start();
     if (target === undefined) {
@@ -239,34 +239,6 @@ export class Dispatcher {
     }
     call.settle();
     return this.#outcomes.success(target, id, value, startMs, call);
-  }
-
-  async #forwardOne(method: string, params: unknown, id: JsonRpcId | undefined, origin: CallOrigin): Promise<unknown> {
-    // The forwarded call runs in the request's context: its client call carries the deadline, the
-    // cancellation (the HTTP client hanging up) and the ids on to the server behind the bridge.
-    const call = new InboundCall(method, origin);
-    call.armDeadline();
-    const hasId = typeof id === 'number' || typeof id === 'string';
-    if (hasId) origin.calls?.add(id, call);
-    try {
-      const forward = this.#forward as NonNullable<DispatcherOptions['forward']>;
-      const result = await runWithCallContext(call, true, () => forward(method, params, id === undefined));
-      return id === undefined ? undefined : successResponse(id, result);
-    } catch (err) {
-      if (id === undefined) return undefined;
-      if (err instanceof ServiceError) return errorResponse(id, err.rpcCode, err.message, err.data);
-      const passed = passThrough(err, true, call);
-      if (passed !== undefined) {
-        this.#logger.warn({ err, method: quote(method), requestId: call.requestId }, 'forwarding failed');
-        return errorResponse(id, passed.code, passed.message, passed.data);
-      }
-      this.#logger.warn({ err, method: quote(method) }, 'forwarding failed');
-      const { name, message } = describeThrown(err);
-      return errorResponse(id, rpcErrorCodes.SERVER_ERROR, message === '' ? name : message, { name, message });
-    } finally {
-      call.settle();
-      if (hasId) origin.calls?.delete(id, call);
-    }
   }
 
   async #handleBatch(batch: unknown[], origin: CallOrigin): Promise<unknown> {
