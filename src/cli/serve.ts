@@ -24,6 +24,7 @@ import { constructorArguments, loadServiceModule, selectServices } from './servi
 import { isWatchingParent, lifetimeOptions, waitForStopSignal } from './signals.js';
 import { exposureOptions, exposureWarning, refuseExposure, serverExposures } from './exposure.js';
 import { isFromEnv } from './env-options.js';
+import { loadInterceptors, observeOptions } from './observe-options.js';
 
 /** What a caller embedding the CLI (examples/demo.js) learns once the server listens. */
 export interface ListeningInfo {
@@ -170,6 +171,7 @@ export const serveOptions = {
   ...Object.fromEntries(
     Object.entries(limitOptions).map(([name, o]) => [name, { type: 'string', group: 'Limits:', describe: o.describe }]),
   ),
+  ...observeOptions,
   ...logOptions,
   ...lifetimeOptions,
 } as const;
@@ -251,7 +253,8 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
   const loaded = await loadServiceModule(modulePath, runtime.cwd);
   const selected = selectServices(loaded, names);
   const constructorArgs = constructorArguments(selected, args, kwargs);
-  const server = new GawServer({ ...options, logger });
+  const interceptors = await loadInterceptors(argv, runtime.cwd);
+  const server = new GawServer({ ...options, logger, ...(interceptors && { interceptors }) });
   for (const service of selected) server.add(service.cls, ...constructorArgs.get(service)!);
 
   // Before listen(): a signal during start-up still stops cleanly.

@@ -35,8 +35,11 @@ function shorten(text: string): string {
   return text.length > maxMessageChars ? `${text.slice(0, maxMessageChars)}…` : text;
 }
 
-/** Imports the module at `path` (relative to `cwd`) and finds every exported service class. */
-export async function loadServiceModule(path: string, cwd: string): Promise<LoadedModule> {
+/** Imports the module at `path` (relative to `cwd`): a regular file of a sane size, else a clear UsageError. */
+export async function importModule(
+  path: string,
+  cwd: string,
+): Promise<{ absolute: string; namespace: Record<string, unknown> }> {
   if (path.trim() === '') throw usage('the module path is empty');
   const absolute = isAbsolute(path) ? path : resolve(cwd, path);
   try {
@@ -66,6 +69,12 @@ export async function loadServiceModule(path: string, cwd: string): Promise<Load
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     throw loadError(`cannot load the module ${JSON.stringify(path)}: ${shorten(reason)}`, err);
   }
+  return { absolute, namespace };
+}
+
+/** Imports the module at `path` (relative to `cwd`) and finds every exported service class. */
+export async function loadServiceModule(path: string, cwd: string): Promise<LoadedModule> {
+  const { namespace } = await importModule(path, cwd);
   const found = new Map<Function, string>();
   const exportNames: string[] = [];
   const consider = (exportName: string, value: unknown): void => {

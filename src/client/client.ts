@@ -11,7 +11,7 @@ import { checkInteger } from '../postoffice/index.js';
 import { createRawJsonCodec } from '../serializable/index.js';
 import type { Codec } from '../serializable/index.js';
 import { parseEndpoints } from './endpoints.js';
-import { checkParams, withCallerStack } from './outcomes.js';
+import { checkParams, presentContext, withCallerStack } from './outcomes.js';
 import { checkCallOptions, resolveClientOptions } from './options.js';
 import type { BatchCall, CallOptions, GawClientOptions } from './options.js';
 import { createServiceProxy, createServicesProxy } from './proxy.js';
@@ -19,6 +19,8 @@ import type { Remote, ServiceProxyOptions } from './proxy.js';
 import type { Endpoint } from './pool.js';
 import type { Attempt, Outcome, OutgoingContext, Transport } from './transport.js';
 import { GawEvents, inheritEventsOptions } from '../events/index.js';
+import { runChain, splitMethod } from '../observe/index.js';
+import type { ClientCall, ClientInterceptor } from '../observe/index.js';
 
 export type BatchResult = { ok: true; result: unknown } | { ok: false; error: RemoteError };
 
@@ -29,6 +31,9 @@ export class GawClient {
   readonly #codec: Codec;
   readonly #timeoutMs: number;
   readonly #idempotent: ReadonlySet<string>;
+  /** Set only when interceptors are registered: without them no call pays for the hook. */
+  readonly #chain: readonly ClientInterceptor[] | undefined;
+  readonly #peer: string;
   #rawCodec: Codec | undefined;
   #isClosed = false;
   #services: ReturnType<typeof createServicesProxy> | undefined;
@@ -41,6 +46,8 @@ export class GawClient {
     this.#codec = resolved.transport.codec;
     this.#timeoutMs = resolved.timeoutMs;
     this.#idempotent = resolved.idempotent;
+    this.#chain = resolved.interceptors;
+    this.#peer = resolved.peer;
     if (options.events !== undefined) {
       const { secret, registry, logger, maxDepth } = options;
       const inherited = {
@@ -214,23 +221,47 @@ export class GawClient {
   }
 
   /** Every single call (call, callRaw, the proxies): arguments checked, one transport call, the outcome revived. */
-  async #callOne(
+  #callOne(
     method: string,
     params: unknown,
     isIdempotent: boolean,
     options: CallOptions,
     codec: Codec,
   ): Promise<unknown> {
-    checkMethod(method);
-    const checked = checkParams(params);
-    if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
-    const parent = options.isRoot === true ? undefined : callContext();
-    const attempt = this.#callBounds(method, options, parent);
-    const context = outgoingContext(parent, options);
+    try {
+      checkMethod(method);
+      const checked = checkParams(params);
+      if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
+      const parent = options.isRoot === true ? undefined : callContext();
+      const attempt = this.#callBounds(method, options, parent);
+      const context = outgoingContext(parent, options);
+      if (this.#chain === undefined) return this.#send(method, checked, isIdempotent, codec, context, attempt);
+      const { service, method: name } = splitMethod(method);
+      const call: ClientCall = {
+        ...{ service, method: name, requested: method, params: checked },
+        ...{ outgoing: { ...context }, parent, peer: this.#peer },
+      };
+      return runChain(this.#chain, call, (c) =>
+        this.#send(method, checkParams(c.params), isIdempotent, codec, presentContext(c.outgoing), attempt),
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** One call's try (retries included) and its outcome revived; the end of the interceptor chain. */
+  async #send(
+    method: string,
+    params: JsonRpcParams | undefined,
+    isIdempotent: boolean,
+    codec: Codec,
+    context: OutgoingContext | undefined,
+    attempt: Attempt,
+  ): Promise<unknown> {
     let outcome: Outcome;
     try {
       if (attempt.timeoutMs === 0) throw callerDeadlinePassed(method);
-      outcome = await this.#transport.call({ method, params: checked, isIdempotent, codec, context }, attempt);
+      outcome = await this.#transport.call({ method, params, isIdempotent, codec, context }, attempt);
     } catch (err) {
       throw withCallerStack(err);
     }

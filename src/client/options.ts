@@ -29,6 +29,8 @@ import type { Endpoint } from './pool.js';
 import { backoffDefaults } from './retry.js';
 import { RetryingTransport } from './retrying.js';
 import type { Transport } from './transport.js';
+import { checkInterceptors } from '../observe/index.js';
+import type { ClientInterceptor } from '../observe/index.js';
 
 export interface GawClientOptions extends Partial<PostofficeLimits> {
   host?: string;
@@ -79,6 +81,8 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
    * notifications, batches or raw calls); retries, timeouts and aborts as for gawp.
    */
   protocol?: 'gawp' | 'gaw-legacy';
+  /** Run around every call (retries included), first one outermost; see docs/observability.md. */
+  interceptors?: readonly ClientInterceptor[];
 }
 
 export interface CallOptions {
@@ -153,6 +157,7 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'logger',
     'protocol',
     'events',
+    'interceptors',
   ],
 ]);
 const callOptionKeys: ReadonlySet<string> = new Set([
@@ -193,6 +198,9 @@ export interface ResolvedClient {
   timeoutMs: number;
   idempotent: ReadonlySet<string>;
   logger: Logger;
+  interceptors: readonly ClientInterceptor[] | undefined;
+  /** The endpoints, for interceptors. */
+  peer: string;
 }
 
 /** Checks every option and builds the transport: the pool or the legacy client, under retries. */
@@ -270,5 +278,7 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
     timeoutMs,
     idempotent: new Set(options.idempotent ?? []),
     logger,
+    interceptors: checkInterceptors<ClientInterceptor>(options.interceptors, 'interceptors'),
+    peer: endpoints.map((e) => `${e.host}:${e.port}`).join(','),
   };
 }

@@ -5,7 +5,7 @@ import { AbortError, ConnectionError, RemoteError, TimeoutError, UsageError } fr
 import { rpcErrorCodes } from '../jsonrpc/index.js';
 import type { JsonRpcParams } from '../jsonrpc/index.js';
 import { watchAbort } from './abort-watch.js';
-import type { Outcome } from './transport.js';
+import type { Outcome, OutgoingContext } from './transport.js';
 
 /** True for a reply saying the server did not run the request (-32001 shutting down, -32002 overloaded). */
 export function isRefusal(outcome: Outcome): boolean {
@@ -74,4 +74,10 @@ export function checkParams(params: unknown): JsonRpcParams | undefined {
   if (params === undefined || Array.isArray(params) || (typeof params === 'object' && params !== null))
     return params as JsonRpcParams | undefined;
   throw new UsageError('GAW_ERR_INVALID_OPTION', 'params must be an array (positional) or an object (named)');
+}
+
+/** The context to send, or undefined when an interceptor left it empty. */
+export function presentContext(context: OutgoingContext): OutgoingContext | undefined {
+  const { requestId, traceparent, tracestate } = context;
+  return requestId === undefined && traceparent === undefined && tracestate === undefined ? undefined : context;
 }

@@ -2,6 +2,7 @@
 import type { Logger } from '../log.js';
 import type { Registry } from '../serializable/index.js';
 import type { OpenRpcInfo } from './discover.js';
+import type { ServerInterceptor } from '../observe/index.js';
 
 export interface DispatcherOptions {
   /** Revives class-tagged params (default: the default registry). */
@@ -26,4 +27,9 @@ export interface DispatcherOptions {
    * its code, anything else becomes -32000. Validation, batches and notifications work as usual.
    */
   forward?: (method: string, params: unknown, isNotification: boolean) => Promise<unknown>;
+  /**
+   * Run around every valid request, first one outermost (see docs/observability.md): they see the
+   * call and its context, and may reject it, change its params or its result. Not for `forward`.
+   */
+  interceptors?: readonly ServerInterceptor[];
 }

@@ -31,6 +31,9 @@ import { InboundCall, cancelled } from './inbound-call.js';
 import type { CallOrigin } from './inbound-call.js';
 import { runWithCallContext } from '../context.js';
 import { Target, isThenable } from './target.js';
+import { InterceptedDispatch } from './intercepted.js';
+import { checkInterceptors } from '../observe/index.js';
+import type { ServerInterceptor } from '../observe/index.js';
 import type { HostedService } from './target.js';
 
 export type { DispatcherOptions } from './dispatch-options.js';
@@ -54,6 +57,8 @@ export class Dispatcher {
   readonly #maxBatch: number;
   readonly #openRpcInfo: OpenRpcInfo | undefined;
   readonly #forward: DispatcherOptions['forward'];
+  /** Set only when interceptors are registered: without them no call pays for the hook. */
+  readonly #intercepted: InterceptedDispatch | undefined;
   readonly #services = new Map<string, HostedService>();
   /** "service.method" and the built-ins -> target. */
   readonly #targets = new Map<string, Target>();
@@ -76,6 +81,16 @@ export class Dispatcher {
     this.#maxBatch = checkInteger('maxBatch', options.maxBatch ?? defaults.maxBatch, 1);
     this.#openRpcInfo = options.openRpcInfo;
     this.#forward = options.forward;
+    const chain = checkInterceptors<ServerInterceptor>(options.interceptors, 'interceptors');
+    this.#intercepted =
+      chain &&
+      new InterceptedDispatch({
+        chain,
+        registry: this.#registry,
+        calls: this.#calls,
+        outcomes: this.#outcomes,
+        owner: this,
+      });
     this.#targets.set(
       'rpc.discover',
       Target.builtin('rpc.discover', function (this: Dispatcher) {
@@ -201,6 +216,7 @@ export class Dispatcher {
     const { method, params, id } = message as WireRequest;
     if (this.#forward !== undefined) return forwardOne(this.#forward, this.#logger, method, params, id, origin);
     const target = this.#lookup(method);
+    if (this.#intercepted !== undefined) return this.#intercepted.run(target, method, params, id, origin);
     const startMs = this.#calls.start();
     if (target === undefined) {
       this.#calls.log(quote(method), startMs, 'method not found');

@@ -8,8 +8,12 @@ import { errorResponse, rpcErrorCodes, successResponse } from '../jsonrpc/index.
 import type { JsonRpcId } from '../jsonrpc/index.js';
 import type { CallLog } from './call-log.js';
 import type { CallOrigin, InboundCall } from './inbound-call.js';
-import type { Target } from './target.js';
 import { describeThrown, passThrough } from './thrown.js';
+
+/** What a reply and its log line name the call by: a Target, or the method asked for. */
+export interface Named {
+  readonly fullName: string;
+}
 
 /** The rejection a handler that ran past handlerTimeoutMs is replaced with. */
 const handlerTimedOut: unique symbol = Symbol('handler timed out');
@@ -49,7 +53,7 @@ export class HandlerOutcomes {
   }
 
   /** The reply for a call given up on before it started (its abortReason is set): it is not started at all. */
-  notStarted(target: Target, id: JsonRpcId | undefined, startMs: number, call: InboundCall): unknown {
+  notStarted(target: Named, id: JsonRpcId | undefined, startMs: number, call: InboundCall): unknown {
     call.settle();
     const isCancel = call.abortReason instanceof AbortError;
     this.#calls.log(
@@ -69,7 +73,7 @@ export class HandlerOutcomes {
   }
 
   /** The reply for a handler's result; its log line waits for logReplies() when there is a reply. */
-  success(target: Target, id: JsonRpcId | undefined, value: unknown, startMs: number, call: InboundCall): unknown {
+  success(target: Named, id: JsonRpcId | undefined, value: unknown, startMs: number, call: InboundCall): unknown {
     if (id === undefined) {
       this.#calls.log(target.fullName, startMs, 'ok', call);
       return undefined;
@@ -81,7 +85,7 @@ export class HandlerOutcomes {
 
   /** The reply once `pending` (what an async handler returned) settles, or -32003 past handlerTimeoutMs. */
   async settle(
-    target: Target,
+    target: Named,
     id: JsonRpcId | undefined,
     pending: PromiseLike<unknown>,
     startMs: number,
@@ -106,7 +110,7 @@ export class HandlerOutcomes {
   }
 
   /** The reply for a handler that threw or rejected (undefined for notifications). */
-  failure(target: Target, id: JsonRpcId | undefined, err: unknown, startMs: number, call?: InboundCall): unknown {
+  failure(target: Named, id: JsonRpcId | undefined, err: unknown, startMs: number, call?: InboundCall): unknown {
     if (err === handlerTimedOut) {
       this.#logger.warn(
         { method: target.fullName, timeoutMs: this.#handlerTimeoutMs },
@@ -118,7 +122,8 @@ export class HandlerOutcomes {
       return errorResponse(id, rpcErrorCodes.HANDLER_TIMEOUT, message);
     }
     if (err instanceof ServiceError) {
-      this.#calls.log(target.fullName, startMs, 'service error', call);
+      const outcome = (err as ServiceError & { outcome?: unknown }).outcome;
+      this.#calls.log(target.fullName, startMs, typeof outcome === 'string' ? outcome : 'service error', call);
       return id === undefined ? undefined : errorResponse(id, err.rpcCode, err.message, err.data);
     }
     const passed = passThrough(err, this.#passRemoteErrors, call);

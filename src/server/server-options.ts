@@ -7,6 +7,7 @@ import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index
 import type { Registry } from '../serializable/index.js';
 import type { HttpBridgeOptions } from './http-bridge.js';
 import type { HttpHandlerOptions } from './http-options.js';
+import type { ServerInterceptor } from '../observe/index.js';
 
 /** The HTTP bridge's options (see HttpBridgeOptions; dispatch, registry and logger are the server's). */
 export interface HttpOptions
@@ -81,6 +82,11 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
   http?: HttpOptions;
   /** Events on Redis: a URL or options (secret, registry and logger default to the server's); see docs/events.md. */
   events?: EventsOption;
+  /**
+   * Run around every request, first one outermost (GAWP, HTTP bridge; not the legacy listener's
+   * calls): they may time, log, reject (throw a ServiceError), change params or the result.
+   */
+  interceptors?: readonly ServerInterceptor[];
   /** Also serve Python Gaw 0.7's wire protocol on its own port (off unless set; see the README's caveats). */
   legacy?: LegacyOptions;
 }
@@ -131,6 +137,7 @@ export const serverOptionKeys = Object.freeze({
     'maxDepth',
     'registry',
     'logger',
+    'interceptors',
     'http',
     'legacy',
     'events',

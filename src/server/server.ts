@@ -73,6 +73,7 @@ export class GawServer {
       ...(options.passRemoteErrors !== undefined && { passRemoteErrors: options.passRemoteErrors }),
       ...(options.handlerTimeoutMs !== undefined && { handlerTimeoutMs: options.handlerTimeoutMs }),
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
+      ...(options.interceptors !== undefined && { interceptors: options.interceptors }),
     });
     this.#events =
       options.events === undefined

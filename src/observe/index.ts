@@ -1,0 +1,5 @@
+// Observability: interceptors (the hook the server and the client run each call through), and
+// metrics and traces built as interceptors, their optional libraries loaded only when asked for.
+// Reached only through this file. Imports neither the server nor the client.
+export { checkInterceptors, joinInterceptors, runChain, splitMethod } from './interceptors.js';
+export type { ClientCall, ClientInterceptor, ServerCall, ServerInterceptor } from './interceptors.js';
