@@ -253,8 +253,7 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
   const loaded = await loadServiceModule(modulePath, runtime.cwd);
   const selected = selectServices(loaded, names);
   const constructorArgs = constructorArguments(selected, args, kwargs);
-  const interceptors = await loadInterceptors(argv, runtime.cwd);
-  const server = new GawServer({ ...options, logger, ...(interceptors && { interceptors }) });
+  const server = new GawServer({ ...options, logger, interceptors: await loadInterceptors(argv, runtime.cwd) });
   for (const service of selected) server.add(service.cls, ...constructorArgs.get(service)!);
 
   // Before listen(): a signal during start-up still stops cleanly.

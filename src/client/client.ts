@@ -2,16 +2,16 @@
 // wire), with a timeout on every call, AbortSignal support, typed proxies, and retries only when
 // they are safe. Options and the transport they describe are in options.ts; retries in
 // retrying.ts; the GAWP/1 pool in gawp-transport.ts, pool.ts and rpc-connection.ts.
-import { type GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
-import { callContext, childTraceparent } from '../context.js';
+import { RemoteError, UsageError } from '../errors.js';
+import { callContext } from '../context.js';
 import type { CallContext } from '../context.js';
-import { rpcErrorCodes } from '../jsonrpc/index.js';
-import type { JsonRpcErrorObject, JsonRpcParams } from '../jsonrpc/index.js';
+import type { JsonRpcParams } from '../jsonrpc/index.js';
 import { checkInteger } from '../postoffice/index.js';
 import { createRawJsonCodec } from '../serializable/index.js';
 import type { Codec } from '../serializable/index.js';
 import { parseEndpoints } from './endpoints.js';
-import { checkParams, presentContext, withCallerStack } from './outcomes.js';
+import { callerDeadlinePassed, checkParams, replyError, withCallerStack } from './outcomes.js';
+import { outgoingContext, presentContext } from './outgoing-context.js';
 import { checkCallOptions, resolveClientOptions } from './options.js';
 import type { BatchCall, CallOptions, GawClientOptions } from './options.js';
 import { createServiceProxy, createServicesProxy } from './proxy.js';
@@ -283,34 +283,4 @@ function optionsProblem(options: CallOptions): unknown {
   } catch (err) {
     return err;
   }
-}
-
-/** What follows the call to the server: the handled call's request id (or the caller's own) and trace context. */
-function outgoingContext(parent: CallContext | undefined, options: CallOptions): OutgoingContext | undefined {
-  const { requestId, traceparent, tracestate } = options;
-  if (parent === undefined) {
-    if (requestId === undefined && traceparent === undefined) return undefined;
-    return { requestId, traceparent, tracestate };
-  }
-  if (traceparent !== undefined) return { requestId: requestId ?? parent.requestId, traceparent, tracestate };
-  return {
-    requestId: requestId ?? parent.requestId,
-    traceparent: parent.traceparent === undefined ? undefined : childTraceparent(parent.traceparent),
-    tracestate: parent.tracestate,
-  };
-}
-
-function callerDeadlinePassed(what: string): TimeoutError {
-  return new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} was not sent: the handled call's deadline has passed`);
-}
-
-/**
- * The error for an error reply. A deadline that passed anywhere on the way (the server did not
- * start the call, or a call it made ran out of time) is a timeout to the caller, as a local one is;
- * the reply is its cause.
- */
-function replyError(method: string, error: JsonRpcErrorObject): GawError {
-  const remote = new RemoteError(error.code, error.message, error.data);
-  if (error.code !== rpcErrorCodes.DEADLINE_EXCEEDED) return remote;
-  return new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${method} ran out of time: ${error.message}`, { cause: remote });
 }

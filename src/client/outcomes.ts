@@ -1,11 +1,12 @@
 // What a call's outcome means to the caller: refusals that ran nothing (retried like failures),
-// errors made again with the caller's stack, params checks, and the abortable wait between
-// retries. Helpers for client.ts: no sockets and no pool.
+// errors made again with the caller's stack, an error reply as the caller's error, params checks,
+// and the abortable wait between retries. Helpers for client.ts: no sockets and no pool.
 import { AbortError, ConnectionError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import type { GawError } from '../errors.js';
 import { rpcErrorCodes } from '../jsonrpc/index.js';
-import type { JsonRpcParams } from '../jsonrpc/index.js';
+import type { JsonRpcErrorObject, JsonRpcParams } from '../jsonrpc/index.js';
 import { watchAbort } from './abort-watch.js';
-import type { Outcome, OutgoingContext } from './transport.js';
+import type { Outcome } from './transport.js';
 
 /** True for a reply saying the server did not run the request (-32001 shutting down, -32002 overloaded). */
 export function isRefusal(outcome: Outcome): boolean {
@@ -76,8 +77,17 @@ export function checkParams(params: unknown): JsonRpcParams | undefined {
   throw new UsageError('GAW_ERR_INVALID_OPTION', 'params must be an array (positional) or an object (named)');
 }
 
-/** The context to send, or undefined when an interceptor left it empty. */
-export function presentContext(context: OutgoingContext): OutgoingContext | undefined {
-  const { requestId, traceparent, tracestate } = context;
-  return requestId === undefined && traceparent === undefined && tracestate === undefined ? undefined : context;
+export function callerDeadlinePassed(what: string): TimeoutError {
+  return new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} was not sent: the handled call's deadline has passed`);
+}
+
+/**
+ * The error for an error reply. A deadline that passed anywhere on the way (the server did not
+ * start the call, or a call it made ran out of time) is a timeout to the caller, as a local one is;
+ * the reply is its cause.
+ */
+export function replyError(method: string, error: JsonRpcErrorObject): GawError {
+  const remote = new RemoteError(error.code, error.message, error.data);
+  if (error.code !== rpcErrorCodes.DEADLINE_EXCEEDED) return remote;
+  return new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${method} ran out of time: ${error.message}`, { cause: remote });
 }
