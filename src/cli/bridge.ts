@@ -13,12 +13,12 @@ import {
   parseTarget,
   readBoolean,
   readInteger,
-  readList,
   readString,
   securityOptions,
   usage,
 } from './options.js';
 import type { Argv, Env } from './options.js';
+import { httpFlags, readHttpFlags } from './http-flags.js';
 import { isWatchingParent, lifetimeOptions, waitForStopSignal } from './signals.js';
 import { exposureOptions, exposureWarning, refuseExposure } from './exposure.js';
 import type { Exposure } from './exposure.js';
@@ -28,30 +28,7 @@ export const bridgeOptions = {
   port: { type: 'string', defaultDescription: '8000', describe: 'the HTTP port (0 picks a free one)' },
   host: { type: 'string', defaultDescription: '127.0.0.1', describe: 'the HTTP address (plain HTTP, not encrypted)' },
   ...securityOptions,
-  'http-token': {
-    type: 'string',
-    group: 'HTTP:',
-    describe:
-      'require Authorization: Bearer <token> (visible in the process list: prefer --http-token-file or GAW_HTTP_TOKEN)',
-  },
-  'http-token-file': { type: 'string', group: 'HTTP:', describe: 'read the bearer token from this file' },
-  'http-open': {
-    type: 'boolean',
-    group: 'HTTP:',
-    describe: 'serve without a token even though the server has a secret',
-  },
-  'http-max-body-bytes': { type: 'string', group: 'HTTP:', describe: 'largest request body (default 1 MiB)' },
-  'http-allowed-host': {
-    type: 'string',
-    group: 'HTTP:',
-    describe: 'also accept this name in the Host header (repeat or comma-separate; .example.com for subdomains)',
-  },
-  'http-console': { type: 'boolean', group: 'HTTP:', describe: 'serve the service console at GET /' },
-  'http-cors-origin': {
-    type: 'string',
-    group: 'HTTP:',
-    describe: 'let pages of this web origin call /api cross-site (CORS; repeat or comma-separate; never *)',
-  },
+  ...httpFlags('HTTP:'),
   'timeout-ms': {
     type: 'string',
     defaultDescription: '30000',
@@ -89,9 +66,6 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
         ]
       : [];
   refuseExposure(exposures, readBoolean(argv, 'insecure'));
-  const maxBodyBytes = readInteger(argv, 'http-max-body-bytes', 1, 0x7fff_ffff);
-  const allowedHosts = readList(argv, 'http-allowed-host');
-  const corsOrigins = readList(argv, 'http-cors-origin');
   const logger = createCliLogger({
     level: readString(argv, 'log-level') ?? 'info',
     format: (readString(argv, 'log-format') ?? 'auto') as LogFormat,
@@ -127,10 +101,7 @@ export async function runBridge(argv: Argv, env: Env): Promise<number> {
     port,
     logger,
     ...(options.httpToken !== undefined && { token: options.httpToken }),
-    ...(maxBodyBytes !== undefined && { maxBodyBytes }),
-    ...(allowedHosts !== undefined && { allowedHosts }),
-    ...(corsOrigins !== undefined && { corsOrigins }),
-    ...(readBoolean(argv, 'http-console') && { console: true }),
+    ...readHttpFlags(argv),
   });
   const signals = waitForStopSignal(logger, { isWatchingParent: isWatchingParent(argv, env) });
   try {

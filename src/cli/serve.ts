@@ -12,7 +12,6 @@ import {
   readBoolean,
   readHttpToken,
   readInteger,
-  readList,
   readJson,
   readSecret,
   readString,
@@ -24,6 +23,7 @@ import { constructorArguments, loadServiceModule, selectServices } from './servi
 import { isWatchingParent, lifetimeOptions, waitForStopSignal } from './signals.js';
 import { exposureOptions, exposureWarning, refuseExposure, serverExposures } from './exposure.js';
 import { isFromEnv } from './env-options.js';
+import { httpFlags, readHttpFlags } from './http-flags.js';
 import { loadInterceptors, observeOptions } from './observe-options.js';
 
 /** What a caller embedding the CLI (examples/demo.js) learns once the server listens. */
@@ -133,30 +133,7 @@ export const serveOptions = {
     defaultDescription: '127.0.0.1',
     describe: 'the bridge address (it is plain HTTP, not encrypted)',
   },
-  'http-token': {
-    type: 'string',
-    group: 'HTTP bridge:',
-    describe:
-      'require Authorization: Bearer <token> (also visible in the process list: prefer --http-token-file or GAW_HTTP_TOKEN)',
-  },
-  'http-token-file': { type: 'string', group: 'HTTP bridge:', describe: 'read the bearer token from this file' },
-  'http-open': {
-    type: 'boolean',
-    group: 'HTTP bridge:',
-    describe: 'serve the bridge without a token even though the server has a secret',
-  },
-  'http-max-body-bytes': { type: 'string', group: 'HTTP bridge:', describe: 'largest request body (default 1 MiB)' },
-  'http-allowed-host': {
-    type: 'string',
-    group: 'HTTP bridge:',
-    describe: 'also accept this name in the Host header (repeat or comma-separate; .example.com for subdomains)',
-  },
-  'http-console': { type: 'boolean', group: 'HTTP bridge:', describe: 'serve the service console at GET /' },
-  'http-cors-origin': {
-    type: 'string',
-    group: 'HTTP bridge:',
-    describe: 'let pages of this web origin call /api cross-site (CORS; repeat or comma-separate; never *)',
-  },
+  ...httpFlags('HTTP bridge:'),
   'legacy-port': {
     type: 'string',
     group: 'Python Gaw 0.7:',
@@ -228,13 +205,7 @@ function readHttpOptions(argv: Argv, hasSecret: boolean): HttpOptions | undefine
       'the HTTP bridge needs a bearer token when the server has a secret: --http-token-file, GAW_HTTP_TOKEN or --http-token (or --http-open to serve it without one)',
     );
   }
-  const maxBodyBytes = readInteger(argv, 'http-max-body-bytes', 1, 0x7fff_ffff);
-  if (maxBodyBytes !== undefined) http.maxBodyBytes = maxBodyBytes;
-  const allowedHosts = readList(argv, 'http-allowed-host');
-  if (allowedHosts !== undefined) http.allowedHosts = allowedHosts;
-  const corsOrigins = readList(argv, 'http-cors-origin');
-  if (corsOrigins !== undefined) http.corsOrigins = corsOrigins;
-  if (readBoolean(argv, 'http-console')) http.console = true;
+  Object.assign(http, readHttpFlags(argv));
   return http;
 }
 

@@ -8,11 +8,15 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { checkInteger, countOpenDescriptors, openFileLimit, watchServerErrors } from '../postoffice/index.js';
+import { checkInteger, countOpenDescriptors, watchServerErrors } from '../postoffice/index.js';
+import { descriptorBudget } from './http-descriptors.js';
 import { ServiceConsole } from './http-console.js';
 import { HttpApi, jsonHeaders } from './http-handler.js';
 import { resolveHandlerOptions } from './http-options.js';
 import type { HttpHandlerOptions } from './http-options.js';
+import type { WebSocketHub } from './ws-hub.js';
+import { WebSocketMount } from './ws-mount.js';
+import type { WebSocketOptions } from './ws-options.js';
 
 export { isJsonContentType } from './http-rules.js';
 
@@ -34,6 +38,10 @@ export interface HttpBridgeOptions extends HttpHandlerOptions {
   closeTimeoutMs?: number;
   /** Serve the service console at GET / (and gaw/browser under /gaw/); default false: nothing at /. */
   console?: boolean;
+  /** Also take WebSocket upgrades on /api: `true` or its limits (needs `ws`; off by default). */
+  websocket?: boolean | WebSocketOptions;
+  /** Where the bridge's WebSockets register for pushes (default: one of its own, `webSockets`). */
+  webSockets?: WebSocketHub;
 }
 
 const defaults = {
@@ -49,25 +57,9 @@ const defaults = {
 
 const maxTimeoutMs = 2 ** 30;
 
-/**
- * Descriptor headroom: the connection cap's default (1,024, at most half the open-file limit), the
- * bridge connection count from which each new connection checks the process's open descriptors,
- * and how many descriptors must stay free for everything else (the GAWP port first).
- */
-function descriptorBudget(): { defaultCap: number; checkFrom: number; reserve: number; limit: number } {
-  const limit = openFileLimit();
-  if (limit === undefined)
-    return { defaultCap: defaults.maxConnections, checkFrom: Number.POSITIVE_INFINITY, reserve: 0, limit: 0 };
-  return {
-    defaultCap: Math.max(1, Math.min(defaults.maxConnections, limit >> 1)),
-    checkFrom: Math.max(1, limit >> 2),
-    reserve: Math.max(32, limit >> 3),
-    limit,
-  };
-}
-
 export class HttpBridge {
   readonly #api: HttpApi;
+  readonly #ws: WebSocketMount;
   readonly #host: string;
   readonly #port: number;
   readonly #isTokenRequired: boolean;
@@ -76,7 +68,7 @@ export class HttpBridge {
   readonly #server: Server;
   /** Every open connection, so room can be made by closing those with nothing being answered. */
   readonly #sockets = new Set<Socket>();
-  readonly #budget = descriptorBudget();
+  readonly #budget = descriptorBudget(defaults.maxConnections);
   readonly #console: ServiceConsole | undefined;
   #address: AddressInfo | undefined;
   #isListening = false;
@@ -91,6 +83,7 @@ export class HttpBridge {
     const settings = resolveHandlerOptions(options, this.#host, () => this.#closing !== undefined);
     this.#api = new HttpApi(settings);
     this.#console = options.console === true ? new ServiceConsole() : undefined;
+    this.#ws = new WebSocketMount(options.websocket, settings, options.webSockets, options.registry);
     this.#port = checkInteger('port', options.port ?? defaults.port, 0, 65535);
     this.#logger = settings.logger;
     this.#isTokenRequired = settings.tokenHash !== undefined;
@@ -136,6 +129,15 @@ export class HttpBridge {
     if (this.#isListening)
       return Promise.reject(new UsageError('GAW_ERR_INVALID_OPTION', 'listen() was already called'));
     this.#isListening = true;
+    // With WebSocket on, `ws` is loaded first: a missing package fails listen(), naming it.
+    const started = this.#ws.start(this.#server).catch((err: unknown) => {
+      this.#isListening = false;
+      throw err;
+    });
+    return started.then(() => this.#listen());
+  }
+
+  #listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         this.#isListening = false;
@@ -169,6 +171,11 @@ export class HttpBridge {
     return this.#address;
   }
 
+  /** The bridge's WebSockets, for pushes (the `webSockets` option, or its own). */
+  get webSockets(): WebSocketHub {
+    return this.#ws.hub;
+  }
+
   /** Requests read or running now (see maxInFlight). */
   get inFlight(): number {
     return this.#api.inFlight;
@@ -184,7 +191,7 @@ export class HttpBridge {
     if (this.#closing || this.#address === undefined) return;
     let closed = 0;
     for (const socket of this.#sockets) {
-      if (this.#api.isAnswering(socket)) continue;
+      if (this.#api.isAnswering(socket) || this.#ws.isKept(socket)) continue;
       socket.destroy();
       closed++;
     }
@@ -244,9 +251,11 @@ export class HttpBridge {
       }
       const timer = setTimeout(() => this.#server.closeAllConnections(), this.#closeTimeoutMs);
       timer.unref();
+      // Upgraded sockets are not the HTTP server's any more: the endpoint drains and drops them.
+      const webSockets = this.#ws.close(this.#closeTimeoutMs);
       this.#server.close(() => {
         clearTimeout(timer);
-        resolve();
+        void webSockets.then(() => resolve());
       });
       this.#server.closeIdleConnections();
     });

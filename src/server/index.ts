@@ -1,7 +1,13 @@
 // The server side: services, dispatch, the TCP server and the HTTP bridge. Reached only through
 // this file.
 export { GawServer, serverDefaults } from './server.js';
-export type { GawServerOptions, HttpHandlerMountOptions, HttpOptions, LegacyOptions } from './server.js';
+export type {
+  GawServerOptions,
+  HttpHandlerMountOptions,
+  HttpOptions,
+  HttpUpgradeMountOptions,
+  LegacyOptions,
+} from './server.js';
 export { Dispatcher } from './dispatch.js';
 export type { DispatcherOptions } from './dispatch.js';
 export { describeService, entrypoint, isServiceClass, service } from './service.js';
@@ -13,3 +19,8 @@ export type { HttpBridgeOptions } from './http-bridge.js';
 export { createHttpHandler } from './http-handler.js';
 export type { HttpRequestHandler } from './http-handler.js';
 export type { HttpHandlerOptions } from './http-options.js';
+export { WebSocketHub } from './ws-hub.js';
+export type { WebSocketHubOptions } from './ws-hub.js';
+export { createHttpUpgradeHandler } from './ws-mount.js';
+export type { HttpUpgradeHandler, HttpUpgradeOptions } from './ws-mount.js';
+export type { WebSocketOptions } from './ws-options.js';

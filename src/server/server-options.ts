@@ -6,12 +6,17 @@ import { postofficeDefaults } from '../postoffice/index.js';
 import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
 import type { Registry } from '../serializable/index.js';
 import type { HttpBridgeOptions } from './http-bridge.js';
+import { UsageError } from '../errors.js';
 import type { HttpHandlerOptions } from './http-options.js';
 import type { ServerInterceptor } from '../observe/index.js';
+import type { WebSocketOptions } from './ws-options.js';
 
 /** The HTTP bridge's options (see HttpBridgeOptions; dispatch, registry and logger are the server's). */
 export interface HttpOptions
-  extends Omit<HttpBridgeOptions, 'dispatch' | 'registry' | 'isRaw' | 'logger' | 'maxDepth' | 'closeTimeoutMs'> {
+  extends Omit<
+    HttpBridgeOptions,
+    'dispatch' | 'registry' | 'isRaw' | 'logger' | 'maxDepth' | 'closeTimeoutMs' | 'webSockets'
+  > {
   /** Required as `Authorization: Bearer <token>` when set. */
   token?: string;
   /** Serve the bridge without a token even though the server has a secret. */
@@ -23,6 +28,11 @@ export interface HttpHandlerMountOptions
   extends Omit<HttpHandlerOptions, 'dispatch' | 'registry' | 'isRaw' | 'maxDepth'> {
   /** Serve without a token even though the server has a secret. */
   isOpen?: boolean;
+}
+
+/** server.httpUpgradeHandler()'s options: a mount's, and the WebSocket limits. */
+export interface HttpUpgradeMountOptions extends HttpHandlerMountOptions {
+  websocket?: true | WebSocketOptions;
 }
 
 export interface LegacyOptions {
@@ -150,7 +160,33 @@ export const serverOptionKeys = Object.freeze({
     'headersTimeoutMs',
     'keepAliveTimeoutMs',
     'console',
+    'websocket',
   ]),
   handler: new Set<string>(handlerKeys),
   legacy: new Set<string>(['port', 'host', 'secret', 'encrypt']),
 });
+
+/** What a server gives each mounted handler (httpHandler(), httpUpgradeHandler()). */
+export interface MountContext extends Pick<HttpHandlerOptions, 'dispatch' | 'registry'> {
+  hasSecret: boolean;
+  logger: Logger;
+  maxDepth: number | undefined;
+}
+
+/** A mount's handler options: its own, with the server's dispatch, registry, logger and depth. */
+export function mountOptions(options: HttpHandlerMountOptions, what: string, server: MountContext): HttpHandlerOptions {
+  const { isOpen, ...rest } = options;
+  if (server.hasSecret && rest.token === undefined && !isOpen) {
+    throw new UsageError(
+      'GAW_ERR_INVALID_OPTION',
+      `${what} needs a token when the server has a secret (or isOpen: true to serve it without one)`,
+    );
+  }
+  return {
+    ...rest,
+    dispatch: server.dispatch,
+    logger: server.logger,
+    ...(server.registry !== undefined && { registry: server.registry }),
+    ...(server.maxDepth !== undefined && { maxDepth: server.maxDepth }),
+  };
+}

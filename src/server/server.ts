@@ -13,17 +13,29 @@ import type { Codec } from '../serializable/index.js';
 import { Dispatcher } from './dispatch.js';
 import { ServedConnection } from './served-connection.js';
 import type { ServiceDescription } from './service.js';
-import { HttpBridge } from './http-bridge.js';
-import { LegacyListener } from '../legacy/index.js';
+import type { HttpBridge } from './http-bridge.js';
+import type { LegacyListener } from '../legacy/index.js';
+import { bridgeFor, legacyFor, mountFor } from './server-listeners.js';
+import type { ListenerContext } from './server-listeners.js';
 import { createHttpHandler } from './http-handler.js';
 import type { HttpRequestHandler } from './http-handler.js';
 import { serverDefaults, serverOptionKeys } from './server-options.js';
-import type { GawServerOptions, HttpHandlerMountOptions } from './server-options.js';
+import type { GawServerOptions, HttpHandlerMountOptions, HttpUpgradeMountOptions } from './server-options.js';
+import type { HttpHandlerOptions } from './http-options.js';
+import { WebSocketHub } from './ws-hub.js';
+import { createHttpUpgradeHandler } from './ws-mount.js';
+import type { HttpUpgradeHandler } from './ws-mount.js';
 import { checkOptionKeys } from '../options.js';
 import type { GawEvents } from '../events/index.js';
 import { ServerEvents } from './server-events.js';
 
-export type { GawServerOptions, HttpHandlerMountOptions, HttpOptions, LegacyOptions } from './server-options.js';
+export type {
+  GawServerOptions,
+  HttpHandlerMountOptions,
+  HttpOptions,
+  HttpUpgradeMountOptions,
+  LegacyOptions,
+} from './server-options.js';
 export { serverDefaults } from './server-options.js';
 
 export class GawServer {
@@ -42,6 +54,7 @@ export class GawServer {
   #legacy: LegacyListener | undefined;
   readonly #events: ServerEvents | undefined;
   #closing: Promise<void> | undefined;
+  readonly #hub: WebSocketHub;
 
   constructor(options: GawServerOptions = {}) {
     checkOptionKeys(options, serverOptionKeys.server, 'GawServer options');
@@ -66,6 +79,7 @@ export class GawServer {
       json: createCodec('json', { registry, maxDepth }),
       msgpack: createCodec('msgpack', { registry, maxDepth }),
     };
+    this.#hub = new WebSocketHub({ registry, logger: this.#logger });
     this.#dispatcher = new Dispatcher({
       registry,
       logger: this.#logger,
@@ -119,20 +133,23 @@ export class GawServer {
    */
   httpHandler(options: HttpHandlerMountOptions = {}): HttpRequestHandler {
     checkOptionKeys(options, serverOptionKeys.handler, 'httpHandler() options');
-    const { isOpen, ...rest } = options;
-    if (this.#keyRing && rest.token === undefined && !isOpen) {
-      throw new UsageError(
-        'GAW_ERR_INVALID_OPTION',
-        'httpHandler() needs a token when the server has a secret (or isOpen: true to serve it without one)',
-      );
-    }
-    return createHttpHandler({
-      ...rest,
-      dispatch: (message, origin) => this.#dispatcher.dispatchEager(message, origin),
-      registry: this.#options.registry ?? defaultRegistry,
-      logger: this.#logger,
-      ...(this.#options.maxDepth !== undefined && { maxDepth: this.#options.maxDepth }),
-    });
+    return createHttpHandler(this.#mount(options, 'httpHandler()'));
+  }
+
+  /** `http.websocket` for your server's 'upgrade' event (route /api to it); loads `ws`, rejects naming it. */
+  async httpUpgradeHandler({ websocket, ...options }: HttpUpgradeMountOptions = {}): Promise<HttpUpgradeHandler> {
+    checkOptionKeys(options, serverOptionKeys.handler, 'httpUpgradeHandler() options');
+    const mount = this.#mount(options, 'httpUpgradeHandler()');
+    return createHttpUpgradeHandler({ ...mount, websocket: websocket ?? true, webSockets: this.#hub });
+  }
+
+  /** Every WebSocket of this server (the bridge's and httpUpgradeHandler()'s), for pushes. */
+  get webSockets(): WebSocketHub {
+    return this.#hub;
+  }
+
+  #mount(options: HttpHandlerMountOptions, what: string): HttpHandlerOptions {
+    return mountFor(options, what, this.#keyRing !== undefined, this.#options, this.#context());
   }
 
   /** The bound TCP address (after listen()). */
@@ -163,7 +180,6 @@ export class GawServer {
       throw new UsageError('GAW_ERR_NOT_A_SERVICE', 'add at least one service before listen()');
     const o = this.#options;
     const codecs = o.codecs ?? [...serverDefaults.codecs];
-    const registry = o.registry ?? defaultRegistry;
     const listener = new Listener({
       ...o,
       host: o.host ?? serverDefaults.host,
@@ -176,46 +192,24 @@ export class GawServer {
     this.#listener = listener;
     listener.on('connection', (connection) => this.#attach(connection));
     await listener.listen();
-    if (o.http) {
-      const { isOpen: _isOpen, ...http } = o.http;
-      this.#bridge = new HttpBridge({
-        ...http,
-        dispatch: (message, origin) => this.#dispatcher.dispatchEager(message, origin),
-        host: http.host ?? '127.0.0.1',
-        port: http.port ?? 0,
-        registry,
-        logger: this.#logger,
-        ...(o.maxDepth !== undefined && { maxDepth: o.maxDepth }),
-        closeTimeoutMs: this.#closeTimeoutMs,
-      });
-      // The GAWP port matters more: when it cannot accept for want of descriptors, the bridge makes room.
-      listener.on('descriptorsExhausted', () => this.#bridge?.makeRoom());
-      try {
-        await this.#bridge.listen();
-      } catch (err) {
-        await listener.close();
-        throw err;
+    // What is listening already closes again when something after it cannot start.
+    const started: { close(): Promise<void> }[] = [listener];
+    try {
+      if (o.http) {
+        const bridge = bridgeFor(o, o.http, this.#context());
+        this.#bridge = bridge;
+        // The GAWP port matters more: when it cannot accept for want of descriptors, the bridge makes room.
+        listener.on('descriptorsExhausted', () => bridge.makeRoom());
+        await bridge.listen();
+        started.push(bridge);
       }
-    }
-    if (o.legacy) {
-      const secret = o.legacy.secret ?? (typeof o.secret === 'string' ? o.secret : o.secret?.[0]);
-      this.#legacy = new LegacyListener({
-        dispatch: (message) => this.#dispatcher.dispatch(message),
-        host: o.legacy.host ?? '127.0.0.1',
-        port: o.legacy.port ?? 0,
-        ...(secret !== undefined && { secret }),
-        encrypt: o.legacy.encrypt ?? (secret !== undefined && this.#suite !== 'sign'),
-        registry,
-        logger: this.#logger,
-        ...(o.maxPayloadBytes !== undefined && { maxPayloadBytes: o.maxPayloadBytes }),
-        closeTimeoutMs: this.#closeTimeoutMs,
-      });
-      try {
+      if (o.legacy) {
+        this.#legacy = legacyFor(o, o.legacy, this.#context());
         await this.#legacy.listen();
-      } catch (err) {
-        await Promise.all([listener.close(), this.#bridge?.close()]);
-        throw err;
       }
+    } catch (err) {
+      await Promise.all(started.map((one) => one.close()));
+      throw err;
     }
     await this.#events?.start(this.#dispatcher.services, (name) => this.#dispatcher.instanceOf(name));
     const { address, port } = listener.address;
@@ -244,12 +238,8 @@ export class GawServer {
   async #close(): Promise<void> {
     // All stop accepting at once; the bridge and the legacy listener also drain their own
     // connections (under the same deadline), so their promises are awaited only at the end.
-    const stopped = Promise.all([
-      this.#listener?.close(),
-      this.#bridge?.close(),
-      this.#legacy?.close(),
-      this.#events?.close(),
-    ]);
+    const transports = [this.#listener?.close(), this.#bridge?.close(), this.#legacy?.close(), this.#events?.close()];
+    const stopped = Promise.all([...transports, this.#hub.close(this.#closeTimeoutMs)]);
     // Settles when every connection open now has closed (one accepted later is destroyed in #attach).
     const drained = Promise.all(
       [...this.#connections].map(
@@ -272,6 +262,17 @@ export class GawServer {
     }
     await stopped;
     this.#logger.info('gaw server closed');
+  }
+
+  /** What the bridge and the legacy listener share with this server. */
+  #context(): ListenerContext {
+    return {
+      dispatcher: this.#dispatcher,
+      logger: this.#logger,
+      closeTimeoutMs: this.#closeTimeoutMs,
+      suite: this.#suite,
+      webSockets: this.#hub,
+    };
   }
 
   #attach(connection: Connection): void {
