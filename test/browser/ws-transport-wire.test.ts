@@ -71,8 +71,9 @@ test('the token goes only in rpc.auth, first; calls wait for its answer and carr
   });
   const client = new GawBrowserClient({ url: peer.url, token: 'wire-token', WebSocket: ws });
   try {
-    const started = Date.now();
     const echoed = client.call('echo', ['hi'], { timeoutMs: 5_000 });
+    // The call's deadline is fixed by now (call() reaches the transport before it returns).
+    const started = Date.now();
     await until(() => authSocket !== undefined, 'rpc.auth arrived');
     await until(() => Date.now() - started >= 300, '300 ms passed');
     assert.equal(peer.received[0]!.length, 1, 'nothing but rpc.auth before it is answered');
