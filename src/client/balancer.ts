@@ -1,10 +1,12 @@
 // Which endpoint and connection a GAWP/1 call goes to: one EndpointPool per endpoint, each call
 // sent by power-of-two-choices over every usable connection of every endpoint that is up (fewer
 // outstanding calls per unit of weight wins), the endpoint list replaced at run time (a removed
-// endpoint drains, never cut), and an endpoint whose calls keep failing ejected for a backoff.
-// Knows nothing of deadlines or retries (gawp-transport.ts, retrying.ts).
+// endpoint drains, never cut), and an endpoint whose calls keep failing ejected for a backoff,
+// after which it takes calls again only once a probe (probe.ts) is answered. Knows nothing of
+// deadlines or retries (gawp-transport.ts, retrying.ts).
 import { ConnectionError, GawError, TimeoutError } from '../errors.js';
 import { EndpointPool } from './pool.js';
+import { probeEndpoint } from './probe.js';
 import type { PoolOptions, Endpoint } from './pool.js';
 import { backoffDelayMs } from './retry.js';
 import type { RpcConnection } from './rpc-connection.js';
@@ -15,6 +17,8 @@ export interface BalancerOptions extends PoolOptions {
   /** The first ejection lasts this long; each one after doubles it, up to maxEjectionMs. */
   baseEjectionMs: number;
   maxEjectionMs: number;
+  /** An ejected endpoint's probe (a connection and an rpc.ping) must be answered within this. */
+  probeTimeoutMs: number;
 }
 
 function keyOf(endpoint: Endpoint): string {
@@ -30,6 +34,9 @@ export class Balancer {
   readonly #candidates: RpcConnection[] = [];
   readonly #owners: EndpointPool[] = [];
   #next = 0;
+  /** Probes waiting for an ejection to end; cleared on close. */
+  readonly #probeTimers = new Set<NodeJS.Timeout>();
+  #isClosed = false;
   /** The pool of the connection the last pick() returned. */
   picked: EndpointPool | undefined;
 
@@ -65,6 +72,11 @@ export class Balancer {
       pools.push(pool);
     }
     this.#pools = pools;
+    // Never every endpoint ejected: the one whose probe is due soonest serves again.
+    if (pools.every((pool) => pool.isEjected)) {
+      const soonest = pools.reduce((a, b) => (a.ejectedUntil <= b.ejectedUntil ? a : b));
+      this.#readmit(soonest, 'endpoint readmitted: every other one is ejected');
+    }
     this.#candidates.length = 0;
     this.#owners.length = 0;
     for (const removed of old.values()) {
@@ -82,7 +94,7 @@ export class Balancer {
     for (let p = 0; p < pools.length; p++) {
       const pool = pools[p] as EndpointPool;
       if (pool.downUntil !== 0 && pool.isDown) continue;
-      if (pool.ejectedUntil !== 0 && pool.isEjected) continue;
+      if (pool.isEjected) continue;
       const end = pool.collect(out, n);
       for (let i = n; i < end; i++) owners[i] = pool;
       n = end;
@@ -145,20 +157,61 @@ export class Balancer {
     if (!this.#pools.includes(pool)) return;
     const othersServing = this.#pools.some((other) => other !== pool && !other.isEjected);
     if (!othersServing) return;
-    pool.ejections++;
     pool.consecutiveFailures = 0;
+    pool.isEjected = true;
+    this.#ejectFor(pool);
+  }
+
+  /** (Re)starts an ejection's backoff; the probe at its end decides whether the endpoint serves again. */
+  #ejectFor(pool: EndpointPool): void {
+    pool.ejections++;
     const { baseEjectionMs, maxEjectionMs } = this.#options;
-    pool.ejectedUntil =
-      Date.now() +
-      backoffDelayMs(pool.ejections - 1, { baseDelayMs: baseEjectionMs, maxDelayMs: maxEjectionMs }, () => 1);
-    this.#options.logger.info({ endpoint: pool.label, ejectedMs: pool.ejectedUntil - Date.now() }, 'endpoint ejected');
+    const ejectedMs = backoffDelayMs(
+      pool.ejections - 1,
+      { baseDelayMs: baseEjectionMs, maxDelayMs: maxEjectionMs },
+      () => 1,
+    );
+    pool.ejectedUntil = Date.now() + ejectedMs;
+    this.#options.logger.info({ endpoint: pool.label, ejectedMs }, 'endpoint ejected');
+    const timer = setTimeout(() => {
+      this.#probeTimers.delete(timer);
+      void this.#probe(pool);
+    }, ejectedMs).unref();
+    this.#probeTimers.add(timer);
+  }
+
+  async #probe(pool: EndpointPool): Promise<void> {
+    if (this.#isClosed || !this.#pools.includes(pool) || !pool.isEjected) return;
+    const isAlive = await probeEndpoint(pool, this.#options.probeTimeoutMs);
+    // Removed meanwhile: it drains; readmitted meanwhile (setEndpoints): nothing to do.
+    if (this.#isClosed || !this.#pools.includes(pool) || !pool.isEjected) return;
+    if (isAlive) this.#readmit(pool, 'endpoint probed: serving again');
+    else {
+      this.#options.logger.info({ endpoint: pool.label }, 'endpoint probe failed');
+      this.#ejectFor(pool);
+    }
+  }
+
+  #readmit(pool: EndpointPool, msg: string): void {
+    pool.isEjected = false;
+    pool.ejectedUntil = 0;
+    pool.consecutiveFailures = 0;
+    this.#options.logger.info({ endpoint: pool.label }, msg);
   }
 
   close(): Promise<void> {
+    this.#stopProbes();
     return Promise.all([...this.allPools()].map((pool) => pool.close())).then(() => undefined);
   }
 
   destroy(): void {
+    this.#stopProbes();
     for (const pool of this.allPools()) pool.destroy();
+  }
+
+  #stopProbes(): void {
+    this.#isClosed = true;
+    for (const timer of this.#probeTimers) clearTimeout(timer);
+    this.#probeTimers.clear();
   }
 }

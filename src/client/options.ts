@@ -257,6 +257,7 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
       ejectAfterFailures: checkInteger('ejectAfterFailures', options.ejectAfterFailures ?? d.ejectAfterFailures, 0),
       baseEjectionMs: checkInteger('ejectionMs', options.ejectionMs ?? d.ejectionMs, 1),
       maxEjectionMs: checkInteger('maxEjectionMs', options.maxEjectionMs ?? d.maxEjectionMs, 1),
+      probeTimeoutMs: connectTimeoutMs,
       connectionLifetimeMs,
       codec,
       logger,

@@ -42,10 +42,14 @@ export class EndpointPool {
   #failures = 0;
   #downUntil = 0;
   #isClosed = false;
-  /** The balancer's: share of calls, transport failures in a row, ejections in a row, ejected until (ms). */
+  /**
+   * The balancer's: share of calls, transport failures in a row, ejections in a row, whether it is
+   * out of rotation for failing calls (until a probe is answered) and when that probe is due (ms).
+   */
   weight = 1;
   consecutiveFailures = 0;
   ejections = 0;
+  isEjected = false;
   ejectedUntil = 0;
 
   constructor(endpoint: Endpoint, options: PoolOptions) {
@@ -60,11 +64,6 @@ export class EndpointPool {
   /** True while a recent connection failure has the endpoint backing off. */
   get isDown(): boolean {
     return this.#downUntil > Date.now();
-  }
-
-  /** True while the balancer has taken the endpoint out of rotation for failing calls. */
-  get isEjected(): boolean {
-    return this.ejectedUntil > Date.now();
   }
 
   get downUntil(): number {
