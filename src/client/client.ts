@@ -1,7 +1,8 @@
 // GawClient: calls services through one Transport (pooled GAWP/1 connections, or Python Gaw 0.7's
 // wire), with a timeout on every call, AbortSignal support, typed proxies, and retries only when
 // they are safe. Options and the transport they describe are in options.ts; retries in
-// retrying.ts; the GAWP/1 pool in gawp-transport.ts, pool.ts and rpc-connection.ts.
+// retrying.ts; the GAWP/1 pool in gawp-transport.ts, pool.ts and rpc-connection.ts; streams in
+// remote-stream.ts.
 import { RemoteError, UsageError } from '../errors.js';
 import { callContext } from '../context.js';
 import type { CallContext } from '../context.js';
@@ -12,6 +13,7 @@ import type { Codec } from '../serializable/index.js';
 import { parseEndpoints } from './endpoints.js';
 import { callerDeadlinePassed, checkParams, replyError, withCallerStack } from './outcomes.js';
 import { outgoingContext, presentContext } from './outgoing-context.js';
+import { checkMethod, optionsProblem } from './call-checks.js';
 import { checkCallOptions, resolveClientOptions } from './options.js';
 import type { BatchCall, CallOptions, GawClientOptions } from './options.js';
 import { createServiceProxy, createServicesProxy } from './proxy.js';
@@ -21,6 +23,8 @@ import type { Attempt, Outcome, OutgoingContext, Transport } from './transport.j
 import { GawEvents, inheritEventsOptions } from '../events/index.js';
 import { runChain, splitMethod } from '../observe/index.js';
 import type { ClientCall, ClientInterceptor } from '../observe/index.js';
+import type { RemoteStream } from './remote-stream.js';
+import { openStream } from './open-stream.js';
 
 export type BatchResult = { ok: true; result: unknown } | { ok: false; error: RemoteError };
 
@@ -140,6 +144,22 @@ export class GawClient {
   }
 
   /**
+   * Calls a method that streams its result (an async generator on the server): iterate what this
+   * returns, `for await (const row of client.stream('db.scan', [q]))`. The server sends at most
+   * `streamWindow` items ahead of the loop; leaving the loop stops the server's generator; the
+   * call's timeout bounds the whole stream. Errors (the server's, the deadline, the connection's)
+   * are thrown by the loop. A stream is retried as a call is, and never once an item has arrived.
+   */
+  stream<T = unknown>(method: string, params?: JsonRpcParams, options: CallOptions = noOptions): RemoteStream<T> {
+    return this.#stream(
+      method,
+      params,
+      options.isIdempotent ?? this.#idempotent.has(method),
+      options,
+    ) as RemoteStream<T>;
+  }
+
+  /**
    * A typed proxy: `client.service<MathService>('math_service').plus(1, 2)`; per call,
    * `.plus.with({ signal, timeoutMs })(1, 2)`.
    */
@@ -149,6 +169,8 @@ export class GawClient {
       (method, params, isIdempotent, callOptions) =>
         this.#callOne(method, params, isIdempotent || this.#idempotent.has(method), callOptions, this.#codec),
       options,
+      (method, params, isIdempotent, callOptions) =>
+        this.#stream(method, params, isIdempotent || this.#idempotent.has(method), callOptions),
     );
   }
 
@@ -220,6 +242,13 @@ export class GawClient {
     return { deadlineMs: performance.now() + timeoutMs, timeoutMs, signal, what };
   }
 
+  /** A stream (stream(), the proxies): what is wrong with the call is thrown by its first next(). */
+  #stream(method: string, params: unknown, isIdempotent: boolean, options: CallOptions): RemoteStream {
+    const bounds = (parent: CallContext | undefined) => this.#callBounds(method, options, parent);
+    const setting = { codec: this.#codec, transport: this.#transport, timeoutMs: this.#timeoutMs, bounds };
+    return openStream(setting, this.#isClosed, method, params, isIdempotent, options);
+  }
+
   /** Every single call (call, callRaw, the proxies): arguments checked, one transport call, the outcome revived. */
   #callOne(
     method: string,
@@ -267,20 +296,5 @@ export class GawClient {
     }
     if ('error' in outcome) throw replyError(method, outcome.error);
     return codec.revive(outcome.result);
-  }
-}
-
-function checkMethod(method: unknown): asserts method is string {
-  if (typeof method !== 'string' || method.length === 0)
-    throw new UsageError('GAW_ERR_INVALID_OPTION', 'method must be a non-empty string');
-}
-
-/** The UsageError for a misspelt call option, as a value: call() rejects rather than throws. */
-function optionsProblem(options: CallOptions): unknown {
-  try {
-    checkCallOptions(options);
-    return undefined;
-  } catch (err) {
-    return err;
   }
 }

@@ -2,7 +2,8 @@
 // try bounded by its deadline (one shared timer, deadlines.ts) and its signal. The balancer
 // (balancer.ts) chooses the connection; this tells it how each call ended, and tells the retry
 // policy apart refusals (-32001/-32002, nothing ran) from handlers' errors. No retries here (retrying.ts).
-import { AbortError, GawError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import { AbortError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import { rpcErrorCodes } from '../jsonrpc/index.js';
 import type { Logger } from '../log.js';
 import { callHead, contextLimits } from '../postoffice/index.js';
 import type { EntryHead } from '../postoffice/index.js';
@@ -13,6 +14,7 @@ import type { Deadline } from '../deadlines.js';
 import type { JsonRpcErrorObject } from '../jsonrpc/index.js';
 import type { ReplySink } from './pending-table.js';
 import { isRefusal, refusalsRejected, rejectWholeRefusal } from './outcomes.js';
+import type { StreamReceiver } from './stream-table.js';
 import { Balancer } from './balancer.js';
 import type { BalancerOptions } from './balancer.js';
 import type { Endpoint, EndpointPool } from './pool.js';
@@ -44,6 +46,22 @@ function headFor(rpc: RpcConnection, attempt: Attempt, context: OutgoingContext 
   // Budget only: a number, written straight into the frame (no Buffer per call).
   if (context === undefined) return Math.min(contextLimits.maxBudgetMs, Math.max(0, Math.ceil(budgetMs)));
   return callHead({ ...context, budgetMs });
+}
+
+/** A stream that ended before any item with a refusal (nothing ran) is rejected, so it may be retried. */
+function refusalRejected(outcome: Outcome | undefined): Outcome | undefined {
+  if (outcome !== undefined && 'error' in outcome && isRefusal(outcome))
+    throw new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
+  return outcome;
+}
+
+/** What a caller gets for a stream over a connection whose server does not speak the stream extension. */
+function noStreams(method: string, rpc: RpcConnection): RemoteError {
+  const where = `${rpc.connection.remoteAddress}:${rpc.connection.remotePort}`;
+  return new RemoteError(
+    rpcErrorCodes.STREAM_MISMATCH,
+    `Stream mismatch: ${method} was iterated as a stream, but the server at ${where} does not speak the stream extension`,
+  );
 }
 
 const features: TransportFeatures = Object.freeze({ notifications: true, batches: true, ownCodec: true });
@@ -97,6 +115,17 @@ export class GawpTransport implements Transport {
     return this.#once(attempt, (rpc) => {
       const { ids, outcomes } = rpc.batch(calls, headFor(rpc, attempt, context));
       return { ids, outcome: Promise.all(outcomes).then(rejectWholeRefusal) };
+    });
+  }
+
+  stream(call: OutgoingCall, attempt: Attempt, window: number, receiver: StreamReceiver): Promise<Outcome | undefined> {
+    const { method, params, codec, context } = call;
+    return this.#once(attempt, (rpc) => {
+      if (!rpc.connection.hasStreams) throw noStreams(method, rpc);
+      const budgetMs = attempt.deadlineMs - performance.now();
+      const head = callHead({ ...context, budgetMs, streamWindow: window });
+      const sent = rpc.stream(method, params, codec ?? this.codec, head, receiver);
+      return { id: sent.id, outcome: sent.outcome.then(refusalRejected) };
     });
   }
 

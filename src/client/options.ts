@@ -48,6 +48,8 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
   forwardSecrecy?: boolean;
   /** Offer GAWP/1's call-context extension: deadlines, cancel, request ids, trace context (default true). */
   callContext?: boolean;
+  /** Offer GAWP/1's stream extension (with the call context; default true). */
+  streams?: boolean;
   /** Connections per endpoint (default 4). */
   poolSize?: number;
   /** Open another pooled connection once the least busy one has this many calls in flight (default 64). */
@@ -101,6 +103,8 @@ export interface CallOptions {
   /** The W3C trace context to send (default: a child of the handled call's, or none). */
   traceparent?: string;
   tracestate?: string;
+  /** A stream's window: items the server may send ahead of the consumer (default 32, at most 65,536). */
+  streamWindow?: number;
 }
 
 export interface BatchCall {
@@ -140,6 +144,7 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'codec',
     'forwardSecrecy',
     'callContext',
+    'streams',
     'poolSize',
     'busyThreshold',
     'ejectAfterFailures',
@@ -167,6 +172,7 @@ const callOptionKeys: ReadonlySet<string> = new Set([
   'isRoot',
   'requestId',
   'traceparent',
+  'streamWindow',
   'tracestate',
 ]);
 
@@ -178,6 +184,7 @@ const gawpOnly = [
   'keyId',
   'busyThreshold',
   'callContext',
+  'streams',
   'ejectAfterFailures',
   'ejectionMs',
   'maxEjectionMs',
@@ -191,6 +198,7 @@ export function checkCallOptions(options: CallOptions): void {
     throw new UsageError('GAW_ERR_INVALID_OPTION', 'traceparent must be a W3C trace context version 00 header value');
   if (options.tracestate !== undefined && !isTracestate(options.tracestate))
     throw new UsageError('GAW_ERR_INVALID_OPTION', 'tracestate must be 1 to 255 printable ASCII characters');
+  if (options.streamWindow !== undefined) checkInteger('streamWindow', options.streamWindow, 1, 65_536);
 }
 
 export interface ResolvedClient {
@@ -269,6 +277,7 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
         codec: codecName,
         forwardSecrecy: options.forwardSecrecy ?? true,
         callContext: options.callContext ?? true,
+        streams: options.streams ?? true,
         connectTimeoutMs,
         logger,
       },

@@ -1,7 +1,7 @@
 // The connections to one endpoint: opened on demand up to poolSize, the least busy one chosen,
 // and a down endpoint backed off rather than hammered. Knows nothing of calls or retries beyond
 // "give me a usable connection".
-import { GawError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { dial } from '../postoffice/index.js';
 import type { DialOptions } from '../postoffice/index.js';

@@ -62,6 +62,16 @@ export class RetryingTransport implements Transport {
       .catch((err: unknown) => this.#again(err, attempt, false, () => this.#inner.batch(calls, attempt, context)));
   }
 
+  /** Retried as a call is, and only before its first item: once one arrived, never. */
+  get stream(): Transport['stream'] {
+    const inner = this.#inner;
+    if (inner.stream === undefined) return undefined;
+    return (call, attempt, window, receiver) =>
+      inner.stream!(call, attempt, window, receiver).catch((err: unknown) =>
+        this.#again(err, attempt, call.isIdempotent === true, () => inner.stream!(call, attempt, window, receiver)),
+      );
+  }
+
   notify(call: OutgoingCall, signal: AbortSignal | undefined): Promise<void> {
     return this.#inner.notify(call, signal);
   }

@@ -3,25 +3,16 @@
 // nothing of endpoints, retries or timeouts (the client's), only how to cancel a pending id.
 import { ConnectionError, GawError, ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { notificationMessage, parseResponse, requestMessage, requestText, responseFromText } from '../jsonrpc/index.js';
+import { notificationMessage, parseResponse, requestMessage, responseFromText } from '../jsonrpc/index.js';
 import type { JsonRpcParams, ParsedResponse } from '../jsonrpc/index.js';
 import type { Connection, EntryHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
+import { encodeRequest } from './request-message.js';
 import { Pending, PendingTable, promised } from './pending-table.js';
 import type { ReplySink } from './pending-table.js';
 import type { Outcome } from './transport.js';
-
-/**
- * A request's message; with a text codec only params are stringified (json-text.ts) and the
- * message is that text, sent as UTF-8: the same bytes.
- */
-function encodeRequest(codec: Codec, id: number, method: string, params: JsonRpcParams | undefined): Buffer | string {
-  if (codec.encodeMemberText !== undefined) {
-    const paramsText = params === undefined ? undefined : codec.encodeMemberText(params, 'params');
-    if (params === undefined || paramsText !== undefined) return requestText(id, method, paramsText);
-  }
-  return codec.encode(requestMessage(id, method, params));
-}
+import { StreamTable } from './stream-table.js';
+import type { StreamReceiver } from './stream-table.js';
 
 export class RpcConnection {
   readonly connection: Connection;
@@ -29,6 +20,7 @@ export class RpcConnection {
   readonly #logger: Logger;
   readonly #pending = new PendingTable<Pending>();
   readonly #batches: number[][] = [];
+  readonly #streams = new StreamTable();
   readonly #lifetimeMs: number;
   #idleSince = 0;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -45,6 +37,10 @@ export class RpcConnection {
     this.#logger = logger;
     this.#lifetimeMs = lifetimeMs;
     connection.on('message', (bytes) => this.#receive(bytes));
+    connection.on('item', (id, bytes) => {
+      const problem = this.#streams.item(id, bytes);
+      if (problem !== undefined) connection.destroy(problem);
+    });
     connection.on('closeReceived', () => {
       // The server takes no new requests here; in-flight ones still get their replies.
       this.#isDraining = true;
@@ -103,6 +99,12 @@ export class RpcConnection {
     return id;
   }
 
+  /** Opens a server stream (`head` carries its window); `outcome` settles as StreamTable.add says. */
+  stream(method: string, params: JsonRpcParams | undefined, codec: Codec, head: EntryHead, receiver: StreamReceiver) {
+    const { id, outcome } = this.request(method, params, codec, head);
+    return { id, outcome: this.#streams.add(id, receiver, outcome, this.connection, () => this.cancel(id)) };
+  }
+
   notify(method: string, params: JsonRpcParams | undefined, codec: Codec = this.#codec): void {
     this.connection.send(codec.encode(notificationMessage(method, params)));
   }
@@ -152,6 +154,7 @@ export class RpcConnection {
     if (timedOutAfterMs !== undefined && pending.receivedAtSend === this.connection.chunksReceived)
       this.#suspect(timedOutAfterMs);
     this.#take(id);
+    this.#streams.cancel(id);
     // With the call-context extension the server is told, so the handler's signal aborts.
     if (this.connection.hasCallContext) this.connection.sendCancel(id);
   }

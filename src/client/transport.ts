@@ -5,6 +5,7 @@
 import type { JsonRpcErrorObject, JsonRpcParams } from '../jsonrpc/index.js';
 import type { Codec } from '../serializable/index.js';
 import type { Endpoint } from './pool.js';
+import type { StreamReceiver } from './stream-table.js';
 
 /** A reply as received: the result (not yet revived) or the JSON-RPC error object. */
 export type Outcome = { result: unknown } | { error: JsonRpcErrorObject };
@@ -70,6 +71,12 @@ export interface Transport {
   call(call: OutgoingCall, attempt: Attempt): Promise<Outcome>;
   /** One try of a batch: the outcomes of its non-notification calls, in order. */
   batch(calls: readonly OutgoingBatchCall[], attempt: Attempt, context?: OutgoingContext): Promise<Outcome[]>;
+  /**
+   * One try at opening a server stream with `window` items of credit (absent on a transport without
+   * streams): settles at its first sign of life, undefined once an item went to `receiver`, or the
+   * outcome of a stream that ended with none; rejects like call() when it failed before any item.
+   */
+  stream?(call: OutgoingCall, attempt: Attempt, window: number, receiver: StreamReceiver): Promise<Outcome | undefined>;
   /** Settles once the notification is handed to a connection. */
   notify(call: OutgoingCall, signal: AbortSignal | undefined): Promise<void>;
   /** Calls in flight. */

@@ -31,6 +31,11 @@ export const rpcErrorCodes = {
   UNAVAILABLE: -32005,
   /** The caller cancelled the request (a reply only a forwarding hop still reads). */
   CANCELLED: -32006,
+  /**
+   * A stream was asked of a method that does not stream, or a method that streams was called as a
+   * single call (or over a connection without the stream extension); it did not stream.
+   */
+  STREAM_MISMATCH: -32020,
 } as const;
 
 /** The specification's texts for its own codes; gaw's messages start with these. */
@@ -47,6 +52,7 @@ export const rpcErrorMessages: Readonly<Record<number, string>> = Object.freeze(
   [-32004]: 'Deadline exceeded',
   [-32005]: 'Service unavailable',
   [-32006]: 'Cancelled',
+  [-32020]: 'Stream mismatch',
 });
 
 /** Longest piece of untrusted text quoted into a message or a log line. */

@@ -13,10 +13,12 @@
 //     2 request_id  len 1-64, bytes 0x21-0x7E
 //     3 traceparent len 55, W3C trace context version 00
 //     4 tracestate  len 1-255, bytes 0x20-0x7E
+//     5 stream_window len 4, u32 (the stream extension, stream-entries.ts; ignored without it)
 //   Unknown field types are skipped (room to grow); a known type twice, a field or ctx running past
 //   its end, ctx_len over 1024, or an empty message is fatal. A request id or trace field whose
 //   value is malformed is ignored, as W3C asks of a bad traceparent.
 import { ProtocolError } from '../errors.js';
+import { STREAM_WINDOW_FIELD } from './stream-entries.js';
 
 /** ClientHello / ServerHello flags bit 1: both peers speak the call-context extension. */
 export const FLAG_CTX = 0x02;
@@ -39,6 +41,8 @@ export interface WireContext {
   requestId?: string | undefined;
   traceparent?: string | undefined;
   tracestate?: string | undefined;
+  /** Field 5 (the stream extension): this call opens a stream with this initial credit, in items. */
+  streamWindow?: number | undefined;
 }
 
 /** The head of a kind-0 entry: one byte, shared. */
@@ -65,7 +69,8 @@ export function isTracestate(value: unknown): value is string {
  * the context is empty. Values that break the field rules are left out, never sent.
  */
 export function callHead(context: WireContext): Buffer {
-  const { budgetMs, requestId, traceparent, tracestate } = context;
+  const { budgetMs, requestId, traceparent, tracestate, streamWindow } = context;
+  const hasWindow = streamWindow !== undefined;
   const hasBudget = budgetMs !== undefined;
   const hasId = requestId !== undefined && isRequestId(requestId);
   const hasParent = traceparent !== undefined && isTraceparent(traceparent);
@@ -74,7 +79,8 @@ export function callHead(context: WireContext): Buffer {
     (hasBudget ? 6 : 0) +
     (hasId ? 2 + requestId.length : 0) +
     (hasParent ? 57 : 0) +
-    (hasState ? 2 + tracestate.length : 0);
+    (hasState ? 2 + tracestate.length : 0) +
+    (hasWindow ? 6 : 0);
   if (ctxBytes === 0) return MESSAGE_HEAD;
   const head = Buffer.allocUnsafe(3 + ctxBytes);
   head[0] = entryKinds.call;
@@ -88,7 +94,12 @@ export function callHead(context: WireContext): Buffer {
   }
   at = writeField(head, at, contextFieldTypes.requestId, hasId ? requestId : undefined);
   at = writeField(head, at, contextFieldTypes.traceparent, hasParent ? traceparent : undefined);
-  writeField(head, at, contextFieldTypes.tracestate, hasState ? tracestate : undefined);
+  at = writeField(head, at, contextFieldTypes.tracestate, hasState ? tracestate : undefined);
+  if (hasWindow) {
+    head[at] = STREAM_WINDOW_FIELD;
+    head[at + 1] = 4;
+    head.writeUInt32BE(Math.min(0xffff_ffff, Math.max(0, Math.floor(streamWindow))), at + 2);
+  }
   return head;
 }
 
@@ -120,10 +131,13 @@ function fatal(reason: string): ProtocolError {
 }
 
 /**
- * Reads the context of a kind-1 entry; returns it and the offset where the message starts.
+ * Reads the context of a kind-1 entry (field 5 too when `hasStreams`); returns it and the offset
+ * where the message starts.
  * Throws ProtocolError (fatal) for a structural fault.
  */
-export function readCallEntry(entry: Buffer): { context: WireContext; messageAt: number } {
+export function readCallEntry(entry: Buffer, hasStreams = false): { context: WireContext; messageAt: number } {
+  // Field 5 means something only with the stream extension on; without it, it is an unknown field.
+  const maxType = hasStreams ? STREAM_WINDOW_FIELD : contextFieldTypes.tracestate;
   if (entry.length < 3) throw fatal('too short for its context length');
   const ctxBytes = entry.readUInt16BE(1);
   if (ctxBytes > contextLimits.maxContextBytes) throw fatal(`context of ${ctxBytes} bytes, above 1024`);
@@ -139,12 +153,17 @@ export function readCallEntry(entry: Buffer): { context: WireContext; messageAt:
     const value = at + 2;
     at = value + len;
     if (at > end) throw fatal('a field runs past the context');
-    if (type < 1 || type > 4) continue;
+    if (type < 1 || type > maxType) continue;
     if (seen & (1 << type)) throw fatal(`field ${type} appears twice`);
     seen |= 1 << type;
     if (type === contextFieldTypes.budgetMs) {
       if (len !== 4) throw fatal('budget_ms must be 4 bytes');
       context.budgetMs = entry.readUInt32BE(value);
+      continue;
+    }
+    if (type === STREAM_WINDOW_FIELD) {
+      if (len !== 4) throw fatal('stream_window must be 4 bytes');
+      context.streamWindow = entry.readUInt32BE(value);
       continue;
     }
     const text = entry.toString('latin1', value, at);

@@ -35,6 +35,7 @@ import { createOpener, createSealer } from './seal.js';
 import { FLAG_CTX } from './call-context.js';
 import { HandshakeRejectedError } from '../errors.js';
 import { rejected } from './reject.js';
+import { FLAG_STREAM } from './stream-entries.js';
 import { FLAG_FS, checkCodecName, checkSuiteName, codecBytes, suites } from './suite.js';
 import type { CodecName, SuiteName } from './suite.js';
 
@@ -55,6 +56,8 @@ export interface DialOptions extends Partial<PostofficeLimits> {
    * true). A server that does not speak it answers without it, or refuses the flag and is redialed.
    */
   callContext?: boolean;
+  /** Offer the stream extension (with the call context; default true). A server may answer without it. */
+  streams?: boolean;
   signal?: AbortSignal | undefined;
   logger?: Logger;
 }
@@ -66,12 +69,10 @@ export async function dial(options: DialOptions): Promise<Connection> {
   } catch (err) {
     // A server from before the call-context extension refuses the unknown CTX flag (reason flags,
     // detail 0): dial once more without it, and the connection behaves exactly as before.
-    if (
-      options.callContext !== false &&
-      err instanceof HandshakeRejectedError &&
-      (err as { isOldServer?: boolean }).isOldServer === true
-    )
-      return dialOnce({ ...options, callContext: false });
+    if (!(err instanceof HandshakeRejectedError) || (err as { isOldServer?: boolean }).isOldServer !== true) throw err;
+    // Older still: a server from before the stream extension refuses STREAM the same way.
+    if (options.callContext !== false && options.streams !== false) return dial({ ...options, streams: false });
+    if (options.callContext !== false) return dialOnce({ ...options, callContext: false });
     throw err;
   }
 }
@@ -194,7 +195,9 @@ async function handshake(
   const ephemeral = hasForwardSecrecy ? generateEphemeral() : undefined;
   const offered = {
     suite,
-    flags: (hasForwardSecrecy ? FLAG_FS : 0) | (options.callContext === false ? 0 : FLAG_CTX),
+    flags:
+      (hasForwardSecrecy ? FLAG_FS : 0) |
+      (options.callContext === false ? 0 : FLAG_CTX | (options.streams === false ? 0 : FLAG_STREAM)),
     codec,
     keyId,
     random: randomBytes(32),
@@ -211,14 +214,17 @@ async function handshake(
   if (
     hello.version !== VERSION ||
     hello.suite !== offered.suite ||
-    // The server may leave CTX out (it does not speak it, or has it off), nothing else.
-    (hello.flags !== offered.flags && hello.flags !== (offered.flags & ~FLAG_CTX)) ||
+    // The server may leave STREAM out, or CTX and STREAM (it does not speak them, or has them off), nothing else.
+    (hello.flags !== offered.flags &&
+      hello.flags !== (offered.flags & ~FLAG_STREAM) &&
+      hello.flags !== (offered.flags & ~(FLAG_CTX | FLAG_STREAM))) ||
     hello.codec !== offered.codec ||
     hello.keyId !== offered.keyId
   ) {
     throw badHandshake('the server hello does not match what was offered');
   }
   const callContext = (hello.flags & FLAG_CTX) !== 0 ? ('client' as const) : undefined;
+  const hasStreams = (hello.flags & FLAG_STREAM) !== 0;
   if (suite === suites.none) {
     const session = {
       suite,
@@ -226,6 +232,7 @@ async function handshake(
       keyId,
       hasForwardSecrecy: false,
       callContext,
+      hasStreams,
       sealer: createSealer(suite, undefined, undefined),
       opener: createOpener(suite, undefined, undefined),
     };
@@ -245,6 +252,7 @@ async function handshake(
     keyId,
     hasForwardSecrecy,
     callContext,
+    hasStreams,
     sealer: createSealer(suite, keys.c2sEnc, keys.c2sMac),
     opener: createOpener(suite, keys.s2cEnc, keys.s2cMac),
   };

@@ -17,6 +17,8 @@ export interface Session {
    * may receive (a server takes calls with context and cancels; a client only plain messages).
    */
   callContext?: 'client' | 'server' | undefined;
+  /** Set when both hellos carried STREAM (with CTX): items and credit entries (stream-entries.ts) may flow. */
+  hasStreams?: boolean;
 }
 
 export interface ConnectionEvents {
@@ -27,6 +29,10 @@ export interface ConnectionEvents {
   message: [message: Buffer, context: WireContext | undefined];
   /** The client cancelled the request whose id has this JSON text (call-context extension only). */
   cancel: [idText: string];
+  /** An item of a stream this client opened (a view valid until the listener returns; stream extension). */
+  item: [streamId: number, value: Buffer];
+  /** The client granted more credit on a stream (stream extension, server side). */
+  credit: [streamId: number, credit: number];
   /** The peer sent CLOSE: it will send no more requests (client) or take no new ones (server). */
   closeReceived: [];
   /** Emitted once; `err` is set when the connection failed rather than closed cleanly. */

@@ -65,6 +65,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       message: (message, context) => this.emit('message', message, context),
       cancel: (idText) => this.emit('cancel', idText),
       closeReceived: () => this.emit('closeReceived'),
+      item: (streamId, value) => this.emit('item', streamId, value),
+      credit: (streamId, credit) => this.emit('credit', streamId, credit),
       fail: (err) => this.#fail(err),
       isReading: () => !this.isReadingPaused,
     });
@@ -93,19 +95,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   get suite(): SuiteName {
     return suiteNames[this.#session.suite]!;
   }
-
   get codec(): CodecName {
     return codecNames[this.#session.codec]!;
   }
-
   get keyId(): number {
     return this.#session.keyId;
   }
-
   get hasForwardSecrecy(): boolean {
     return this.#session.hasForwardSecrecy;
   }
-
   get isClosed(): boolean {
     return this.#isClosed;
   }
@@ -139,17 +137,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
-   * Queues one message (bytes, or text sent as UTF-8). Messages queued in the same tick leave together in one DATA frame, split
-   * every 64 KiB (a larger message goes alone). Throws ConnectionError when closed, ProtocolError
-   * when the message is too big.
+   * Queues one message (bytes, or text sent as UTF-8). Messages of one tick leave together in one
+   * DATA frame, split every 64 KiB. Throws ConnectionError when closed, ProtocolError when too big.
    */
   send(message: Buffer | string, head?: EntryHead): void {
-    if (this.#isClosed || this.#isEnding || this.#hasPeerEnded) {
-      throw new ConnectionError(
-        'GAW_ERR_CONN_CLOSED',
-        this.#hasPeerEnded && !this.#isClosed ? 'the peer closed the connection' : 'the connection is closed',
-        { mayHaveReachedServer: false },
-      );
+    if (!this.#canSend) {
+      const reason =
+        this.#hasPeerEnded && !this.#isClosed ? 'the peer closed the connection' : 'the connection is closed';
+      throw new ConnectionError('GAW_ERR_CONN_CLOSED', reason, { mayHaveReachedServer: false });
     }
     this.#outbox.push(message, head);
   }
@@ -164,14 +159,23 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * extension; false without it, or when the connection can no longer send).
    */
   sendCancel(id: number | string): boolean {
-    if (!this.#outbox.hasHeads || this.#isClosed || this.#isEnding || this.#hasPeerEnded) return false;
+    if (!this.#outbox.hasHeads || !this.#canSend) return false;
     this.send(cancelEntry(id), EMPTY);
     return true;
   }
 
+  /** Both sides speak the stream extension: send() takes item heads and credit entries (stream-entries.ts). */
+  get hasStreams(): boolean {
+    return this.#session.hasStreams === true && this.#outbox.hasHeads;
+  }
+
+  get #canSend(): boolean {
+    return !(this.#isClosed || this.#isEnding || this.#hasPeerEnded);
+  }
+
   /** Sends CLOSE once (after any queued messages): graceful drain. */
   sendClose(): void {
-    if (this.#hasSentClose || this.#isClosed || this.#isEnding || this.#hasPeerEnded) return;
+    if (this.#hasSentClose || !this.#canSend) return;
     this.#hasSentClose = true;
     this.#outbox.flush();
     this.#outbox.writeFrame(frameTypes.close, EMPTY);
@@ -223,9 +227,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #onDrain(): void {
-    if (!this.#isPausedByBackpressure) return;
-    this.#isPausedByBackpressure = false;
-    this.#resumeIfAllowed();
+    if (this.#isPausedByBackpressure) {
+      this.#isPausedByBackpressure = false;
+      this.#resumeIfAllowed();
+    }
     this.emit('drain');
   }
 

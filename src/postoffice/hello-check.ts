@@ -4,6 +4,7 @@ import { VERSION, hasFs } from './handshake.js';
 import type { Hello } from './handshake.js';
 import type { KeyRing } from './secret.js';
 import { FLAG_CTX } from './call-context.js';
+import { FLAG_STREAM } from './stream-entries.js';
 import { FLAG_FS, suites } from './suite.js';
 import type { RejectReason } from './suite.js';
 
@@ -21,7 +22,7 @@ export interface HelloPolicy {
 export function checkHello(hello: Hello, policy: HelloPolicy): [RejectReason, number] | undefined {
   if (hello.version !== VERSION) return ['version', VERSION];
   if (!policy.suiteIds.includes(hello.suite)) return ['suite', policy.suiteIds[0]!];
-  if ((hello.flags & ~(FLAG_FS | FLAG_CTX)) !== 0) return ['flags', 0];
+  if ((hello.flags & ~(FLAG_FS | FLAG_CTX | FLAG_STREAM)) !== 0) return ['flags', 0];
   if (hello.suite === suites.none && (hello.flags & FLAG_FS) !== 0) return ['flags', 0];
   if (hello.suite !== suites.none && policy.requireForwardSecrecy && !hasFs(hello.flags)) return ['flags', FLAG_FS];
   if (!policy.codecIds.includes(hello.codec)) return ['codec', policy.codecIds[0]!];
@@ -32,4 +33,14 @@ export function checkHello(hello: Hello, policy: HelloPolicy): [RejectReason, nu
   // by at most maxUnauthenticated.
   if (policy.connectionCount >= policy.maxConnections) return ['busy', 0];
   return undefined;
+}
+
+/**
+ * The flags a ServerHello answers with: CTX when this server speaks it (then both sides use it, else
+ * neither), STREAM only with CTX and only when this server has it on. FS as offered.
+ */
+export function answerFlags(offered: number, on: { callContext?: boolean; streams?: boolean }): number {
+  let flags = on.callContext === false ? offered & ~(FLAG_CTX | FLAG_STREAM) : offered;
+  if ((flags & FLAG_CTX) === 0 || on.streams === false) flags &= ~FLAG_STREAM;
+  return flags;
 }

@@ -1,12 +1,14 @@
 // The receiving half of a Connection: socket chunks go through the FrameDecoder, each frame is
 // opened (authenticated) and unpacked into its messages in order (with the call-context extension,
-// entries: messages, calls with their context, cancels), a CLOSE is reported once, and each frame
+// entries: messages, calls with their context, cancels; with the stream extension items and
+// credit too), a CLOSE is reported once, and each frame
 // that has started must complete within frameTimeoutMs (a clock the owner stops while it is not
 // reading). Sends nothing and knows nothing of pausing or closing (connection.ts does).
 import { GawError, ProtocolError, TimeoutError } from '../errors.js';
 import { entryKinds, readCallEntry, readCancelEntry } from './call-context.js';
 import type { WireContext } from './call-context.js';
 import { FrameDecoder, unpackEntries, unpackMessages } from './frame.js';
+import { readCreditEntry, readItemEntry, streamEntryKinds } from './stream-entries.js';
 import type { Opener } from './seal.js';
 import { frameTypes } from './suite.js';
 
@@ -15,6 +17,10 @@ export interface InboxEvents {
   message(message: Buffer, context: WireContext | undefined): void;
   /** The client cancelled the request whose id has this JSON text (call-context extension, server side). */
   cancel(idText: string): void;
+  /** An item of stream `streamId` (stream extension, client side): a view valid until this returns. */
+  item(streamId: number, value: Buffer): void;
+  /** The client granted `credit` more items on stream `streamId` (stream extension, server side). */
+  credit(streamId: number, credit: number): void;
   /** The peer sent CLOSE (reported once). */
   closeReceived(): void;
   /** A bad frame or a frame past its deadline: the connection must go. */
@@ -27,6 +33,7 @@ export class Inbox {
   readonly #decoder: FrameDecoder;
   readonly #opener: Opener;
   readonly #callContext: 'client' | 'server' | undefined;
+  readonly #hasStreams: boolean;
   readonly #frameTimeoutMs: number;
   readonly #events: InboxEvents;
   /** Frames accepted so far: a change tells a new frame has started since the timer was set. */
@@ -58,23 +65,30 @@ export class Inbox {
         return;
       }
       const entry = payload.subarray(start, end);
-      const { context, messageAt } = readCallEntry(entry);
+      const { context, messageAt } = readCallEntry(entry, this.#hasStreams);
       this.#events.message(entry.subarray(messageAt), context);
     } else if (kind === entryKinds.cancel && this.#callContext === 'server') {
       this.#events.cancel(readCancelEntry(payload.subarray(start, end)));
+    } else if (kind === streamEntryKinds.item && this.#hasStreams && this.#callContext === 'client') {
+      const streamId = readItemEntry(payload.subarray(start, end));
+      this.#events.item(streamId, payload.subarray(start + 5, end));
+    } else if (kind === streamEntryKinds.credit && this.#hasStreams && this.#callContext === 'server') {
+      const { streamId, credit } = readCreditEntry(payload.subarray(start, end));
+      this.#events.credit(streamId, credit);
     } else {
       throw new ProtocolError('GAW_ERR_BAD_FRAME', `bad call-context entry: kind ${kind} is not allowed here`);
     }
   };
 
   constructor(
-    session: { suite: number; opener: Opener; callContext?: 'client' | 'server' | undefined },
+    session: { suite: number; opener: Opener; callContext?: 'client' | 'server' | undefined; hasStreams?: boolean },
     limits: { maxPayloadBytes: number; frameTimeoutMs: number },
     events: InboxEvents,
   ) {
     this.#decoder = new FrameDecoder({ suite: session.suite, maxPayloadBytes: limits.maxPayloadBytes });
     this.#opener = session.opener;
     this.#callContext = session.callContext;
+    this.#hasStreams = session.hasStreams === true && session.callContext !== undefined;
     this.#frameTimeoutMs = limits.frameTimeoutMs;
     this.#events = events;
   }

@@ -26,3 +26,13 @@ export {
 } from './call-context.js';
 export type { WireContext } from './call-context.js';
 export type { EntryHead } from './frame.js';
+export {
+  FLAG_STREAM,
+  STREAM_WINDOW_FIELD,
+  creditEntry,
+  itemHead,
+  readCreditEntry,
+  readItemEntry,
+  streamEntryKinds,
+  streamLimits,
+} from './stream-entries.js';

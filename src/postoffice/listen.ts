@@ -26,13 +26,14 @@ import {
   serverConfirm,
   transcriptHash,
 } from './handshake.js';
-import { checkHello } from './hello-check.js';
+import { answerFlags, checkHello } from './hello-check.js';
 import type { KeyRing } from './secret.js';
 import { checkInteger, resolveLimits } from './options.js';
 import type { PostofficeLimits } from './options.js';
 import { HandshakeReader } from './reader.js';
 import { createOpener, createSealer } from './seal.js';
 import { FLAG_CTX } from './call-context.js';
+import { FLAG_STREAM } from './stream-entries.js';
 import { checkCodecName, checkSuiteName, codecBytes, codecNames, rejectReasons, suites } from './suite.js';
 import type { CodecName, SuiteName } from './suite.js';
 
@@ -49,6 +50,8 @@ export interface ListenerOptions extends Partial<PostofficeLimits> {
   requireForwardSecrecy?: boolean;
   /** Answer the call-context extension when a client offers it (default true). */
   callContext?: boolean;
+  /** Answer the stream extension when a client offers it with the call context (default true). */
+  streams?: boolean;
   /** Sockets still in the handshake; at the cap the oldest is dropped (default 128). */
   maxUnauthenticated?: number;
   /** Authenticated connections; past it new clients are refused as busy (default 65,536). */
@@ -240,16 +243,15 @@ export class Listener extends EventEmitter<ListenerEvents> {
     const ephemeral = hasForwardSecrecy ? generateEphemeral() : undefined;
     const shared = ephemeral ? agree(ephemeral, hello.eph) : undefined;
     if (ephemeral && shared === undefined) return void this.#fail(socket, 'unusable X25519 key in the hello');
-    // CTX is answered when this server speaks it: then both sides use it, else neither.
-    const flags = this.#options.callContext === false ? hello.flags & ~FLAG_CTX : hello.flags;
+    const flags = answerFlags(hello.flags, this.#options);
     const callContext = (flags & FLAG_CTX) !== 0 ? ('server' as const) : undefined;
+    const hasStreams = (flags & FLAG_STREAM) !== 0;
     const serverHello = encodeHello({
       ...hello,
       flags,
       random: randomBytes(32),
       eph: ephemeral?.publicKey ?? Buffer.alloc(32),
     });
-
     if (hello.suite === suites.none) {
       socket.write(serverHello);
       const session = {
@@ -258,12 +260,12 @@ export class Listener extends EventEmitter<ListenerEvents> {
         keyId: 0,
         hasForwardSecrecy: false,
         callContext,
+        hasStreams,
         sealer: createSealer(suites.none, undefined, undefined),
         opener: createOpener(suites.none, undefined, undefined),
       };
       return new Connection(socket, session, this.#limits, this.#logger, reader.detach());
     }
-
     const th = transcriptHash(clientHello, serverHello);
     const keys = deriveKeys({
       psk: this.#options.keyRing!.get(hello.keyId)!,
@@ -288,6 +290,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
       keyId: hello.keyId,
       hasForwardSecrecy,
       callContext,
+      hasStreams,
       sealer: createSealer(hello.suite, keys.s2cEnc, keys.s2cMac),
       opener: createOpener(hello.suite, keys.c2sEnc, keys.c2sMac),
     };

@@ -33,7 +33,7 @@ export function parseDatetime(text: string): number | undefined {
   const hour = m[4] === undefined ? 0 : Number(m[4]);
   const minute = m[5] === undefined ? 0 : Number(m[5]);
   const second = m[6] === undefined ? 0 : Number(m[6]);
-  const ms = m[7] === undefined ? 0 : Number((m[7] + '00').slice(0, 3));
+  const ms = m[7] === undefined ? 0 : Number(`${m[7]}00`.slice(0, 3));
   if (m[1] === '-000000' || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   let offsetMinutes = 0;

@@ -254,12 +254,13 @@ export class Dispatcher {
       return this.#outcomes.failure(target, id, err, startMs, call);
     }
     call.settle();
-    return this.#outcomes.success(target, id, value, startMs, call);
+    return this.#outcomes.success(target, id, value, startMs, call, origin);
   }
 
   async #handleBatch(batch: unknown[], origin: CallOrigin): Promise<unknown> {
-    if (batch.length === 0)
-      return errorResponse(null, rpcErrorCodes.INVALID_REQUEST, 'Invalid Request: the batch is empty');
+    const problem = batch.length === 0 ? 'the batch is empty' : 'a stream opens with one request, not a batch';
+    if (batch.length === 0 || origin.wire?.streamWindow !== undefined)
+      return errorResponse(null, rpcErrorCodes.INVALID_REQUEST, `Invalid Request: ${problem}`);
     if (batch.length > this.#maxBatch) {
       const reason = `Invalid Request: a batch of ${batch.length} messages exceeds the limit of ${this.#maxBatch}; nothing was run`;
       return errorResponse(null, rpcErrorCodes.INVALID_REQUEST, reason);

@@ -1,6 +1,7 @@
 // What a handler's run becomes: its result, what it threw or rejected with, its overrunning
 // handlerTimeoutMs, or its not being started at all (cancelled, or its deadline passed while it
-// waited), as the reply for its id (none for a notification), with the log lines that go with each.
+// waited), as the reply for its id (none for a notification), with the log lines that go with each;
+// a result that streams goes through the origin's stream sink (served-streams.ts) first.
 // Knows nothing of lookup, params or batches (dispatch.ts owns those).
 import { AbortError, ServiceError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -9,6 +10,8 @@ import type { JsonRpcId } from '../jsonrpc/index.js';
 import type { CallLog } from './call-log.js';
 import type { CallOrigin, InboundCall } from './inbound-call.js';
 import { describeThrown, passThrough } from './thrown.js';
+import { runWithCallContext } from '../context.js';
+import { isAsyncIterable, isStreamId } from './served-streams.js';
 
 /** What a reply and its log line name the call by: a Target, or the method asked for. */
 export interface Named {
@@ -72,8 +75,20 @@ export class HandlerOutcomes {
         );
   }
 
-  /** The reply for a handler's result; its log line waits for logReplies() when there is a reply. */
-  success(target: Named, id: JsonRpcId | undefined, value: unknown, startMs: number, call: InboundCall): unknown {
+  /**
+   * The reply for a handler's result; its log line waits for logReplies() when there is a reply.
+   * With `origin`, a request that opens a stream or a result that streams goes to #stream.
+   */
+  success(
+    target: Named,
+    id: JsonRpcId | undefined,
+    value: unknown,
+    startMs: number,
+    call: InboundCall,
+    origin?: CallOrigin,
+  ): unknown {
+    if (origin !== undefined && (origin.wire?.streamWindow !== undefined || isAsyncIterable(value)))
+      return this.#stream(target, id, value, startMs, call, origin);
     if (id === undefined) {
       this.#calls.log(target.fullName, startMs, 'ok', call);
       return undefined;
@@ -106,7 +121,54 @@ export class HandlerOutcomes {
       if (origin.calls !== undefined && (typeof id === 'number' || typeof id === 'string'))
         origin.calls.delete(id, call);
     }
-    return this.success(target, id, value, startMs, call);
+    return this.success(target, id, value, startMs, call, origin);
+  }
+
+  /**
+   * A stream: its items through the origin's sink, then the reply that ends it (the producer's
+   * return value, or the error that stopped it); or -32020 when the call and the result disagree
+   * (a stream asked of a method that does not stream, or a streaming result asked for without the
+   * stream extension), -32600 for a stream whose id cannot be a stream id.
+   */
+  #stream(
+    target: Named,
+    id: JsonRpcId | undefined,
+    value: unknown,
+    startMs: number,
+    call: InboundCall,
+    origin: CallOrigin,
+  ): unknown {
+    const window = origin.wire?.streamWindow;
+    const sink = origin.streams;
+    let problem: [number, string] | undefined;
+    if (!isAsyncIterable(value))
+      problem = [
+        rpcErrorCodes.STREAM_MISMATCH,
+        `Stream mismatch: ${target.fullName} does not stream; await its result`,
+      ];
+    else if (window === undefined || sink === undefined)
+      problem = [
+        rpcErrorCodes.STREAM_MISMATCH,
+        `Stream mismatch: ${target.fullName} streams its result; iterate it (for await) over a connection with the stream extension, or ask the HTTP bridge for application/x-ndjson`,
+      ];
+    else if (!isStreamId(id))
+      problem = [rpcErrorCodes.INVALID_REQUEST, 'Invalid Request: a stream needs a request id from 0 to 2^32 - 1'];
+    if (problem !== undefined || sink === undefined) {
+      // Never started: an async generator's body has not run, so returning it runs nothing.
+      if (isAsyncIterable(value)) closeQuietly(value);
+      this.#calls.log(target.fullName, startMs, 'stream mismatch', call);
+      return id === undefined ? undefined : errorResponse(id, problem![0], problem![1]);
+    }
+    const streamId = id as number;
+    call.armDeadline();
+    origin.calls?.add(streamId, call);
+    const source = value as AsyncIterable<unknown>;
+    return runWithCallContext(call, true, () => sink.run(streamId, window ?? 0, source, call)).then((end) => {
+      call.settle();
+      origin.calls?.delete(streamId, call);
+      if ('error' in end) return this.failure(target, id, end.error, startMs, call);
+      return this.success(target, id, end.value === undefined ? null : end.value, startMs, call);
+    });
   }
 
   /** The reply for a handler that threw or rejected (undefined for notifications). */
@@ -174,4 +236,13 @@ function withTimeout(pending: PromiseLike<unknown>, timeoutMs: number): Promise<
       },
     );
   });
+}
+
+function closeQuietly(source: AsyncIterable<unknown>): void {
+  try {
+    const iterator = source[Symbol.asyncIterator]();
+    iterator.return?.()?.catch(() => {});
+  } catch {
+    // an iterable that cannot even be opened has nothing to close
+  }
 }

@@ -11,6 +11,7 @@ import { newRequestId } from '../context.js';
 import { Deadlines } from '../deadlines.js';
 import type { Deadline } from '../deadlines.js';
 import type { WireContext } from '../postoffice/index.js';
+import type { StreamSink } from './served-streams.js';
 
 /** Budgets a timer cannot hold mean no deadline. */
 const MAX_BUDGET_MS = 2 ** 31 - 1;
@@ -25,6 +26,8 @@ export interface CallOrigin {
   readonly receivedAt: number;
   /** The connection's table of requests in flight, so a CANCEL finds them (GAWP with the extension). */
   readonly calls?: InboundCalls | undefined;
+  /** Where a streaming result's items go (GAWP/1 with the stream extension, the HTTP bridge's NDJSON). */
+  readonly streams?: StreamSink | undefined;
   /** Set when the request waited for a slot before it started (its deadline may have passed meanwhile). */
   hasWaited?: boolean;
 }

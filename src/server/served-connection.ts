@@ -1,9 +1,8 @@
 // One authenticated GAWP/1 connection as GawServer serves it: decodes each message, runs it through
-// the Dispatcher, sends the reply as soon as it is ready, holds handlers in flight under a cap (past
-// it messages wait their turn, in order, within a byte budget, and are refused -32002 past that),
-// and drains on CLOSE. It never stops reading for its own sake, so rpc.ping is answered and a peer
-// that leaves is noticed however busy the connection is. Knows nothing of listening, services or
-// the server's close deadline (server.ts owns those).
+// the Dispatcher, sends each reply when ready (streams' items via served-streams.ts), holds handlers
+// in flight under a cap (past it messages wait in order, within a byte budget, refused -32002 past
+// that), and drains on CLOSE. It never stops reading for its own sake, so rpc.ping is answered and a
+// peer that leaves is noticed however busy. Knows nothing of listening, services or close deadlines.
 import { ProtocolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { errorResponse, readId, requestFromText, rpcErrorCodes } from '../jsonrpc/index.js';
@@ -11,6 +10,7 @@ import type { Connection, WireContext } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import type { Dispatcher } from './dispatch.js';
 import { InboundCalls } from './inbound-call.js';
+import { ServedStreams } from './served-streams.js';
 import type { CallOrigin } from './inbound-call.js';
 import { encodeReply, methodOf, replyFailures, replyMessage } from './reply-encoding.js';
 import { WaitingQueue } from './waiting-queue.js';
@@ -33,7 +33,6 @@ export const maxParseErrors = 64;
 
 /** What a waiting message's call context costs besides: its origin and strings (at most 1 KiB on the wire). */
 const contextOverheadBytes = 512;
-
 const pingMethod = Buffer.from('rpc.ping');
 const undecodable: unique symbol = Symbol('undecodable');
 
@@ -66,7 +65,8 @@ export class ServedConnection {
     this.#maxWaitingBytes = options.maxWaitingBytes;
     this.#logger = options.logger;
     const peer = `${connection.remoteAddress}:${connection.remotePort}`;
-    this.#plainOrigin = Object.freeze({ peer, wire: undefined, receivedAt: 0, calls: this.#calls });
+    const streams = connection.hasStreams ? new ServedStreams(connection, this.#codec, this.#logger) : undefined;
+    this.#plainOrigin = Object.freeze({ peer, wire: undefined, receivedAt: 0, calls: this.#calls, streams });
     this.#waiting = new WaitingQueue((origin) => (origin === this.#plainOrigin ? 0 : contextOverheadBytes));
     connection.on('message', (bytes, wire) => this.#receive(bytes, this.#originOf(wire)));
     connection.on('cancel', (idText) => this.#calls.cancel(idText));
@@ -106,7 +106,7 @@ export class ServedConnection {
 
   #originOf(wire: WireContext | undefined): CallOrigin {
     if (wire === undefined) return this.#plainOrigin;
-    return { peer: this.#plainOrigin.peer, wire, receivedAt: performance.now(), calls: this.#calls };
+    return { ...this.#plainOrigin, wire, receivedAt: performance.now() };
   }
 
   #receive(bytes: Buffer, origin: CallOrigin): void {
@@ -251,9 +251,9 @@ export class ServedConnection {
   }
 
   /**
-   * Ends the connection once nothing runs or waits and the client has said CLOSE. After the
-   * server's own CLOSE it waits for the client, so a request already on the wire is refused with
-   * -32001 (safe to retry) rather than lost; the server's closeTimeoutMs bounds that wait.
+   * Ends the connection once nothing runs or waits and the client has said CLOSE. After the server's
+   * own CLOSE it waits for the client, so a request already on the wire is refused with -32001
+   * (safe to retry) rather than lost; the server's closeTimeoutMs bounds that wait.
    */
   #maybeEnd(): void {
     if (this.#hasPeerClosed && this.inFlight === 0) this.connection.end();

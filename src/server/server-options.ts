@@ -83,6 +83,8 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
   passRemoteErrors?: boolean;
   /** Speak GAWP/1's call-context extension with clients that offer it (deadlines, cancel, ids; default true). */
   callContext?: boolean;
+  /** Speak GAWP/1's stream extension (async generator methods streamed with flow control; default true). */
+  streams?: boolean;
   /** close() waits this long for in-flight calls (GAWP, HTTP and legacy) before closing connections (default 10 s). */
   closeTimeoutMs?: number;
   /** Nesting depth limit for decoded values (default 64). */
@@ -143,6 +145,7 @@ export const serverOptionKeys = Object.freeze({
     'exposeStack',
     'passRemoteErrors',
     'callContext',
+    'streams',
     'closeTimeoutMs',
     'maxDepth',
     'registry',

@@ -27,6 +27,7 @@ import { createOpener, createSealer } from '../../src/postoffice/seal.js';
 import type { Opener, Sealer } from '../../src/postoffice/seal.js';
 import { LEN_BYTES, packMessages, unpackMessages } from '../../src/postoffice/frame.js';
 import { FLAG_FS, frameTypes, suites } from '../../src/postoffice/suite.js';
+import { FLAG_STREAM } from '../../src/postoffice/stream-entries.js';
 import type { SuiteName } from '../../src/postoffice/suite.js';
 import { RawSocket } from './raw-socket.js';
 
@@ -224,6 +225,8 @@ export interface ServerAnswer {
   eph?: Buffer;
   /** Answer the call-context flag when the client offers it (default: a server without the extension). */
   callContext?: boolean;
+  /** With callContext: answer the stream flag too when the client offers it (default: left out). */
+  streams?: boolean;
 }
 
 /** The server side by hand over an accepted RawSocket, against dial(). */
@@ -255,7 +258,10 @@ export class GawpServerSide extends GawpSession {
     const hello = encodeHello({
       ...client,
       // A server from before the call-context extension, unless asked: CTX is left out of the answer.
-      flags: answer.callContext === true ? client.flags : client.flags & FLAG_FS,
+      flags:
+        answer.callContext === true
+          ? client.flags & (answer.streams === true ? 0xff : ~FLAG_STREAM)
+          : client.flags & FLAG_FS,
       random: randomBytes(32),
       eph: answer.eph ?? ephemeral?.publicKey ?? Buffer.alloc(32),
     });

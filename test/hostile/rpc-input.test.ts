@@ -119,15 +119,15 @@ test('JSON nested a million deep (arrays, objects, unclosed, inside params) gets
     const million = 1_000_000;
     const attacks: [string, string][] = [
       ['arrays', '['.repeat(million) + ']'.repeat(million)],
-      ['objects', '{"a":'.repeat(million) + '1' + '}'.repeat(million)],
+      ['objects', `${'{"a":'.repeat(million)}1${'}'.repeat(million)}`],
       ['unclosed arrays', '['.repeat(million)],
       [
         'inside params',
-        '{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":[' + '['.repeat(million) + ']'.repeat(million) + ']}',
+        `{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":[${'['.repeat(million)}${']'.repeat(million)}]}`,
       ],
       [
         '65 levels in a short message',
-        '{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":' + '['.repeat(65) + ']'.repeat(65) + '}',
+        `{"jsonrpc":"2.0","id":1,"method":"victim.echo","params":${'['.repeat(65)}${']'.repeat(65)}}`,
       ],
     ];
     const before = memoryNow();
@@ -176,7 +176,7 @@ test('10,000,000-element arrays within the frame cap (JSON and msgpack) are refu
   const victim = await startVictim({ encrypt: true, maxPayloadBytes: 32 * 1024 * 1024 });
   try {
     const ten = 10_000_000;
-    const zeros = '0,'.repeat(ten - 1) + '0';
+    const zeros = `${'0,'.repeat(ten - 1)}0`;
     const before = memoryNow();
     const json = await AuthedPeer.open(victim);
     assertError(

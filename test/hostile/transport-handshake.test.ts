@@ -53,7 +53,7 @@ test('a hello with a wrong version, suite, flags, codec or key id gets exactly o
       ['version 255', hello({ version: 255, suite: 2, flags: 1 }), encodeReject(1, 1)],
       ['suite 4', hello({ suite: 4, flags: 1 }), encodeReject(2, 2)],
       ['suite 255 (the reject marker)', hello({ suite: 255, flags: 1 }), encodeReject(2, 2)],
-      ['flags 0x04 (a bit no extension uses)', hello({ suite: 2, flags: 0x05 }), encodeReject(6, 0)],
+      ['flags 0x08 (a bit no extension uses)', hello({ suite: 2, flags: 0x09 }), encodeReject(6, 0)],
       ['flags 0xFF', hello({ suite: 2, flags: 0xff }), encodeReject(6, 0)],
       ['codec msgpack on a json-only server', hello({ suite: 2, flags: 1, codec: 1 }), encodeReject(3, 0)],
       ['codec 7', hello({ suite: 2, flags: 1, codec: 7 }), encodeReject(3, 0)],

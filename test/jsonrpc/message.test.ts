@@ -51,6 +51,7 @@ test('the error codes are the spec values and the server range', () => {
     DEADLINE_EXCEEDED: -32004,
     UNAVAILABLE: -32005,
     CANCELLED: -32006,
+    STREAM_MISMATCH: -32020,
   });
 });
 

@@ -4,7 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { FLAG_CTX, callHead, cancelEntry, dial, readCallEntry, readCancelEntry } from '../../src/postoffice/index.js';
+import {
+  FLAG_CTX,
+  FLAG_STREAM,
+  callHead,
+  cancelEntry,
+  dial,
+  readCallEntry,
+  readCancelEntry,
+} from '../../src/postoffice/index.js';
 import type { Connection, WireContext } from '../../src/postoffice/index.js';
 import { FLAG_FS } from '../../src/postoffice/suite.js';
 import { packMessages } from '../../src/postoffice/frame.js';
@@ -142,10 +150,14 @@ test('a server from before the extension: one that leaves CTX out is spoken to a
     // Refuses the unknown flag (reason 6, detail 0) as this version's server did: dialed again without it.
     const redialing = dial({ host: '127.0.0.1', port: server.port, suite: 'sign', psk });
     const refuser = new GawpServerSide(await server.accept());
-    assert.equal((await refuser.readHello()).flags, FLAG_FS | FLAG_CTX);
+    // This version's client offers STREAM too: refused, it offers CTX alone; refused again, neither.
+    assert.equal((await refuser.readHello()).flags, FLAG_FS | FLAG_CTX | FLAG_STREAM);
     await refuser.answer({ reject: { reason: 6, detail: 0 } });
+    const ctxOnly = new GawpServerSide(await server.accept());
+    assert.equal((await ctxOnly.readHello()).flags, FLAG_FS | FLAG_CTX, 'the second hello offers no STREAM');
+    await ctxOnly.answer({ reject: { reason: 6, detail: 0 } });
     const second = new GawpServerSide(await server.accept());
-    assert.equal((await second.readHello()).flags, FLAG_FS, 'the second hello offers no CTX');
+    assert.equal((await second.readHello()).flags, FLAG_FS, 'the third hello offers no CTX');
     await second.answer({ psk });
     const redialed = await redialing;
     assert.equal(redialed.hasCallContext, false);

@@ -141,7 +141,7 @@ test('an unknown version, unknown flag bits and FS in suite none are rejected wi
   try {
     const cases = [
       { port: sign.port, offer: { suite: 'sign', version: 2 } as const, reason: 1, detail: 1 },
-      { port: sign.port, offer: { suite: 'sign', flags: 0x05 } as const, reason: 6, detail: 0 },
+      { port: sign.port, offer: { suite: 'sign', flags: 0x09 } as const, reason: 6, detail: 0 },
       { port: sign.port, offer: { suite: 'sign', codec: 7 } as const, reason: 3, detail: 0 },
       { port: sign.port, offer: { suite: 9 } as const, reason: 2, detail: 1 },
       { port: none.port, offer: { suite: 'none', flags: 0x01 } as const, reason: 6, detail: 0 },

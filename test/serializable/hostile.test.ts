@@ -65,7 +65,7 @@ test('a tag that is not a string is rejected, and attacker-chosen tags are shown
       serializationError('GAW_ERR_UNKNOWN_TAG', (e) => /not a string/.test(e.message)),
     );
   }
-  const nasty = '\u001b[31mred\n\u202eevil' + 'x'.repeat(500);
+  const nasty = `\u001b[31mred\n\u202eevil${'x'.repeat(500)}`;
   assert.throws(
     () => registry.decode({ _t: nasty }),
     serializationError(
@@ -253,7 +253,7 @@ test('a million levels of nesting is a clear depth error in both codecs, not a s
   const n = 1_000_000;
   const inputs: Array<[Codec, Uint8Array]> = [
     [json, Buffer.from('['.repeat(n) + ']'.repeat(n))],
-    [json, Buffer.from('{"a":'.repeat(n) + '1' + '}'.repeat(n))],
+    [json, Buffer.from(`${'{"a":'.repeat(n)}1${'}'.repeat(n)}`)],
     [json, Buffer.from('['.repeat(n))],
     [msgpack, Buffer.concat([Buffer.alloc(n, 0x91), Buffer.from([0xc0])])],
     [msgpack, Buffer.concat([Buffer.alloc(n * 3, Buffer.from([0x81, 0xa1, 0x61])), Buffer.from([0x01])])],
