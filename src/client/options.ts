@@ -5,7 +5,6 @@ import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { EventsOption } from '../events/index.js';
 import type { Logger } from '../log.js';
-import type { JsonRpcParams } from '../jsonrpc/index.js';
 import { checkOptionKeys } from '../options.js';
 import {
   KeyRing,
@@ -13,9 +12,6 @@ import {
   checkInteger,
   chooseSuite,
   defaultConnectTimeoutMs,
-  isRequestId,
-  isTraceparent,
-  isTracestate,
   postofficeDefaults,
   resolveLimits,
 } from '../postoffice/index.js';
@@ -29,6 +25,8 @@ import type { Endpoint } from './pool.js';
 import { backoffDefaults } from './retry.js';
 import { RetryingTransport } from './retrying.js';
 import type { Transport } from './transport.js';
+export { checkCallOptions } from './call-options.js';
+export type { BatchCall, CallOptions } from './call-options.js';
 import { checkInterceptors } from '../observe/index.js';
 import type { ClientInterceptor } from '../observe/index.js';
 
@@ -87,33 +85,6 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
   interceptors?: readonly ClientInterceptor[];
 }
 
-export interface CallOptions {
-  /** At most this long, retries included; inside a handler, never past the handler's own deadline. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /** Overrides the client's `idempotent` list for this call. */
-  isIdempotent?: boolean;
-  /**
-   * Inside a handler, start afresh: no inherited deadline, cancellation, request id or trace
-   * context (for work that must outlive the call, e.g. a write-behind).
-   */
-  isRoot?: boolean;
-  /** The request id to send (default: the handled call's, or none). Up to 64 visible ASCII characters. */
-  requestId?: string;
-  /** The W3C trace context to send (default: a child of the handled call's, or none). */
-  traceparent?: string;
-  tracestate?: string;
-  /** A stream's window: items the server may send ahead of the consumer (default 32, at most 65,536). */
-  streamWindow?: number;
-}
-
-export interface BatchCall {
-  method: string;
-  params?: JsonRpcParams;
-  /** Send as a notification: no reply, no entry in the results. */
-  isNotification?: boolean;
-}
-
 /** The client's defaults, in one place. */
 export const clientDefaults = Object.freeze({
   host: '127.0.0.1',
@@ -165,17 +136,6 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'interceptors',
   ],
 ]);
-const callOptionKeys: ReadonlySet<string> = new Set([
-  'timeoutMs',
-  'signal',
-  'isIdempotent',
-  'isRoot',
-  'requestId',
-  'traceparent',
-  'streamWindow',
-  'tracestate',
-]);
-
 /** Options the legacy wire has no use for: refused rather than ignored. */
 const gawpOnly = [
   'suite',
@@ -189,17 +149,6 @@ const gawpOnly = [
   'ejectionMs',
   'maxEjectionMs',
 ] as const;
-
-export function checkCallOptions(options: CallOptions): void {
-  checkOptionKeys(options, callOptionKeys, 'call options');
-  if (options.requestId !== undefined && !isRequestId(options.requestId))
-    throw new UsageError('GAW_ERR_INVALID_OPTION', 'requestId must be 1 to 64 visible ASCII characters');
-  if (options.traceparent !== undefined && !isTraceparent(options.traceparent))
-    throw new UsageError('GAW_ERR_INVALID_OPTION', 'traceparent must be a W3C trace context version 00 header value');
-  if (options.tracestate !== undefined && !isTracestate(options.tracestate))
-    throw new UsageError('GAW_ERR_INVALID_OPTION', 'tracestate must be 1 to 255 printable ASCII characters');
-  if (options.streamWindow !== undefined) checkInteger('streamWindow', options.streamWindow, 1, 65_536);
-}
 
 export interface ResolvedClient {
   transport: Transport;
