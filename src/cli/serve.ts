@@ -82,6 +82,12 @@ const limitOptions = {
     max: maxMs,
     describe: 'on stop, wait this long for in-flight calls (default 10000)',
   },
+  'max-connection-age-ms': {
+    key: 'maxConnectionAgeMs',
+    min: 0,
+    max: 2 ** 30,
+    describe: 'send CLOSE on a connection this old (±10%) so clients move to new ones (default 0: never)',
+  },
 } as const;
 
 export const serveOptions = {

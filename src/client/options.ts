@@ -69,6 +69,8 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
   connectTimeoutMs?: number;
   /** Close a connection idle for this long (Python Gaw's connection_lifetime; default 30 s). */
   connectionLifetimeMs?: number;
+  /** Recycle a connection this old (±10%), without failing its calls, so new servers get calls (default 0: never). */
+  maxConnectionAgeMs?: number;
   /** Methods (`service.method`) safe to run twice: retried after transport failures too. */
   idempotent?: readonly string[];
   maxDepth?: number;
@@ -98,6 +100,7 @@ export const clientDefaults = Object.freeze({
   maxEjectionMs: 30_000,
   connectTimeoutMs: defaultConnectTimeoutMs,
   connectionLifetimeMs: 30_000,
+  maxConnectionAgeMs: 0,
   maxDepth: defaultMaxDepth,
   ...backoffDefaults,
 });
@@ -127,6 +130,7 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'maxDelayMs',
     'connectTimeoutMs',
     'connectionLifetimeMs',
+    'maxConnectionAgeMs',
     'idempotent',
     'maxDepth',
     'registry',
@@ -148,6 +152,7 @@ const gawpOnly = [
   'ejectAfterFailures',
   'ejectionMs',
   'maxEjectionMs',
+  'maxConnectionAgeMs',
 ] as const;
 
 export interface ResolvedClient {
@@ -216,6 +221,12 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
       maxEjectionMs: checkInteger('maxEjectionMs', options.maxEjectionMs ?? d.maxEjectionMs, 1),
       probeTimeoutMs: connectTimeoutMs,
       connectionLifetimeMs,
+      maxConnectionAgeMs: checkInteger(
+        'maxConnectionAgeMs',
+        options.maxConnectionAgeMs ?? d.maxConnectionAgeMs,
+        0,
+        2 ** 30,
+      ),
       codec,
       logger,
       dial: {

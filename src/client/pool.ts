@@ -21,6 +21,8 @@ export interface PoolOptions {
   /** Open another connection (up to poolSize) once the least busy one has this many calls in flight. */
   busyThreshold: number;
   connectionLifetimeMs: number;
+  /** Recycle a connection this old (±10%): a replacement is dialed, then it drains (0: never). */
+  maxConnectionAgeMs: number;
   dial: Omit<DialOptions, 'host' | 'port' | 'signal'>;
   codec: Codec;
   logger: Logger;
@@ -196,6 +198,7 @@ export class EndpointPool {
             if (index >= 0) this.#connections.splice(index, 1);
           };
           this.#connections.push(rpc);
+          this.#ageOut(rpc);
           return rpc;
         },
         (err: unknown) => {
@@ -214,6 +217,32 @@ export class EndpointPool {
     const dialing: Dialing = { promise, waiters: 0 };
     this.#dials.add(dialing);
     return dialing;
+  }
+
+  /**
+   * Once `rpc` is maxConnectionAgeMs old (±10%, so a pool's connections do not all go at once), a
+   * replacement is dialed; when it is open, new calls go to it and `rpc` drains: its calls in flight
+   * get their replies, then it closes (CLOSE). A replacement that cannot be dialed leaves `rpc`
+   * serving until the next try, one age later.
+   */
+  #ageOut(rpc: RpcConnection): void {
+    const ageMs = this.#options.maxConnectionAgeMs;
+    if (ageMs === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      timer = setTimeout(retire, ageMs * (0.9 + Math.random() / 5)).unref();
+    };
+    const retire = () => {
+      if (this.#isClosed || rpc.connection.isClosed) return;
+      // Under suspicion: its probe decides first; the server's CLOSE: it drains already.
+      if (!rpc.isUsable) return rpc.isSuspect ? arm() : undefined;
+      this.#dial().promise.then(
+        () => rpc.drain(),
+        () => arm(),
+      );
+    };
+    rpc.connection.once('close', () => clearTimeout(timer));
+    arm();
   }
 
   /** Graceful: no new calls; each connection closes once its calls are answered. */

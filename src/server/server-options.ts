@@ -87,6 +87,11 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
   streams?: boolean;
   /** close() waits this long for in-flight calls (GAWP, HTTP and legacy) before closing connections (default 10 s). */
   closeTimeoutMs?: number;
+  /**
+   * Send CLOSE on a connection this old (±10%; default 0: never): the client moves new calls to a
+   * new connection, perhaps to a new instance, and the calls in flight finish (gRPC's max_connection_age).
+   */
+  maxConnectionAgeMs?: number;
   /** Nesting depth limit for decoded values (default 64). */
   maxDepth?: number;
   registry?: Registry;
@@ -147,6 +152,7 @@ export const serverOptionKeys = Object.freeze({
     'callContext',
     'streams',
     'closeTimeoutMs',
+    'maxConnectionAgeMs',
     'maxDepth',
     'registry',
     'logger',

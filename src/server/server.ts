@@ -12,6 +12,7 @@ import { createCodec, defaultMaxDepth, defaultRegistry } from '../serializable/i
 import type { Codec } from '../serializable/index.js';
 import { Dispatcher } from './dispatch.js';
 import { ServedConnection } from './served-connection.js';
+import { retireAtAge } from './connection-age.js';
 import type { ServiceDescription } from './service.js';
 import type { HttpBridge } from './http-bridge.js';
 import type { LegacyListener } from '../legacy/index.js';
@@ -48,6 +49,7 @@ export class GawServer {
   readonly #maxInFlight: number;
   readonly #maxWaitingBytes: number;
   readonly #closeTimeoutMs: number;
+  readonly #maxConnectionAgeMs: number;
   readonly #connections = new Set<ServedConnection>();
   #listener: Listener | undefined;
   #bridge: HttpBridge | undefined;
@@ -72,6 +74,7 @@ export class GawServer {
       0,
       2 ** 31 - 1,
     );
+    this.#maxConnectionAgeMs = checkInteger('maxConnectionAgeMs', options.maxConnectionAgeMs ?? 0, 0, 2 ** 30);
     for (const codec of options.codecs ?? []) checkCodecName(codec);
     const registry = options.registry ?? defaultRegistry;
     const maxDepth = options.maxDepth ?? defaultMaxDepth;
@@ -288,6 +291,7 @@ export class GawServer {
       logger: this.#logger,
     });
     this.#connections.add(served);
+    retireAtAge(served, this.#maxConnectionAgeMs, this.#closeTimeoutMs);
     connection.on('close', (err) => {
       this.#connections.delete(served);
       if (err) this.#logger.debug({ peer: connection.remoteAddress, code: err.code }, 'connection closed');
