@@ -73,7 +73,7 @@ export class Balancer {
     }
     this.#pools = pools;
     // Never every endpoint ejected: the one whose probe is due soonest serves again.
-    if (pools.every((pool) => pool.isEjected)) {
+    if (pools.length > 0 && pools.every((pool) => pool.isEjected)) {
       const soonest = pools.reduce((a, b) => (a.ejectedUntil <= b.ejectedUntil ? a : b));
       this.#readmit(soonest, 'endpoint readmitted: every other one is ejected');
     }

@@ -17,6 +17,8 @@ import { isRefusal, refusalsRejected, rejectWholeRefusal } from './outcomes.js';
 import type { StreamReceiver } from './stream-table.js';
 import { Balancer } from './balancer.js';
 import type { BalancerOptions } from './balancer.js';
+import { EndpointResolver } from './resolver.js';
+import type { ResolverOptions } from './resolver.js';
 import type { Endpoint, EndpointPool } from './pool.js';
 import type { RpcConnection } from './rpc-connection.js';
 import type {
@@ -76,11 +78,15 @@ export class GawpTransport implements Transport {
   readonly #deadlines = new Deadlines();
   #isClosed = false;
   #closing: Promise<void> | undefined;
+  /** Host names in the endpoints become one endpoint per address (resolver.ts). */
+  readonly #resolver: EndpointResolver;
 
-  constructor(endpoints: readonly Endpoint[], options: BalancerOptions) {
+  constructor(endpoints: readonly Endpoint[], options: BalancerOptions & { resolve: ResolverOptions }) {
     this.codec = options.codec;
     this.#logger = options.logger;
-    this.#balancer = new Balancer(endpoints, options);
+    const onConnectFailed = () => this.#resolver.connectFailed();
+    this.#balancer = new Balancer([], { ...options, onConnectFailed });
+    this.#resolver = new EndpointResolver(endpoints, (e) => this.#balancer.setEndpoints(e), options.resolve);
   }
 
   /** Calls in flight, on removed endpoints that are still draining too. */
@@ -99,7 +105,7 @@ export class GawpTransport implements Transport {
   /** Replaces the endpoints (already validated); removed ones drain. */
   setEndpoints(endpoints: readonly Endpoint[]): void {
     if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
-    this.#balancer.setEndpoints(endpoints);
+    this.#resolver.set(endpoints);
   }
 
   call(call: OutgoingCall, attempt: Attempt): Promise<Outcome> {
@@ -142,12 +148,14 @@ export class GawpTransport implements Transport {
 
   close(): Promise<void> {
     this.#isClosed = true;
+    this.#resolver.close();
     this.#closing ??= this.#balancer.close();
     return this.#closing;
   }
 
   destroy(): void {
     this.#isClosed = true;
+    this.#resolver.close();
     this.#balancer.destroy();
   }
 
@@ -224,7 +232,8 @@ export class GawpTransport implements Transport {
   /** No connection was ready: wait for one. */
   #acquire(): Promise<RpcConnection> {
     if (this.#isClosed) return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the client is closed'));
-    return this.#balancer.acquire();
+    // Names listed first are looked up before a call waits on them (at once when there are none).
+    return this.#resolver.ready.then(() => this.#balancer.acquire());
   }
 }
 

@@ -25,6 +25,8 @@ import type { Endpoint } from './pool.js';
 import { backoffDefaults } from './retry.js';
 import { RetryingTransport } from './retrying.js';
 import type { Transport } from './transport.js';
+import { lookupAll } from './resolver.js';
+import type { LookupAll } from './resolver.js';
 export { checkCallOptions } from './call-options.js';
 export type { BatchCall, CallOptions } from './call-options.js';
 import { checkInterceptors } from '../observe/index.js';
@@ -71,6 +73,10 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
   connectionLifetimeMs?: number;
   /** Recycle a connection this old (±10%), without failing its calls, so new servers get calls (default 0: never). */
   maxConnectionAgeMs?: number;
+  /** Host names resolve to one endpoint per address, looked up again this often and after a failed connect (default 10 s; 0: only then). */
+  resolveIntervalMs?: number;
+  /** Looks a host name up (default node:dns `lookup(name, { all: true })`); for tests and custom discovery. */
+  lookup?: LookupAll;
   /** Methods (`service.method`) safe to run twice: retried after transport failures too. */
   idempotent?: readonly string[];
   maxDepth?: number;
@@ -101,6 +107,7 @@ export const clientDefaults = Object.freeze({
   connectTimeoutMs: defaultConnectTimeoutMs,
   connectionLifetimeMs: 30_000,
   maxConnectionAgeMs: 0,
+  resolveIntervalMs: 10_000,
   maxDepth: defaultMaxDepth,
   ...backoffDefaults,
 });
@@ -131,6 +138,8 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'connectTimeoutMs',
     'connectionLifetimeMs',
     'maxConnectionAgeMs',
+    'resolveIntervalMs',
+    'lookup',
     'idempotent',
     'maxDepth',
     'registry',
@@ -153,6 +162,8 @@ const gawpOnly = [
   'ejectionMs',
   'maxEjectionMs',
   'maxConnectionAgeMs',
+  'resolveIntervalMs',
+  'lookup',
 ] as const;
 
 export interface ResolvedClient {
@@ -229,6 +240,16 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
       ),
       codec,
       logger,
+      resolve: {
+        lookup: checkLookup(options.lookup),
+        resolveIntervalMs: checkInteger(
+          'resolveIntervalMs',
+          options.resolveIntervalMs ?? d.resolveIntervalMs,
+          0,
+          2 ** 30,
+        ),
+        logger,
+      },
       dial: {
         ...limits,
         suite,
@@ -251,4 +272,11 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
     interceptors: checkInterceptors<ClientInterceptor>(options.interceptors, 'interceptors'),
     peer: endpoints.map((e) => `${e.host}:${e.port}`).join(','),
   };
+}
+
+function checkLookup(lookup: unknown): LookupAll {
+  if (lookup === undefined) return lookupAll;
+  if (typeof lookup !== 'function')
+    throw new UsageError('GAW_ERR_INVALID_OPTION', 'lookup must be a function (hostname) => Promise<{ address }[]>');
+  return lookup as LookupAll;
 }

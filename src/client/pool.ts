@@ -23,6 +23,8 @@ export interface PoolOptions {
   connectionLifetimeMs: number;
   /** Recycle a connection this old (±10%): a replacement is dialed, then it drains (0: never). */
   maxConnectionAgeMs: number;
+  /** Told when a connect fails (the resolver then looks the names up again). */
+  onConnectFailed?: () => void;
   dial: Omit<DialOptions, 'host' | 'port' | 'signal'>;
   codec: Codec;
   logger: Logger;
@@ -208,6 +210,7 @@ export class EndpointPool {
             Date.now() +
             backoffDelayMs(this.#failures, { baseDelayMs: 100, maxDelayMs: 5_000 }, () => 0.5 + Math.random() / 2);
           this.#options.logger.debug({ endpoint: this.label, err }, 'connecting failed');
+          this.#options.onConnectFailed?.();
           throw err;
         },
       )
