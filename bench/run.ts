@@ -13,6 +13,7 @@ import { buildCases, goals } from './plan.js';
 import type { CaseDef } from './plan.js';
 import { renderReport } from './report.js';
 import type { CaseResult, MemoryResult } from './report.js';
+import { runBalancingBench } from './balancing.js';
 import { runCancelBench } from './cancel.js';
 import { runInstructionBench } from './instructions.js';
 import { run as runCodecBench } from './serializable.js';
@@ -26,6 +27,7 @@ export interface BenchOptions {
   memoryConnections: number;
   hasCodecBench: boolean;
   hasCancelBench: boolean;
+  hasBalancingBench: boolean;
   hasInstructionBench: boolean;
   out: string | undefined;
   /** When set, every child runs with --cpu-prof and writes its profile here. */
@@ -36,7 +38,7 @@ export interface BenchOptions {
 const usage = `usage: node dist/bench/run.js [--quick] [--filter text]... [--repeats n] [--warmup ms] [--duration ms]
        [--connections n] [--no-memory] [--no-codec] [--out path | --no-out] [--cpu-prof dir]
   --filter  runs the cases whose id contains the text (e.g. gaw/cbc, limit/tiny/x64, http/, setup/);
-            'memory', 'codec', 'cancel' and 'instructions' select those parts; several filters (or a,b) add up`;
+            'memory', 'codec', 'cancel', 'balancing' and 'instructions' select those parts; several filters (or a,b) add up`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -81,6 +83,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         : number('connections', values.connections, isQuick ? 200 : 10_000, 1),
     hasCodecBench: !values['no-codec'] && (filters.length === 0 || filters.some((f) => 'codec'.includes(f))),
     hasCancelBench: filters.length === 0 || filters.some((f) => 'cancel'.includes(f)),
+    hasBalancingBench: filters.length === 0 || filters.some((f) => 'balancing'.includes(f)),
     hasInstructionBench: filters.length === 0 || filters.some((f) => 'instructions'.includes(f)),
     out: values['no-out']
       ? undefined
@@ -270,6 +273,11 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     options.log('call context: cancel propagation and deadline overshoot');
     const table = await runCancelBench(options.isQuick ? { rounds: 50 } : {});
     codecTable = `${codecTable ?? ''}\n\n## Call context: cancellation and deadlines over loopback (bench/cancel.ts, in-process)\n\n${table}`;
+  }
+  if (options.hasBalancingBench) {
+    options.log('balancing: calls per instance over four servers');
+    const table = await runBalancingBench(options.isQuick ? { calls: 4_000 } : {});
+    codecTable = `${codecTable ?? ''}\n\n## Balancing: calls per instance (bench/balancing.ts, in-process)\n\n${table}`;
   }
   if (options.hasInstructionBench) {
     options.log('instructions: callgrind counts per call');

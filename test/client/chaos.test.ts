@@ -94,3 +94,66 @@ test('a SIGSTOPped server is ejected, takes no calls while stopped, and serves a
     await Promise.all(servers.map((s) => s.exited));
   }
 });
+
+test('SIGKILL of one server under load (32 in flight): every idempotent call completes', async () => {
+  const servers = await startPair();
+  const [a] = servers;
+  const client = new GawClient({
+    endpoints: endpointsOf(servers),
+    idempotent: ['label.whoami'],
+    timeoutMs: 10_000,
+  });
+  try {
+    const failures: Error[] = [];
+    let answeredByB = 0;
+    let answered = 0;
+    let isKilled = false;
+    const worker = async () => {
+      while (failures.length === 0 && answeredByB < 500) {
+        const outcome = await client.call<string>('label.whoami').catch((err: Error) => err);
+        if (outcome instanceof Error) failures.push(outcome);
+        else {
+          answered++;
+          if (isKilled && outcome === 'b') answeredByB++;
+        }
+        if (!isKilled && answered >= 500) {
+          isKilled = true;
+          a.child.kill('SIGKILL');
+        }
+      }
+    };
+    await within(Promise.all(Array.from({ length: 32 }, worker)), 30_000, 'the load around the SIGKILL');
+    assert.deepEqual(failures, []);
+    assert.ok(answeredByB >= 500, `answered by b after the kill: ${answeredByB}`);
+  } finally {
+    client.destroy();
+    for (const server of servers) server.child.kill('SIGKILL');
+    await Promise.all(servers.map((s) => s.exited));
+  }
+});
+
+test('an endpoint whose port is closed fails over at once: no call fails, even with one retry', async () => {
+  const servers = await startPair();
+  const [a] = servers;
+  a.child.kill('SIGKILL');
+  await a.exited;
+  const logger = capturingLogger();
+  const client = new GawClient({ endpoints: endpointsOf(servers), logger, retries: 1 });
+  const [closed] = endpointsOf(servers) as [string, string];
+  try {
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, () => client.call<string>('label.whoami').catch((err: Error) => err)),
+    );
+    assert.deepEqual(
+      outcomes.filter((o) => o !== 'b'),
+      [],
+    );
+    // Refused connects put the closed endpoint in backoff: it is not dialed once per call.
+    const dials = logger.lines.filter((line) => line.msg === 'connecting failed' && line.obj.endpoint === closed);
+    assert.ok(dials.length >= 1 && dials.length <= 8, `connects to the closed port: ${dials.length}`);
+  } finally {
+    client.destroy();
+    for (const server of servers) server.child.kill('SIGKILL');
+    await Promise.all(servers.map((s) => s.exited));
+  }
+});
