@@ -10,6 +10,11 @@ export interface InstructionVariant {
   client?: Omit<GawClientOptions, 'port'>;
   /** The bare framed JSON-RPC of limit-wire.ts instead of gaw (server and client options unused). */
   isLimit?: boolean;
+  /**
+   * Over the HTTP bridge's WebSocket or gaw's handler in Fastify, against the minimal peer of each
+   * (a `ws` JSON-RPC echo server, a Fastify JSON-RPC route), with the same client for both sides.
+   */
+  peer?: 'ws-gaw' | 'ws-echo' | 'fastify-gaw' | 'fastify' | 'post-gaw';
 }
 
 /** The variants the goals compare; add one here and a goal in instructions.ts. */
@@ -17,5 +22,10 @@ export const instructionVariants: Readonly<Record<string, InstructionVariant>> =
   'ctx-off': { label: 'call-context extension off (callContext: false)', client: { callContext: false } },
   'ctx-on': { label: 'call-context extension on (the default)' },
   msgpack: { label: 'gaw with the msgpack codec (call context on)', client: { codec: 'msgpack' } },
+  'ws-gaw': { label: 'gaw, WebSocket on the bridge (64 in flight on one socket)', peer: 'ws-gaw' },
+  'ws-echo': { label: 'a minimal ws JSON-RPC server (64 in flight on one socket)', peer: 'ws-echo' },
+  'fastify-gaw': { label: 'gaw httpHandler() in Fastify (64 keep-alive connections)', peer: 'fastify-gaw' },
+  'post-gaw': { label: 'gaw, the HTTP bridge POST /api (64 keep-alive connections)', peer: 'post-gaw' },
+  fastify: { label: 'a minimal Fastify JSON-RPC route (64 keep-alive connections)', peer: 'fastify' },
   limit: { label: 'the limit: bare length-prefixed JSON-RPC on net (bench/limit-wire.ts)', isLimit: true },
 };

@@ -8,6 +8,7 @@ import { GawClient, GawServer } from '../src/index.js';
 import { instructionVariants } from './instruction-variants.js';
 import type { InstructionVariant } from './instruction-variants.js';
 import { createLimitServer, LimitClient } from './limit-wire.js';
+import { openPeer } from './instruction-peers.js';
 
 class MathService {
   static serviceName = 'math';
@@ -35,6 +36,7 @@ async function run(call: Call, calls: number): Promise<void> {
 
 /** A server and a client in this process, the call to run, and how to stop both. */
 async function open(variant: InstructionVariant): Promise<{ call: Call; stop(): Promise<void> }> {
+  if (variant.peer !== undefined) return openPeer(variant.peer);
   if (variant.isLimit === true) {
     const server = createLimitServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -22,6 +22,12 @@ export const instructionGoals: readonly InstructionGoal[] = [
   { issue: 15, numerator: 'ctx-on', denominator: 'ctx-off', maxRatio: 1.03 },
   // >= 0.85x the limit by CPU per call (both sides together): gaw's cost <= 1 / 0.85 of the limit's.
   { issue: 21, numerator: 'ctx-on', denominator: 'limit', maxRatio: 1 / 0.85 },
+  // #19: tiny calls over WebSocket >= 0.9x a minimal ws JSON-RPC server; #22: in Fastify >= 0.95x a
+  // minimal route. Both sides of each pair share one client, counted too.
+  { issue: 19, numerator: 'ws-gaw', denominator: 'ws-echo', maxRatio: 1 / 0.9 },
+  // No goal, for comparison: a WebSocket call against a POST to the same bridge (WebSocket is cheaper).
+  { issue: 19, numerator: 'ws-gaw', denominator: 'post-gaw', maxRatio: 1 },
+  { issue: 22, numerator: 'fastify-gaw', denominator: 'fastify', maxRatio: 1 / 0.95 },
   // msgpack at least as fast as the JSON limit.
   { issue: 21, numerator: 'msgpack', denominator: 'limit', maxRatio: 1 },
 ];
