@@ -4,9 +4,9 @@
 // keep-alive connections). Every call is `plus(1, 2)`, answered 3.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
 import { WebSocket, WebSocketServer } from 'ws';
 import { GawServer } from '../src/index.js';
+import { startFastify } from './fastify-peer.js';
 import { BenchService, answer } from './workload.js';
 
 type Peer = 'ws-gaw' | 'ws-echo' | 'fastify-gaw' | 'fastify' | 'post-gaw';
@@ -22,7 +22,13 @@ export async function openPeer(peer: Peer): Promise<Opened> {
     const server = new GawServer({ port: 0, http: { port: 0 } }).add(BenchService);
     await server.listen();
     const { call, stop } = httpClient((server.httpAddress as AddressInfo).port);
-    return { call, stop: async () => (stop(), await server.close()) };
+    return {
+      call,
+      stop: async () => {
+        stop();
+        await server.close();
+      },
+    };
   }
   return openFastify(peer === 'fastify-gaw');
 }
@@ -83,18 +89,8 @@ async function openWs(isGaw: boolean): Promise<Opened> {
 }
 
 async function openFastify(isGaw: boolean): Promise<Opened> {
-  const app = Fastify();
-  if (isGaw) {
-    const handler = new GawServer({ port: 0 }).add(BenchService).httpHandler();
-    app.all('/api', { onRequest: (request, reply) => void handler(request.raw, reply.hijack().raw) }, () => {});
-  } else {
-    app.post('/api', (request, reply) => {
-      reply.send(answer(request.body as object));
-    });
-  }
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (app.server.address() as AddressInfo).port;
-  const { call, stop } = httpClient(port);
+  const app = await startFastify(isGaw);
+  const { call, stop } = httpClient(app.port);
   return {
     call,
     stop: async () => {

@@ -5,13 +5,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import Fastify from 'fastify';
 import jayson from 'jayson';
-import { GawServer } from '../src/index.js';
 import { childArgs, listenToParent, tell } from './child.js';
 import { grpcService } from './grpc-service.js';
 import { createLimitServer } from './limit-wire.js';
-import { BenchService, answer } from './workload.js';
+import { startFastify } from './fastify-peer.js';
+import { answer } from './workload.js';
 
 export type PeerServerKind = 'limit' | 'node-http' | 'jayson-tcp' | 'jayson-http' | 'grpc' | 'fastify' | 'fastify-gaw';
 
@@ -44,22 +43,6 @@ function createNodeHttpServer() {
       res.end(body);
     });
   });
-}
-
-/** Fastify with either a minimal JSON-RPC route (its own JSON parsing) or gaw's handler mounted raw. */
-async function startFastify(isGaw: boolean): Promise<{ port: number; close(): void }> {
-  const app = Fastify();
-  if (isGaw) {
-    const handler = new GawServer({ port: 0 }).add(BenchService).httpHandler();
-    // Before Fastify parses anything: the handler reads the body under its own cap.
-    app.all('/api', { onRequest: (request, reply) => void handler(request.raw, reply.hijack().raw) }, () => {});
-  } else {
-    app.post('/api', (request, reply) => {
-      reply.send(answer(request.body as object));
-    });
-  }
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return { port: (app.server.address() as AddressInfo).port, close: () => void app.close() };
 }
 
 function jaysonMethods() {
@@ -104,7 +87,7 @@ async function start(): Promise<{ port: number; close(): void }> {
     }
     case 'fastify':
     case 'fastify-gaw':
-      return startFastify(kind === 'fastify-gaw');
+      return startFastify(kind === 'fastify-gaw').then(({ port, close }) => ({ port, close: () => void close() }));
     default:
       throw new Error(`unknown peer server ${String(kind)}`);
   }

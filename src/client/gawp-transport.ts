@@ -11,9 +11,8 @@ import type { Codec } from '../serializable/index.js';
 import { watchAbort } from './abort-watch.js';
 import { Deadlines } from '../deadlines.js';
 import type { Deadline } from '../deadlines.js';
-import type { JsonRpcErrorObject } from '../jsonrpc/index.js';
 import type { ReplySink } from './pending-table.js';
-import { isRefusal, refusalsRejected, rejectWholeRefusal } from './outcomes.js';
+import { refusalError, refusalsRejected, rejectWholeRefusal } from './outcomes.js';
 import type { StreamReceiver } from './stream-table.js';
 import { Balancer } from './balancer.js';
 import type { BalancerOptions } from './balancer.js';
@@ -52,8 +51,8 @@ function headFor(rpc: RpcConnection, attempt: Attempt, context: OutgoingContext 
 
 /** A stream that ended before any item with a refusal (nothing ran) is rejected, so it may be retried. */
 function refusalRejected(outcome: Outcome | undefined): Outcome | undefined {
-  if (outcome !== undefined && 'error' in outcome && isRefusal(outcome))
-    throw new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
+  const refused = outcome === undefined ? undefined : refusalError(outcome);
+  if (refused !== undefined) throw refused;
   return outcome;
 }
 
@@ -272,9 +271,9 @@ class ReadyCall implements ReplySink {
   }
 
   settle(outcome: Outcome): void {
-    if (isRefusal(outcome)) {
-      const { error } = outcome as { error: JsonRpcErrorObject };
-      this.fail(new RemoteError(error.code, error.message, error.data));
+    const refused = refusalError(outcome);
+    if (refused !== undefined) {
+      this.fail(refused);
       return;
     }
     const pool = this.#pool;

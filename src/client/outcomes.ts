@@ -31,13 +31,19 @@ export function withCallerStack(err: unknown): unknown {
   return err;
 }
 
+/** The RemoteError a refusal (-32001/-32002) is rejected with, so the retry policy sees it; else undefined. */
+export function refusalError(outcome: Outcome): RemoteError | undefined {
+  if (!('error' in outcome) || !isRefusal(outcome)) return undefined;
+  return new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
+}
+
 /** Turns a refusal into a rejection with a RemoteError, so the retry policy can see it and retry. */
 export function refusalsRejected<S extends { outcome: Promise<Outcome> }>(sent: S): S {
   return {
     ...sent,
     outcome: sent.outcome.then((outcome) => {
-      if ('error' in outcome && isRefusal(outcome))
-        throw new RemoteError(outcome.error.code, outcome.error.message, outcome.error.data);
+      const refused = refusalError(outcome);
+      if (refused !== undefined) throw refused;
       return outcome;
     }),
   };
