@@ -27,5 +27,10 @@ export const instructionVariants: Readonly<Record<string, InstructionVariant>> =
   'fastify-gaw': { label: 'gaw httpHandler() in Fastify (64 keep-alive connections)', peer: 'fastify-gaw' },
   'post-gaw': { label: 'gaw, the HTTP bridge POST /api (64 keep-alive connections)', peer: 'post-gaw' },
   fastify: { label: 'a minimal Fastify JSON-RPC route (64 keep-alive connections)', peer: 'fastify' },
+  'metrics-on': {
+    label: 'gaw with metrics on, server and client (prom-client Registry, call context on)',
+    server: { metrics: true },
+    client: { metrics: true },
+  },
   limit: { label: 'the limit: bare length-prefixed JSON-RPC on net (bench/limit-wire.ts)', isLimit: true },
 };

@@ -19,6 +19,8 @@ export interface BalancerOptions extends PoolOptions {
   maxEjectionMs: number;
   /** An ejected endpoint's probe (a connection and an rpc.ping) must be answered within this. */
   probeTimeoutMs: number;
+  /** Told of each endpoint ejected after consecutive failures (metrics). */
+  onEject?: (() => void) | undefined;
 }
 
 function keyOf(endpoint: Endpoint): string {
@@ -159,6 +161,7 @@ export class Balancer {
     if (!othersServing) return;
     pool.consecutiveFailures = 0;
     pool.isEjected = true;
+    this.#options.onEject?.();
     this.#ejectFor(pool);
   }
 

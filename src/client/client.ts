@@ -22,7 +22,7 @@ import type { Endpoint } from './pool.js';
 import type { Attempt, Outcome, OutgoingContext, Transport } from './transport.js';
 import { GawEvents, inheritEventsOptions } from '../events/index.js';
 import { runChain, splitMethod } from '../observe/index.js';
-import type { ClientCall, ClientInterceptor } from '../observe/index.js';
+import type { ClientCall, ClientInterceptor, MetricsRegistry } from '../observe/index.js';
 import type { RemoteStream } from './remote-stream.js';
 import { openStream } from './open-stream.js';
 
@@ -43,6 +43,8 @@ export class GawClient {
   #services: ReturnType<typeof createServicesProxy> | undefined;
   readonly #events: GawEvents | undefined;
   #closed: Promise<void> | undefined;
+  /** The prom-client Registry of the `metrics` option (serve it, or read it in tests); undefined when off. */
+  readonly metrics: MetricsRegistry | undefined;
 
   constructor(options: GawClientOptions = {}) {
     const resolved = resolveClientOptions(options);
@@ -52,6 +54,7 @@ export class GawClient {
     this.#idempotent = resolved.idempotent;
     this.#chain = resolved.interceptors;
     this.#peer = resolved.peer;
+    this.metrics = resolved.metrics;
     if (options.events !== undefined) {
       const { secret, registry, logger, maxDepth } = options;
       const inherited = {
@@ -151,12 +154,8 @@ export class GawClient {
    * are thrown by the loop. A stream is retried as a call is, and never once an item has arrived.
    */
   stream<T = unknown>(method: string, params?: JsonRpcParams, options: CallOptions = noOptions): RemoteStream<T> {
-    return this.#stream(
-      method,
-      params,
-      options.isIdempotent ?? this.#idempotent.has(method),
-      options,
-    ) as RemoteStream<T>;
+    const isIdempotent = options.isIdempotent ?? this.#idempotent.has(method);
+    return this.#stream(method, params, isIdempotent, options) as RemoteStream<T>;
   }
 
   /**
@@ -190,9 +189,8 @@ export class GawClient {
   }
 
   /**
-   * Replaces the endpoint list at run time, validated like the `endpoints` option. New endpoints
-   * take calls at once; a removed one takes no new calls, its calls in flight finish, and its
-   * connections close once idle. gawp only.
+   * Replaces the endpoint list at run time, validated like `endpoints` (gawp only). New endpoints take
+   * calls at once; a removed one takes no new calls, finishes those in flight and closes once idle.
    */
   setEndpoints(endpoints: readonly (string | Endpoint)[]): void {
     const parsed = parseEndpoints({ endpoints });

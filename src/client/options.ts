@@ -29,8 +29,8 @@ import { lookupAll } from './resolver.js';
 import type { LookupAll } from './resolver.js';
 export { checkCallOptions } from './call-options.js';
 export type { BatchCall, CallOptions } from './call-options.js';
-import { checkInterceptors } from '../observe/index.js';
-import type { ClientInterceptor } from '../observe/index.js';
+import { checkInterceptors, clientMetrics, joinInterceptors } from '../observe/index.js';
+import type { ClientInterceptor, MetricsOption, MetricsRegistry } from '../observe/index.js';
 
 export interface GawClientOptions extends Partial<PostofficeLimits> {
   host?: string;
@@ -91,6 +91,8 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
   protocol?: 'gawp' | 'gaw-legacy';
   /** Run around every call (retries included), first one outermost; see docs/observability.md. */
   interceptors?: readonly ClientInterceptor[];
+  /** Prometheus metrics through prom-client: true, or `{ registry, prefix }` (`client.metrics`); see docs/observability.md. */
+  metrics?: MetricsOption;
 }
 
 /** The client's defaults, in one place. */
@@ -147,6 +149,7 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'protocol',
     'events',
     'interceptors',
+    'metrics',
   ],
 ]);
 /** Options the legacy wire has no use for: refused rather than ignored. */
@@ -174,6 +177,7 @@ export interface ResolvedClient {
   interceptors: readonly ClientInterceptor[] | undefined;
   /** The endpoints, for interceptors. */
   peer: string;
+  metrics: MetricsRegistry | undefined;
 }
 
 /** Checks every option and builds the transport: the pool or the legacy client, under retries. */
@@ -199,6 +203,8 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
     0,
   );
   const registry = options.registry ?? defaultRegistry;
+  const userInterceptors = checkInterceptors<ClientInterceptor>(options.interceptors, 'interceptors');
+  const metrics = clientMetrics(options.metrics);
   let inner: Transport;
   if (protocol === 'gaw-legacy') {
     const unused = gawpOnly.find((key) => options[key] !== undefined);
@@ -231,6 +237,7 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
       baseEjectionMs: checkInteger('ejectionMs', options.ejectionMs ?? d.ejectionMs, 1),
       maxEjectionMs: checkInteger('maxEjectionMs', options.maxEjectionMs ?? d.maxEjectionMs, 1),
       probeTimeoutMs: connectTimeoutMs,
+      onEject: metrics && (() => metrics.ejected()),
       connectionLifetimeMs,
       maxConnectionAgeMs: checkInteger(
         'maxConnectionAgeMs',
@@ -265,12 +272,13 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
     });
   }
   return {
-    transport: new RetryingTransport(inner, retry, logger),
+    transport: new RetryingTransport(inner, { ...retry, onRetry: metrics && ((err) => metrics.retried(err)) }, logger),
     timeoutMs,
     idempotent: new Set(options.idempotent ?? []),
     logger,
-    interceptors: checkInterceptors<ClientInterceptor>(options.interceptors, 'interceptors'),
+    interceptors: joinInterceptors(metrics && [metrics.interceptor], userInterceptors),
     peer: endpoints.map((e) => `${e.host}:${e.port}`).join(','),
+    metrics: metrics?.registry,
   };
 }
 

@@ -12,6 +12,8 @@ import type { Attempt, Outcome, OutgoingBatchCall, OutgoingCall, OutgoingContext
 export interface RetryOptions extends BackoffOptions {
   /** -1 forever, 0 never, N at most N retries (Python Gaw's meaning). */
   retries: number;
+  /** Told of each try that failed and is tried again (metrics). */
+  onRetry?: ((err: unknown) => void) | undefined;
 }
 
 export class RetryingTransport implements Transport {
@@ -101,6 +103,7 @@ export class RetryingTransport implements Transport {
         { method: attempt.what, attempt: tries + 1, delayMs, code: (err as GawError).code },
         'retrying',
       );
+      this.#options.onRetry?.(err);
       await sleep(delayMs, attempt.signal);
       try {
         return await retry();

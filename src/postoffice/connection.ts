@@ -123,23 +123,25 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.#inbox.chunksReceived;
   }
 
+  /** Bytes read from and written to the socket so far, the handshake's included (for metrics). */
+  get bytesReceived(): number {
+    return this.#socket.bytesRead;
+  }
+  get bytesSent(): number {
+    return this.#socket.bytesWritten;
+  }
+
   /** Bytes written to the socket but not yet sent, plus messages queued for this tick. */
   get pendingBytes(): number {
     return this.#socket.writableLength + this.#outbox.queuedBytes;
   }
 
-  /**
-   * The largest message `send` accepts (with the call-context extension, less its kind byte; a
-   * request's context counts against the frame cap too).
-   */
+  /** The largest message `send` accepts (less the context kind byte; a request's context counts too). */
   get maxMessageBytes(): number {
     return this.#outbox.maxMessageBytes;
   }
 
-  /**
-   * Queues one message (bytes, or text sent as UTF-8). Messages of one tick leave together in one
-   * DATA frame, split every 64 KiB. Throws ConnectionError when closed, ProtocolError when too big.
-   */
+  /** Queues a message (bytes, or UTF-8 text; one tick's go in one DATA frame). Throws when closed or too big. */
   send(message: Buffer | string, head?: EntryHead): void {
     if (!this.#canSend) {
       const reason =
@@ -154,10 +156,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.#outbox.hasHeads;
   }
 
-  /**
-   * Tells the server that the request with JSON-RPC id `id` is no longer wanted (call-context
-   * extension; false without it, or when the connection can no longer send).
-   */
+  /** Tells the server the request with id `id` is no longer wanted; false without call context or when closed. */
   sendCancel(id: number | string): boolean {
     if (!this.#outbox.hasHeads || !this.#canSend) return false;
     this.send(cancelEntry(id), EMPTY);

@@ -59,15 +59,14 @@ export interface ListenerOptions extends Partial<PostofficeLimits> {
   logger?: Logger;
 }
 
-export interface AuthFailure {
-  peer: string;
-  reason: string;
-}
+export type AuthFailure = { peer: string; reason: string };
 
 export interface ListenerEvents {
   connection: [connection: Connection];
   /** A handshake that failed authentication or broke the protocol (one line, no key material). */
   authFailure: [failure: AuthFailure];
+  /** A hello refused with a ServerReject (reason: version, suite, codec, keyId, busy, flags). */
+  handshakeRejected: [rejection: AuthFailure];
   descriptorsExhausted: []; // accept() failed with EMFILE/ENFILE: free some (the port stays open)
 }
 
@@ -216,7 +215,9 @@ export class Listener extends EventEmitter<ListenerEvents> {
   }
 
   #reject(socket: Socket, reason: keyof typeof rejectReasons, detail: number): undefined {
-    this.#logger.info({ peer: this.#peers.get(socket), reason }, 'handshake rejected');
+    const peer = this.#peers.get(socket) ?? '';
+    this.#logger.info({ peer, reason }, 'handshake rejected');
+    this.emit('handshakeRejected', { peer, reason });
     this.#rejected.add(socket);
     socket.end(encodeReject(rejectReasons[reason], detail));
     return undefined;

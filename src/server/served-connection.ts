@@ -23,6 +23,8 @@ export interface ServedConnectionOptions {
   /** Bytes of messages waiting for a slot (each charged 16 bytes more); past it they are refused -32002. */
   maxWaitingBytes: number;
   logger: Logger;
+  /** Told of each message refused unrun: -32001 shutting down, -32002 overloaded (metrics). */
+  onRefused?: ((code: number) => void) | undefined;
 }
 
 const shuttingDown = 'the server is shutting down; the request was not run';
@@ -43,6 +45,7 @@ export class ServedConnection {
   readonly #maxInFlight: number;
   readonly #maxWaitingBytes: number;
   readonly #logger: Logger;
+  readonly #onRefused: ((code: number) => void) | undefined;
   /** Handler slots taken. */
   #running = 0;
   /** Messages read while no slot was free, in order, with where each came from (its budget counts from then). */
@@ -64,6 +67,7 @@ export class ServedConnection {
     this.#maxInFlight = options.maxInFlight;
     this.#maxWaitingBytes = options.maxWaitingBytes;
     this.#logger = options.logger;
+    this.#onRefused = options.onRefused;
     const peer = `${connection.remoteAddress}:${connection.remotePort}`;
     const streams = connection.hasStreams ? new ServedStreams(connection, this.#codec, this.#logger) : undefined;
     this.#plainOrigin = Object.freeze({ peer, wire: undefined, receivedAt: 0, calls: this.#calls, streams });
@@ -218,6 +222,7 @@ export class ServedConnection {
   }
 
   #refuse(message: unknown, code: number, reason: string): void {
+    this.#onRefused?.(code);
     const refusal = this.#dispatcher.refuse(message, code, reason);
     if (refusal !== undefined) this.#reply(refusal, undefined);
   }
@@ -233,9 +238,8 @@ export class ServedConnection {
   }
 
   /**
-   * Answers bytes that did not decode with -32700. Our own codecs never produce such bytes, so a
-   * peer that keeps sending them is broken or hostile: past maxParseErrors it is disconnected
-   * rather than answered message by message.
+   * Answers bytes that did not decode with -32700. Our codecs never produce such bytes, so a peer that
+   * keeps sending them is broken or hostile: past maxParseErrors it is disconnected, not answered.
    */
   #parseError(err: unknown): void {
     this.#parseErrors++;

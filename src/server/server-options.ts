@@ -8,7 +8,9 @@ import type { Registry } from '../serializable/index.js';
 import type { HttpBridgeOptions } from './http-bridge.js';
 import { UsageError } from '../errors.js';
 import type { HttpHandlerOptions } from './http-options.js';
-import type { ServerInterceptor } from '../observe/index.js';
+import { checkInterceptors, joinInterceptors } from '../observe/index.js';
+import type { MetricsOption, ServerInterceptor } from '../observe/index.js';
+import type { DispatcherOptions } from './dispatch-options.js';
 import type { WebSocketOptions } from './ws-options.js';
 
 /** The HTTP bridge's options (see HttpBridgeOptions; dispatch, registry and logger are the server's). */
@@ -104,6 +106,11 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
    * calls): they may time, log, reject (throw a ServiceError), change params or the result.
    */
   interceptors?: readonly ServerInterceptor[];
+  /**
+   * Prometheus metrics through prom-client (an optional peer dependency): true for a Registry of
+   * the server's own (`server.metrics`), or `{ registry, prefix }`; see docs/observability.md.
+   */
+  metrics?: MetricsOption;
   /** Also serve Python Gaw 0.7's wire protocol on its own port (off unless set; see the README's caveats). */
   legacy?: LegacyOptions;
 }
@@ -157,6 +164,7 @@ export const serverOptionKeys = Object.freeze({
     'registry',
     'logger',
     'interceptors',
+    'metrics',
     'http',
     'legacy',
     'events',
@@ -198,4 +206,35 @@ export function mountOptions(options: HttpHandlerMountOptions, what: string, ser
     ...(server.registry !== undefined && { registry: server.registry }),
     ...(server.maxDepth !== undefined && { maxDepth: server.maxDepth }),
   };
+}
+
+/** The Dispatcher's options from the server's: the metrics interceptor (when on) outermost. */
+export function dispatcherOptions(
+  options: GawServerOptions,
+  registry: Registry,
+  logger: Logger,
+  metrics: ServerInterceptor | undefined,
+): DispatcherOptions {
+  const interceptors = joinInterceptors(
+    metrics && [metrics],
+    checkInterceptors<ServerInterceptor>(options.interceptors, 'interceptors'),
+  );
+  return {
+    registry,
+    logger,
+    ...(options.exposeStack !== undefined && { exposeStack: options.exposeStack }),
+    ...(options.passRemoteErrors !== undefined && { passRemoteErrors: options.passRemoteErrors }),
+    ...(options.handlerTimeoutMs !== undefined && { handlerTimeoutMs: options.handlerTimeoutMs }),
+    ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
+    ...(interceptors !== undefined && { interceptors }),
+  };
+}
+
+/** The HTTP bridge of a server with a secret needs a token, unless it is opened on purpose. */
+export function checkBridgeToken(options: GawServerOptions, hasSecret: boolean): void {
+  if (options.http && hasSecret && options.http.token === undefined && !options.http.isOpen)
+    throw new UsageError(
+      'GAW_ERR_INVALID_OPTION',
+      'the HTTP bridge needs http.token when the server has a secret (or http.isOpen: true to serve it without one)',
+    );
 }

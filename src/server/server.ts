@@ -20,7 +20,9 @@ import { bridgeFor, legacyFor, mountFor } from './server-listeners.js';
 import type { ListenerContext } from './server-listeners.js';
 import { createHttpHandler } from './http-handler.js';
 import type { HttpRequestHandler } from './http-handler.js';
-import { serverDefaults, serverOptionKeys } from './server-options.js';
+import { checkBridgeToken, dispatcherOptions, serverDefaults, serverOptionKeys } from './server-options.js';
+import { ServerObserver } from './server-observer.js';
+import type { MetricsRegistry } from '../observe/index.js';
 import type { GawServerOptions, HttpHandlerMountOptions, HttpUpgradeMountOptions } from './server-options.js';
 import type { HttpHandlerOptions } from './http-options.js';
 import { WebSocketHub } from './ws-hub.js';
@@ -57,6 +59,7 @@ export class GawServer {
   readonly #events: ServerEvents | undefined;
   #closing: Promise<void> | undefined;
   readonly #hub: WebSocketHub;
+  readonly #observer: ServerObserver | undefined;
 
   constructor(options: GawServerOptions = {}) {
     checkOptionKeys(options, serverOptionKeys.server, 'GawServer options');
@@ -83,25 +86,13 @@ export class GawServer {
       msgpack: createCodec('msgpack', { registry, maxDepth }),
     };
     this.#hub = new WebSocketHub({ registry, logger: this.#logger });
-    this.#dispatcher = new Dispatcher({
-      registry,
-      logger: this.#logger,
-      ...(options.exposeStack !== undefined && { exposeStack: options.exposeStack }),
-      ...(options.passRemoteErrors !== undefined && { passRemoteErrors: options.passRemoteErrors }),
-      ...(options.handlerTimeoutMs !== undefined && { handlerTimeoutMs: options.handlerTimeoutMs }),
-      ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
-      ...(options.interceptors !== undefined && { interceptors: options.interceptors }),
-    });
+    this.#observer = ServerObserver.of(options.metrics, this.#connections);
+    this.#dispatcher = new Dispatcher(dispatcherOptions(options, registry, this.#logger, this.#observer?.interceptor));
     this.#events =
       options.events === undefined
         ? undefined
         : new ServerEvents(options.events, { secret: options.secret, registry, maxDepth, logger: this.#logger });
-    if (options.http && this.#keyRing && options.http.token === undefined && !options.http.isOpen) {
-      throw new UsageError(
-        'GAW_ERR_INVALID_OPTION',
-        'the HTTP bridge needs http.token when the server has a secret (or http.isOpen: true to serve it without one)',
-      );
-    }
+    checkBridgeToken(options, this.#keyRing !== undefined);
   }
 
   /** Hosts a service: `add(MathService, 'hello!')` constructs it with those arguments. Chainable. */
@@ -171,6 +162,11 @@ export class GawServer {
     return this.#bridge?.address;
   }
 
+  /** The prom-client Registry of the `metrics` option (for a /metrics route of your own); undefined when off. */
+  get metrics(): MetricsRegistry | undefined {
+    return this.#observer?.registry;
+  }
+
   get connectionCount(): number {
     return this.#connections.size;
   }
@@ -194,6 +190,7 @@ export class GawServer {
     });
     this.#listener = listener;
     listener.on('connection', (connection) => this.#attach(connection));
+    this.#observer?.watch(listener);
     await listener.listen();
     // What is listening already closes again when something after it cannot start.
     const started: { close(): Promise<void> }[] = [listener];
@@ -289,8 +286,10 @@ export class GawServer {
       maxInFlight: this.#maxInFlight,
       maxWaitingBytes: this.#maxWaitingBytes,
       logger: this.#logger,
+      onRefused: this.#observer?.onRefused,
     });
     this.#connections.add(served);
+    this.#observer?.attach(connection);
     retireAtAge(served, this.#maxConnectionAgeMs, this.#closeTimeoutMs);
     connection.on('close', (err) => {
       this.#connections.delete(served);
