@@ -15,12 +15,14 @@ const allowed: Record<string, readonly string[]> = {
   redis: [],
   // Interceptors, metrics and traces: the server and the client run calls through it, so it sits below both.
   observe: ['jsonrpc'],
+  // Discovery: the registry's data layout, server announcements and client views, over redis.
+  registry: ['redis'],
   legacy: ['jsonrpc', 'postoffice', 'serializable'],
   // Events sign envelopes with the postoffice's secrets and encode them with the codecs.
   events: ['postoffice', 'redis', 'serializable'],
-  server: ['events', 'jsonrpc', 'legacy', 'observe', 'postoffice', 'serializable'],
-  client: ['events', 'jsonrpc', 'legacy', 'observe', 'postoffice', 'serializable'],
-  cli: ['client', 'events', 'jsonrpc', 'legacy', 'observe', 'postoffice', 'serializable', 'server'],
+  server: ['events', 'jsonrpc', 'legacy', 'observe', 'postoffice', 'registry', 'serializable'],
+  client: ['events', 'jsonrpc', 'legacy', 'observe', 'postoffice', 'registry', 'serializable'],
+  cli: ['client', 'events', 'jsonrpc', 'legacy', 'observe', 'postoffice', 'registry', 'serializable', 'server'],
   // The browser client runs in web pages: it shares the message model and the registry, nothing
   // that reaches a socket or a Node built-in (test/browser/no-node.test.ts walks its imports).
   browser: ['jsonrpc', 'serializable'],
