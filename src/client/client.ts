@@ -7,13 +7,12 @@ import { RemoteError, UsageError } from '../errors.js';
 import { callContext } from '../context.js';
 import type { CallContext } from '../context.js';
 import type { JsonRpcParams } from '../jsonrpc/index.js';
-import { checkInteger } from '../postoffice/index.js';
 import { createRawJsonCodec } from '../serializable/index.js';
 import type { Codec } from '../serializable/index.js';
 import { parseEndpoints } from './endpoints.js';
 import { callerDeadlinePassed, checkParams, replyError, withCallerStack } from './outcomes.js';
 import { outgoingContext, presentContext } from './outgoing-context.js';
-import { checkMethod, optionsProblem } from './call-checks.js';
+import { callBounds, checkMethod, optionsProblem } from './call-checks.js';
 import { checkCallOptions, resolveClientOptions } from './options.js';
 import type { BatchCall, CallOptions, GawClientOptions } from './options.js';
 import { createServiceProxy, createServicesProxy } from './proxy.js';
@@ -129,7 +128,7 @@ export class GawClient {
     let outcomes: Outcome[];
     const parent = options.isRoot === true ? undefined : callContext();
     try {
-      const attempt = this.#callBounds('batch', options, parent);
+      const attempt = callBounds(this.#timeoutMs, 'batch', options, parent);
       if (attempt.timeoutMs === 0) throw callerDeadlinePassed('batch');
       outcomes = await this.#transport.batch(checked, attempt, outgoingContext(parent, options));
     } catch (err) {
@@ -224,25 +223,9 @@ export class GawClient {
     return this.#rawCodec;
   }
 
-  /**
-   * One call's bounds: its deadline (retries included), its signal, its name for messages. Inside
-   * a handler (unless isRoot) the handled call's deadline and signal bound it too.
-   */
-  #callBounds(what: string, options: CallOptions, parent: CallContext | undefined): Attempt {
-    let timeoutMs = options.timeoutMs === undefined ? this.#timeoutMs : checkInteger('timeoutMs', options.timeoutMs, 1);
-    let signal = options.signal;
-    if (parent !== undefined) {
-      // Inside a handler: never past the handled call's deadline, and cancelled with it.
-      const leftMs = parent.remainingMs();
-      if (leftMs < timeoutMs) timeoutMs = Math.max(0, Math.floor(leftMs));
-      signal = signal === undefined ? parent.signal : AbortSignal.any([signal, parent.signal]);
-    }
-    return { deadlineMs: performance.now() + timeoutMs, timeoutMs, signal, what };
-  }
-
   /** A stream (stream(), the proxies): what is wrong with the call is thrown by its first next(). */
   #stream(method: string, params: unknown, isIdempotent: boolean, options: CallOptions): RemoteStream {
-    const bounds = (parent: CallContext | undefined) => this.#callBounds(method, options, parent);
+    const bounds = (parent: CallContext | undefined) => callBounds(this.#timeoutMs, method, options, parent);
     const setting = { codec: this.#codec, transport: this.#transport, timeoutMs: this.#timeoutMs, bounds };
     return openStream(setting, this.#isClosed, method, params, isIdempotent, options);
   }
@@ -260,7 +243,7 @@ export class GawClient {
       const checked = checkParams(params);
       if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the client is closed');
       const parent = options.isRoot === true ? undefined : callContext();
-      const attempt = this.#callBounds(method, options, parent);
+      const attempt = callBounds(this.#timeoutMs, method, options, parent);
       const context = outgoingContext(parent, options);
       if (this.#chain === undefined) return this.#send(method, checked, isIdempotent, codec, context, attempt);
       const { service, method: name } = splitMethod(method);
