@@ -93,6 +93,7 @@ export class Announcer {
     this.#link = await connectRedis(o.target, {
       name: 'gaw-registry',
       commandTimeoutMs: o.commandTimeoutMs,
+      maxReconnectMs: o.maxReconnectMs,
       logger: o.logger,
     });
     this.#link.onReady(() => {

@@ -44,6 +44,8 @@ export interface ResolvedDiscovery {
   readonly weight: number;
   readonly zone: string | undefined;
   readonly workers: number;
+  /** Reconnect attempts never wait longer than a beat (5 s at most): a restarted Redis is refilled within a beat or two. */
+  readonly maxReconnectMs: number;
   readonly logger: Logger;
 }
 
@@ -111,6 +113,7 @@ export function resolveDiscovery(option: string | DiscoveryOptions, logger: Logg
     weight,
     zone,
     workers: integer('workers', bag.workers ?? d.workers, 1, 4096),
+    maxReconnectMs: Math.min(5000, heartbeatMs),
     logger,
   };
 }

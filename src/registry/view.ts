@@ -14,6 +14,8 @@ export interface Instance {
   readonly port: number;
   readonly weight: number;
   readonly workers: number;
+  /** The codecs it accepts (`json`, `msgpack`). */
+  readonly codecs: readonly string[];
   readonly zone: string | undefined;
   readonly version: string | undefined;
   readonly isDraining: boolean;
@@ -43,6 +45,7 @@ export function toInstance(record: InstanceRecord): Instance {
     port,
     weight: record.weight,
     workers: record.workers,
+    codecs: record.codecs,
     zone: record.zone,
     version: record.version,
     isDraining: record.draining,

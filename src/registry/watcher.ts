@@ -121,8 +121,11 @@ export class RegistryWatcher {
     try {
       const names = await this.discover(pattern);
       for (const name of names.slice(0, maxNames)) {
+        // A name read only now was reported by that read, to every pattern watching (this one too).
+        const wasRead = this.#views.get(name)?.hasRead === true;
         const view = await this.resolve(name);
         if (!this.#patterns.has(pattern, callback)) return;
+        if (!wasRead) continue;
         for (const instance of view.instances.values())
           if (regex.test(name)) callback({ type: 'up', service: name, instance });
       }
@@ -140,7 +143,7 @@ export class RegistryWatcher {
     if (this.#isClosed) return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the client is closed'));
     this.#starting ??= (async () => {
       const o = this.#options;
-      const linkOptions = { commandTimeoutMs: o.commandTimeoutMs, logger: o.logger };
+      const linkOptions = { commandTimeoutMs: o.commandTimeoutMs, maxReconnectMs: o.maxReconnectMs, logger: o.logger };
       this.#cmd = await connectRedis(o.target, { ...linkOptions, name: 'gaw-discovery' });
       this.#sub = await connectRedis(o.target, { ...linkOptions, name: 'gaw-discovery-sub' });
       this.#sub.onReady(() => this.#scheduleFullRead(true));

@@ -93,6 +93,7 @@ function instance(id: string, isDraining = false): Instance {
     host: '10.0.0.1',
     port: 1,
     weight: 100,
+    codecs: ['json'],
     workers: 1,
     zone: undefined,
     version: undefined,

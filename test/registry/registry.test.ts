@@ -11,7 +11,7 @@ import { track } from '../helpers/cleanup.js';
 import { redisEngine, startRedis } from '../helpers/redis-server.js';
 
 const { skip } = redisEngine;
-const timings = { ttlMs: 1000, heartbeatMs: 300, commandTimeoutMs: 200, resyncMs: 1000, discoveryTimeoutMs: 500 };
+const timings = { ttlMs: 1000, heartbeatMs: 300, commandTimeoutMs: 500, resyncMs: 1000, discoveryTimeoutMs: 2000 };
 
 async function until(what: string, check: () => boolean | Promise<boolean>, deadlineMs = 5000): Promise<number> {
   const started = performance.now();
