@@ -63,5 +63,6 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './events/index.js';
+export type { DiscoveryOptions, Instance, RegistryState, WatchEvent, WatchEventType } from './registry/index.js';
 export { callContext, runAsRoot } from './context.js';
 export type { CallContext } from './context.js';

@@ -123,6 +123,8 @@ export class Balancer {
   /** No connection was ready: wait on an endpoint that is up, else on the one that recovers soonest. */
   async acquire(): Promise<RpcConnection> {
     for (;;) {
+      // Every endpoint removed while the call waited (a registry that emptied): nothing to wait on.
+      if (this.#pools.length === 0) throw new GawError('GAW_ERR_NO_ENDPOINT', 'no endpoint is left to call');
       const serving = this.#pools.filter((pool) => !pool.isDown && !pool.isEjected);
       const pool =
         serving.length > 0

@@ -24,6 +24,8 @@ import { runChain, splitMethod } from '../observe/index.js';
 import type { ClientCall, ClientInterceptor, MetricsRegistry } from '../observe/index.js';
 import type { RemoteStream } from './remote-stream.js';
 import { openStream } from './open-stream.js';
+import type { RegistryWatcher, WatchEvent } from '../registry/index.js';
+import { noDiscovery } from './registry-transport.js';
 
 export type BatchResult = { ok: true; result: unknown } | { ok: false; error: RemoteError };
 
@@ -41,6 +43,7 @@ export class GawClient {
   #isClosed = false;
   #services: ReturnType<typeof createServicesProxy> | undefined;
   readonly #events: GawEvents | undefined;
+  readonly #watcher: RegistryWatcher | undefined;
   #closed: Promise<void> | undefined;
   /** The prom-client Registry of the `metrics` option (serve it, or read it in tests); undefined when off. */
   readonly metrics: MetricsRegistry | undefined;
@@ -54,6 +57,7 @@ export class GawClient {
     this.#chain = resolved.interceptors;
     this.#peer = resolved.peer;
     this.metrics = resolved.metrics;
+    this.#watcher = resolved.watcher;
     if (options.events !== undefined) {
       const { secret, registry, logger, maxDepth } = options;
       const inherited = {
@@ -176,6 +180,18 @@ export class GawClient {
   get services(): Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>> {
     this.#services ??= createServicesProxy((name) => this.service(name));
     return this.#services;
+  }
+
+  /** The service names in the registry matching `pattern` (Redis glob: `worker_*`), sorted; needs `discovery`. */
+  discover(pattern: string): Promise<string[]> {
+    if (this.#watcher === undefined) return Promise.reject(noDiscovery('discover'));
+    return this.#watcher.discover(pattern);
+  }
+
+  /** Reports up/update/drain/down for every instance of the names matching `pattern`; returns the unwatch function. */
+  watch(pattern: string, callback: (event: WatchEvent) => void): () => void {
+    if (this.#watcher === undefined) throw noDiscovery('watch');
+    return this.#watcher.watch(pattern, callback);
   }
 
   /** Calls in flight across every connection. */

@@ -25,7 +25,9 @@ import type { Endpoint } from './pool.js';
 import { backoffDefaults } from './retry.js';
 import { RetryingTransport } from './retrying.js';
 import type { Transport } from './transport.js';
-import { lookupAll } from './resolver.js';
+import { discoveryTransport } from './registry-transport.js';
+import type { DiscoveryOptions, RegistryWatcher } from '../registry/index.js';
+import { checkLookup } from './resolver.js';
 import type { LookupAll } from './resolver.js';
 export { checkCallOptions } from './call-options.js';
 export type { BatchCall, CallOptions } from './call-options.js';
@@ -84,6 +86,8 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
   logger?: Logger;
   /** Events on Redis (`client.events`): a URL or options (secret, registry and logger default to the client's); see docs/events.md. */
   events?: EventsOption;
+  /** Calls by service name through the registry on Redis (a URL or options; not with endpoints); see docs/discovery.md. */
+  discovery?: string | DiscoveryOptions;
   /**
    * `gawp` (default) or `gaw-legacy` to call a Python Gaw 0.7 server: one endpoint, calls only (no
    * notifications, batches or raw calls); retries, timeouts and aborts as for gawp.
@@ -148,6 +152,7 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'logger',
     'protocol',
     'events',
+    'discovery',
     'interceptors',
     'metrics',
   ],
@@ -167,6 +172,7 @@ const gawpOnly = [
   'maxConnectionAgeMs',
   'resolveIntervalMs',
   'lookup',
+  'discovery',
 ] as const;
 
 export interface ResolvedClient {
@@ -175,9 +181,11 @@ export interface ResolvedClient {
   idempotent: ReadonlySet<string>;
   logger: Logger;
   interceptors: readonly ClientInterceptor[] | undefined;
-  /** The endpoints, for interceptors. */
+  /** The endpoints (or the registry), for interceptors. */
   peer: string;
   metrics: MetricsRegistry | undefined;
+  /** The `discovery` option's view of the registry. */
+  watcher: RegistryWatcher | undefined;
 }
 
 /** Checks every option and builds the transport: the pool or the legacy client, under retries. */
@@ -206,6 +214,8 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
   const userInterceptors = checkInterceptors<ClientInterceptor>(options.interceptors, 'interceptors');
   const metrics = clientMetrics(options.metrics);
   let inner: Transport;
+  let watcher: RegistryWatcher | undefined;
+  let peer = endpoints.map((e) => `${e.host}:${e.port}`).join(',');
   if (protocol === 'gaw-legacy') {
     const unused = gawpOnly.find((key) => options[key] !== undefined);
     if (unused !== undefined)
@@ -230,7 +240,7 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
     const codecName = options.codec ?? 'json';
     checkCodecName(codecName);
     const codec = createCodec(codecName, { registry, maxDepth: options.maxDepth ?? d.maxDepth });
-    inner = new GawpTransport(endpoints, {
+    const gawp: ConstructorParameters<typeof GawpTransport>[1] = {
       poolSize,
       busyThreshold: checkInteger('busyThreshold', options.busyThreshold ?? d.busyThreshold, 1),
       ejectAfterFailures: checkInteger('ejectAfterFailures', options.ejectAfterFailures ?? d.ejectAfterFailures, 0),
@@ -269,7 +279,12 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
         connectTimeoutMs,
         logger,
       },
-    });
+    };
+    if (options.discovery === undefined) inner = new GawpTransport(endpoints, gawp);
+    else {
+      const make = (e: readonly Endpoint[]) => new GawpTransport(e, gawp);
+      ({ transport: inner, watcher, peer } = discoveryTransport(options.discovery, options, logger, codec, make));
+    }
   }
   return {
     transport: new RetryingTransport(inner, { ...retry, onRetry: metrics && ((err) => metrics.retried(err)) }, logger),
@@ -277,14 +292,8 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
     idempotent: new Set(options.idempotent ?? []),
     logger,
     interceptors: joinInterceptors(metrics && [metrics.interceptor], userInterceptors),
-    peer: endpoints.map((e) => `${e.host}:${e.port}`).join(','),
+    peer,
     metrics: metrics?.registry,
+    watcher,
   };
-}
-
-function checkLookup(lookup: unknown): LookupAll {
-  if (lookup === undefined) return lookupAll;
-  if (typeof lookup !== 'function')
-    throw new UsageError('GAW_ERR_INVALID_OPTION', 'lookup must be a function (hostname) => Promise<{ address }[]>');
-  return lookup as LookupAll;
 }

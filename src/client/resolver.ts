@@ -4,6 +4,7 @@
 // appears takes calls, one that goes away drains (balancer.ts). Knows nothing of connections.
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
+import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Endpoint } from './pool.js';
 
@@ -11,6 +12,14 @@ import type { Endpoint } from './pool.js';
 export type LookupAll = (hostname: string) => Promise<readonly { address: string }[]>;
 
 export const lookupAll: LookupAll = (hostname) => dns.lookup(hostname, { all: true });
+
+/** The `lookup` option: node:dns by default, else a function (checked here). */
+export function checkLookup(lookup: unknown): LookupAll {
+  if (lookup === undefined) return lookupAll;
+  if (typeof lookup !== 'function')
+    throw new UsageError('GAW_ERR_INVALID_OPTION', 'lookup must be a function (hostname) => Promise<{ address }[]>');
+  return lookup as LookupAll;
+}
 
 export interface ResolverOptions {
   lookup: LookupAll;

@@ -68,3 +68,23 @@ export function mountFor(
     maxDepth: o.maxDepth,
   });
 }
+
+/** The fields of the "gaw server listening" line. */
+export function listeningFields(f: {
+  listener: { address: { address: string; port: number } };
+  suite: SuiteName;
+  codecs: readonly string[];
+  services: readonly { name: string; methods: ReadonlyMap<string, unknown> }[];
+  bridge: { address: { address: string; port: number } } | undefined;
+  legacy: { address: { address: string; port: number } } | undefined;
+}): Record<string, unknown> {
+  const at = (a: { address: string; port: number }) => `${a.address}:${a.port}`;
+  return {
+    address: at(f.listener.address),
+    suite: f.suite,
+    codecs: f.codecs,
+    services: Object.fromEntries(f.services.map((s) => [s.name, [...s.methods.keys()]])),
+    ...(f.bridge && { http: at(f.bridge.address) }),
+    ...(f.legacy && { legacy: at(f.legacy.address) }),
+  };
+}

@@ -1,6 +1,7 @@
 // GawServer's options: the server's own, the HTTP bridge's and the legacy listener's. Defaults
 // and validation stay in server.ts; the bridge's own options are in http-bridge.ts.
 import type { EventsOption } from '../events/index.js';
+import type { DiscoveryOptions } from '../registry/index.js';
 import type { Logger } from '../log.js';
 import { postofficeDefaults } from '../postoffice/index.js';
 import type { CodecName, PostofficeLimits, SuiteName } from '../postoffice/index.js';
@@ -101,6 +102,8 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
   http?: HttpOptions;
   /** Events on Redis: a URL or options (secret, registry and logger default to the server's); see docs/events.md. */
   events?: EventsOption;
+  /** Register with the registry on Redis (a URL, or options with `advertise`); see docs/discovery.md. */
+  discovery?: string | DiscoveryOptions;
   /**
    * Run around every request, first one outermost (GAWP, HTTP bridge; not the legacy listener's
    * calls): they may time, log, reject (throw a ServiceError), change params or the result.
@@ -168,6 +171,7 @@ export const serverOptionKeys = Object.freeze({
     'http',
     'legacy',
     'events',
+    'discovery',
   ]),
   http: new Set<string>([
     ...handlerKeys.filter((key) => key !== 'logger'),

@@ -16,7 +16,7 @@ import { retireAtAge } from './connection-age.js';
 import type { ServiceDescription } from './service.js';
 import type { HttpBridge } from './http-bridge.js';
 import type { LegacyListener } from '../legacy/index.js';
-import { bridgeFor, legacyFor, mountFor } from './server-listeners.js';
+import { bridgeFor, legacyFor, listeningFields, mountFor } from './server-listeners.js';
 import type { ListenerContext } from './server-listeners.js';
 import { createHttpHandler } from './http-handler.js';
 import type { HttpRequestHandler } from './http-handler.js';
@@ -31,6 +31,7 @@ import type { HttpUpgradeHandler } from './ws-mount.js';
 import { checkOptionKeys } from '../options.js';
 import type { GawEvents } from '../events/index.js';
 import { ServerEvents } from './server-events.js';
+import { ServerDiscovery } from './server-discovery.js';
 
 export type {
   GawServerOptions,
@@ -57,6 +58,7 @@ export class GawServer {
   #bridge: HttpBridge | undefined;
   #legacy: LegacyListener | undefined;
   readonly #events: ServerEvents | undefined;
+  readonly #discovery: ServerDiscovery | undefined;
   #closing: Promise<void> | undefined;
   readonly #hub: WebSocketHub;
   readonly #observer: ServerObserver | undefined;
@@ -92,6 +94,7 @@ export class GawServer {
       options.events === undefined
         ? undefined
         : new ServerEvents(options.events, { secret: options.secret, registry, maxDepth, logger: this.#logger });
+    if (options.discovery !== undefined) this.#discovery = new ServerDiscovery(options.discovery, this.#logger);
     checkBridgeToken(options, this.#keyRing !== undefined);
   }
 
@@ -179,6 +182,7 @@ export class GawServer {
       throw new UsageError('GAW_ERR_NOT_A_SERVICE', 'add at least one service before listen()');
     const o = this.#options;
     const codecs = o.codecs ?? [...serverDefaults.codecs];
+    this.#discovery?.check(o.host ?? serverDefaults.host);
     const listener = new Listener({
       ...o,
       host: o.host ?? serverDefaults.host,
@@ -212,18 +216,11 @@ export class GawServer {
       throw err;
     }
     await this.#events?.start(this.#dispatcher.services, (name) => this.#dispatcher.instanceOf(name));
-    const { address, port } = listener.address;
-    this.#logger.info(
-      {
-        address: `${address}:${port}`,
-        suite: this.#suite,
-        codecs,
-        services: Object.fromEntries(this.#dispatcher.services.map((s) => [s.name, [...s.methods.keys()]])),
-        ...(this.#bridge && { http: `${this.#bridge.address.address}:${this.#bridge.address.port}` }),
-        ...(this.#legacy && { legacy: `${this.#legacy.address.address}:${this.#legacy.address.port}` }),
-      },
-      'gaw server listening',
-    );
+    const services = this.#dispatcher.services;
+    const keyIds = this.#keyRing?.ids ?? [];
+    await this.#discovery?.start(listener.address, { services, suites: [this.#suite], codecs, keyIds });
+    const fields = { listener, suite: this.#suite, codecs, services, bridge: this.#bridge, legacy: this.#legacy };
+    this.#logger.info(listeningFields(fields), 'gaw server listening');
   }
 
   /**
@@ -236,6 +233,7 @@ export class GawServer {
   }
 
   async #close(): Promise<void> {
+    await this.#discovery?.drain();
     // All stop accepting at once; the bridge and the legacy listener also drain their own
     // connections (under the same deadline), so their promises are awaited only at the end.
     const transports = [this.#listener?.close(), this.#bridge?.close(), this.#legacy?.close(), this.#events?.close()];
@@ -260,7 +258,7 @@ export class GawServer {
       );
       for (const served of this.#connections) served.connection.destroy();
     }
-    await stopped;
+    await Promise.all([stopped, this.#discovery?.stop()]);
     this.#logger.info('gaw server closed');
   }
 
