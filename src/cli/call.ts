@@ -22,6 +22,7 @@ import {
 import type { Argv } from './options.js';
 import { isFromEnv } from './env-options.js';
 import { escapeControls } from './terminal-text.js';
+import { registryClientOptions, resolveCallTarget } from './registry-options.js';
 
 export interface Output {
   /** Writes to stdout; resolves once the text is handed to the OS. */
@@ -53,6 +54,7 @@ export const clientOptions = {
 } as const;
 
 export const callOptions = {
+  ...registryClientOptions,
   params: { type: 'string', describe: 'the params as one JSON document: an array (positional) or an object (named)' },
   timing: { type: 'boolean', describe: 'print the connect+handshake and call times to stderr' },
   ...clientOptions,
@@ -144,10 +146,12 @@ export async function printRemoteError(io: Output, error: JsonRpcErrorObject): P
 
 /** Runs `gaw call`; resolves to the exit code. Usage errors and transport failures throw. */
 export async function runCall(argv: Argv, io: Output): Promise<number> {
-  const target = parseTarget(readString(argv, 'target') ?? '');
-  const method = readString(argv, 'method') ?? '';
+  const isByName = readString(argv, 'registry') !== undefined;
+  // With --registry the first word is the method: `gaw call --registry URL math_service.plus 1 2`.
+  let method = readString(argv, isByName ? 'target' : 'method') ?? '';
   if (method.trim() === '') throw usage('the method is empty; give service.method, e.g. math_service.plus');
-  const words = ((argv.param as unknown[] | undefined) ?? []).map(String);
+  const given = [...(isByName && argv.method !== undefined ? [argv.method] : []), ...((argv.param as unknown[]) ?? [])];
+  const words = given.map(String);
   // Words on the command line win over GAW_PARAMS, as any flag does.
   const document =
     words.length > 0 && isFromEnv(argv, 'params')
@@ -156,6 +160,9 @@ export async function runCall(argv: Argv, io: Output): Promise<number> {
   if (document !== undefined && words.length > 0) throw usage('give params as words or with --params, not both');
   const params = document ?? parseParams(words);
   const options = readClientOptions(argv);
+  let targetText = readString(argv, 'target') ?? '';
+  if (isByName) ({ target: targetText, method } = await resolveCallTarget(argv, method, options.timeoutMs));
+  const target = parseTarget(targetText);
   const { response, connectMs, callMs } = await sendOnce(target, requestMessage(1, method, params), options);
   if (readBoolean(argv, 'timing')) {
     const lines =

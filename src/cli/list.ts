@@ -1,6 +1,7 @@
 // `gaw list <target>`: asks the server's rpc.discover for its OpenRPC document and prints each
 // service with its methods and parameter names (or the document itself with --json).
-// The transport is one-shot.ts; the document is built by src/server/discover.ts.
+// The transport is one-shot.ts; the document is built by src/server/discover.ts. With --registry it
+// lists what the registry holds instead (registry-options.ts).
 import { requestMessage } from '../jsonrpc/index.js';
 import { clientOptions, printRemoteError, readClientOptions, toJson } from './call.js';
 import type { Output } from './call.js';
@@ -8,6 +9,7 @@ import { sendOnce } from './one-shot.js';
 import { exitCodes, parseTarget, readBoolean, readString } from './options.js';
 import type { Argv } from './options.js';
 import { escapeControls } from './terminal-text.js';
+import { formatRegistry, listRegistry, registryClientOptions } from './registry-options.js';
 
 interface ParamDescriptor {
   name?: unknown;
@@ -41,14 +43,21 @@ export function formatDiscovery(document: unknown): string {
 }
 
 export const listOptions = {
+  ...registryClientOptions,
   json: { type: 'boolean', describe: 'print the OpenRPC document itself' },
   ...clientOptions,
 } as const;
 
 /** Runs `gaw list`; resolves to the exit code. */
 export async function runList(argv: Argv, io: Output): Promise<number> {
-  const target = parseTarget(readString(argv, 'target') ?? '');
   const options = readClientOptions(argv);
+  if (readString(argv, 'registry') !== undefined) {
+    // `gaw list --registry URL [pattern]`: what the registry holds, not what one server offers.
+    const listed = await listRegistry(argv, readString(argv, 'target') ?? '*', options.timeoutMs);
+    await io.out(readBoolean(argv, 'json') ? `${toJson(listed, 2)}\n` : formatRegistry(listed));
+    return exitCodes.ok;
+  }
+  const target = parseTarget(readString(argv, 'target') ?? '');
   const { response } = await sendOnce(target, requestMessage(1, 'rpc.discover'), options);
   if ('error' in response) {
     await printRemoteError(io, response.error);

@@ -96,13 +96,14 @@ function buildParser(
       async (argv) => setExit(await runServe(argv as Argv, runtime)),
     )
     .command(
-      'call <target> <method> [param..]',
+      'call <target> [method] [param..]',
       'call service.method and print the result as JSON',
       (y) =>
         y
           .positional('target', {
             type: 'string',
-            describe: "host:port of a gaw server, or an HTTP bridge's http://host:port/api",
+            describe:
+              "host:port of a gaw server, or an HTTP bridge's http://host:port/api (with --registry: the method)",
           })
           .positional('method', { type: 'string', describe: 'service.method' })
           .positional('param', {
@@ -125,19 +126,24 @@ function buildParser(
           .example(
             'gaw call http://127.0.0.1:8000/api math_service.multiply 10 20 --http-token-file token',
             'through an HTTP bridge',
-          ),
+          )
+          .example('gaw call --registry redis://127.0.0.1:6379 math_service.plus 10 20', 'by service name'),
       async (argv) => setExit(await runCall(argv as Argv, io)),
     )
     .command(
-      'list <target>',
-      'list the services, methods and parameter names a server offers (rpc.discover)',
+      'list [target]',
+      'list the services, methods and parameter names a server offers (rpc.discover), or with --registry what is registered',
       (y) =>
         y
-          .positional('target', { type: 'string', describe: 'host:port, or http://host:port/api' })
+          .positional('target', {
+            type: 'string',
+            describe: 'host:port, or http://host:port/api (with --registry: a glob of service names, default *)',
+          })
           .options(listOptions)
           .middleware(optionsFromEnv(listOptions, env), true)
           .epilog(envEpilog)
-          .example('gaw list 127.0.0.1:5555 --secret-file secret --encrypt', 'what the server offers'),
+          .example('gaw list 127.0.0.1:5555 --secret-file secret --encrypt', 'what the server offers')
+          .example('gaw list --registry redis://127.0.0.1:6379', 'every registered service, instance and state'),
       async (argv) => setExit(await runList(argv as Argv, io)),
     )
     .command(

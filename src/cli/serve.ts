@@ -25,6 +25,7 @@ import { exposureOptions, exposureWarning, refuseExposure, serverExposures } fro
 import { isFromEnv } from './env-options.js';
 import { httpFlags, readHttpFlags } from './http-flags.js';
 import { loadInterceptors, observeOptions } from './observe-options.js';
+import { readServeDiscovery, registryServeOptions } from './registry-options.js';
 
 /** What a caller embedding the CLI (examples/demo.js) learns once the server listens. */
 export interface ListeningInfo {
@@ -154,6 +155,7 @@ export const serveOptions = {
   ...Object.fromEntries(
     Object.entries(limitOptions).map(([name, o]) => [name, { type: 'string', group: 'Limits:', describe: o.describe }]),
   ),
+  ...registryServeOptions,
   ...observeOptions,
   ...logOptions,
   ...lifetimeOptions,
@@ -189,6 +191,8 @@ export function readServeOptions(argv: Argv): GawServerOptions {
     options.legacy = { port: legacyPort, host: readString(argv, 'legacy-host') ?? '127.0.0.1' };
   else if (argv['legacy-host'] !== undefined && !isFromEnv(argv, 'legacy-host'))
     throw usage('--legacy-host needs --legacy-port (the legacy listener is off without it)');
+  const discovery = readServeDiscovery(argv, options.host as string);
+  if (discovery !== undefined) options.discovery = discovery;
   return options;
 }
 

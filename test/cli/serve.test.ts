@@ -212,8 +212,8 @@ describe('gaw <module>', () => {
     assert.equal(top.code, 0);
     for (const text of [
       'gaw <module>',
-      'gaw call <target> <method>',
-      'gaw list <target>',
+      'gaw call <target> [method]',
+      'gaw list [target]',
       'gaw keygen',
       'gaw bridge',
       'Examples:',
