@@ -14,6 +14,7 @@ import type { CaseDef } from './plan.js';
 import { renderReport } from './report.js';
 import type { CaseResult, MemoryResult } from './report.js';
 import { runBalancingBench } from './balancing.js';
+import { runDiscoveryBench } from './discovery.js';
 import { runCancelBench } from './cancel.js';
 import { runInstructionBench } from './instructions.js';
 import { run as runCodecBench } from './serializable.js';
@@ -28,6 +29,7 @@ export interface BenchOptions {
   hasCodecBench: boolean;
   hasCancelBench: boolean;
   hasBalancingBench: boolean;
+  hasDiscoveryBench: boolean;
   hasInstructionBench: boolean;
   out: string | undefined;
   /** When set, every child runs with --cpu-prof and writes its profile here. */
@@ -38,7 +40,7 @@ export interface BenchOptions {
 const usage = `usage: node dist/bench/run.js [--quick] [--filter text]... [--repeats n] [--warmup ms] [--duration ms]
        [--connections n] [--no-memory] [--no-codec] [--out path | --no-out] [--cpu-prof dir]
   --filter  runs the cases whose id contains the text (e.g. gaw/cbc, limit/tiny/x64, http/, setup/);
-            'memory', 'codec', 'cancel', 'balancing' and 'instructions' select those parts; several filters (or a,b) add up`;
+            'memory', 'codec', 'cancel', 'balancing', 'discovery' and 'instructions' select those parts; several filters (or a,b) add up`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -84,6 +86,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     hasCodecBench: !values['no-codec'] && (filters.length === 0 || filters.some((f) => 'codec'.includes(f))),
     hasCancelBench: filters.length === 0 || filters.some((f) => 'cancel'.includes(f)),
     hasBalancingBench: filters.length === 0 || filters.some((f) => 'balancing'.includes(f)),
+    hasDiscoveryBench: filters.length === 0 || filters.some((f) => 'discovery'.includes(f)),
     hasInstructionBench: filters.length === 0 || filters.some((f) => 'instructions'.includes(f)),
     out: values['no-out']
       ? undefined
@@ -278,6 +281,11 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     options.log('balancing: calls per instance over four servers');
     const table = await runBalancingBench(options.isQuick ? { calls: 4_000 } : {});
     codecTable = `${codecTable ?? ''}\n\n## Balancing: calls per instance (bench/balancing.ts, in-process)\n\n${table}`;
+  }
+  if (options.hasDiscoveryBench) {
+    options.log('discovery: SIGKILL to the last client leaving the instance out');
+    const table = await runDiscoveryBench(options.isQuick ? { kills: 3 } : {});
+    codecTable = `${codecTable ?? ''}\n\n## Discovery: a SIGKILLed server leaving every client's view (bench/discovery.ts)\n\n${table}`;
   }
   if (options.hasInstructionBench) {
     options.log('instructions: callgrind counts per call');
