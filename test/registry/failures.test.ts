@@ -1,7 +1,7 @@
 // The failure table of design/SCALE-OUT.md 3c over real processes: servers in child processes on
 // 127.0.0.2 and 127.0.0.3 (other "machines"), registered on a real redis-server (unix socket,
 // ttl 1 000 ms, heartbeat 300 ms), a client in this process calling by name under load. Servers
-// are SIGKILLed and SIGSTOPped by pid; Redis is killed for 3 s and comes back empty.
+// are SIGKILLed and SIGSTOPped by pid; Redis is killed for 3 s and comes back empty, or hangs for 3 s.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GawClient } from '../../src/client/index.js';
@@ -179,4 +179,32 @@ test('Redis SIGKILLed for 3 s under load fails no call; restarted empty, every s
   assert.ok(servedDuringOutage > 100);
   assert.deepEqual([...labels].sort(), ['a', 'b']);
   assert.ok(backMs < 1500, `back after ${backMs} ms`);
+});
+
+test('Redis SIGSTOPped for 3 s under load: no call fails; after SIGCONT a new server is seen again', {
+  skip,
+}, async () => {
+  const redis = await startRedis();
+  const secret = makeSecret();
+  await child(redis.url, secret, 'a', '127.0.0.2');
+  const c = client(redis.url, secret);
+  const events: WatchEvent[] = [];
+  c.watch('label', (event) => events.push(event));
+  const running = load(c);
+  await poll('calls to a', () => (running.seen.get('a') ?? 0) > 20);
+  redis.kill('SIGSTOP');
+  track(() => redis.kill('SIGCONT'));
+  const before = running.done;
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const servedWhileHung = running.done - before;
+  redis.kill('SIGCONT');
+  await child(redis.url, secret, 'b', '127.0.0.3');
+  await poll('calls to b', () => (running.seen.get('b') ?? 0) > 0, 5000);
+  await running.stop();
+  console.log(`# Redis hung 3 s: ${servedWhileHung} calls answered meanwhile`);
+  assert.deepEqual(
+    running.failures.map((f) => f.code),
+    [],
+  );
+  assert.ok(servedWhileHung > 100);
 });
