@@ -10,11 +10,16 @@ export interface Deadline {
   readonly atMs: number;
 }
 
-interface Entry extends Deadline {
-  onExpire: () => void;
-  prev: Entry | undefined;
-  next: Entry | undefined;
+/**
+ * A deadline as the list keeps it. addAt() makes one around a callback; an object of the caller's
+ * own can be one too (link()), so a call's state and its deadline are one allocation, not three.
+ */
+export interface DeadlineEntry extends Deadline {
+  atMs: number;
+  prev: DeadlineEntry | undefined;
+  next: DeadlineEntry | undefined;
   isLinked: boolean;
+  onExpire(): void;
 }
 
 /**
@@ -22,8 +27,8 @@ interface Entry extends Deadline {
  * keeps the process alive; when nothing is pending the timer must not.
  */
 export class Deadlines {
-  #head: Entry | undefined;
-  #tail: Entry | undefined;
+  #head: DeadlineEntry | undefined;
+  #tail: DeadlineEntry | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAtMs = Infinity;
   readonly #onTimer = () => this.#expire();
@@ -35,17 +40,19 @@ export class Deadlines {
 
   /** Calls `onExpire` at the performance.now() time `atMs`, unless removed first. */
   addAt(atMs: number, onExpire: () => void): Deadline {
-    const entry: Entry = {
-      atMs,
-      onExpire,
-      prev: undefined,
-      next: undefined,
-      isLinked: true,
-    };
+    const entry: DeadlineEntry = { atMs, onExpire, prev: undefined, next: undefined, isLinked: false };
+    this.link(entry);
+    return entry;
+  }
+
+  /** Calls `entry.onExpire()` at `entry.atMs` (performance.now() time), unless removed first. */
+  link(entry: DeadlineEntry): void {
+    entry.isLinked = true;
     // Sorted by deadline: with one shared timeout every new entry goes last, found at once.
     let after = this.#tail;
     while (after !== undefined && after.atMs > entry.atMs) after = after.prev;
     if (after === undefined) {
+      entry.prev = undefined;
       entry.next = this.#head;
       if (this.#head !== undefined) this.#head.prev = entry;
       this.#head = entry;
@@ -58,7 +65,6 @@ export class Deadlines {
       after.next = entry;
     }
     if (entry.atMs < this.#timerAtMs) this.#arm(entry.atMs);
-    return entry;
   }
 
   /**
@@ -66,7 +72,7 @@ export class Deadlines {
    * find the next deadline when it fires.
    */
   remove(deadline: Deadline): boolean {
-    const entry = deadline as Entry;
+    const entry = deadline as DeadlineEntry;
     if (!entry.isLinked) return false;
     entry.isLinked = false;
     if (entry.prev !== undefined) entry.prev.next = entry.next;

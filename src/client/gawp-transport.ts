@@ -10,8 +10,8 @@ import type { EntryHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import { watchAbort } from './abort-watch.js';
 import { Deadlines } from '../deadlines.js';
-import type { Deadline } from '../deadlines.js';
-import type { ReplySink } from './pending-table.js';
+import type { DeadlineEntry } from '../deadlines.js';
+import { Pending } from './pending-table.js';
 import { refusalError, refusalsRejected, rejectWholeRefusal } from './outcomes.js';
 import type { StreamReceiver } from './stream-table.js';
 import { Balancer } from './balancer.js';
@@ -163,12 +163,12 @@ export class GawpTransport implements Transport {
     return new Promise<Outcome>((resolve, reject) => {
       const sink = new ReadyCall(this.#balancer, this.#deadlines, rpc, pool, attempt, resolve, reject);
       try {
-        sink.id = rpc.send(call.method, call.params, call.codec, headFor(rpc, attempt, call.context), sink);
+        rpc.send(call.method, call.params, call.codec, headFor(rpc, attempt, call.context), sink);
       } catch (err) {
         reject(err);
         return;
       }
-      sink.timer = this.#deadlines.addAt(attempt.deadlineMs, sink.expire);
+      this.#deadlines.link(sink);
     });
   }
 
@@ -237,13 +237,17 @@ export class GawpTransport implements Transport {
 }
 
 /**
- * One try on a ready connection, as the reply sink of its request and the callback of its
- * deadline: the balancer hears how it ended, a refusal (-32001/-32002, nothing ran) rejects so the
- * retry policy sees it, and whichever of reply and deadline comes first settles the promise.
+ * One try on a ready connection: its pending entry (reply sink) on the connection and its entry in
+ * the deadline list, in one object. The balancer hears how it ended, a refusal (-32001/-32002,
+ * nothing ran) rejects so the retry policy sees it, and whichever of reply and deadline comes
+ * first settles the promise (the deadline is linked once the request is sent).
  */
-class ReadyCall implements ReplySink {
-  id = 0;
-  timer: Deadline | undefined;
+class ReadyCall extends Pending implements DeadlineEntry {
+  // The deadline list's fields (DeadlineEntry).
+  atMs: number;
+  prev: DeadlineEntry | undefined = undefined;
+  next: DeadlineEntry | undefined = undefined;
+  isLinked = false;
   readonly #balancer: Balancer;
   readonly #deadlines: Deadlines;
   readonly #rpc: RpcConnection;
@@ -261,6 +265,8 @@ class ReadyCall implements ReplySink {
     resolve: (outcome: Outcome) => void,
     reject: (err: unknown) => void,
   ) {
+    super();
+    this.atMs = attempt.deadlineMs;
     this.#balancer = balancer;
     this.#deadlines = deadlines;
     this.#rpc = rpc;
@@ -278,19 +284,19 @@ class ReadyCall implements ReplySink {
     }
     const pool = this.#pool;
     if ((pool.consecutiveFailures | pool.ejections) !== 0) this.#balancer.succeeded(pool);
-    if (this.timer !== undefined && this.#deadlines.remove(this.timer)) this.#resolve(outcome);
+    if (this.#deadlines.remove(this)) this.#resolve(outcome);
   }
 
   fail(err: Error): void {
     this.#balancer.failed(this.#pool, err);
-    if (this.timer !== undefined && this.#deadlines.remove(this.timer)) this.#reject(err);
+    if (this.#deadlines.remove(this)) this.#reject(err);
   }
 
-  readonly expire = (): void => {
+  onExpire(): void {
     const { timeoutMs, what } = this.#attempt;
     this.#rpc.cancel(this.id, timeoutMs);
     const err = callTimeout(what, timeoutMs);
     this.#balancer.failed(this.#pool, err);
     this.#reject(err);
-  };
+  }
 }

@@ -17,27 +17,40 @@ export interface ReplySink {
   fail(err: Error): void;
 }
 
-export class Pending implements PendingEntry {
+/**
+ * A request in flight, as the table keeps it: its own reply sink (a subclass settles its caller's
+ * promise), so one object per call serves as table entry and sink.
+ */
+export abstract class Pending implements PendingEntry, ReplySink {
   id = 0;
-  readonly sink: ReplySink;
   /** The connection's chunksReceived when it was sent: unchanged at its timeout, nothing arrived since. */
-  readonly receivedAtSend: number;
+  receivedAtSend = 0;
   /** Set for the elements of a batch, so an id-null batch-level error can find them. */
-  batch: number[] | undefined;
+  batch: number[] | undefined = undefined;
 
-  constructor(sink: ReplySink, receivedAtSend: number) {
-    this.sink = sink;
-    this.receivedAtSend = receivedAtSend;
+  abstract settle(outcome: Outcome): void;
+  abstract fail(err: Error): void;
+}
+
+/** A pending request that settles a promise. */
+class PromisedReply extends Pending {
+  readonly settle: (outcome: Outcome) => void;
+  readonly fail: (err: Error) => void;
+
+  constructor(resolve: (outcome: Outcome) => void, reject: (err: Error) => void) {
+    super();
+    this.settle = resolve;
+    this.fail = reject;
   }
 }
 
-/** A sink that settles a promise. */
-export function promised(): { sink: ReplySink; outcome: Promise<Outcome> } {
-  let sink: ReplySink | undefined;
+/** A pending request and the promise it settles. */
+export function promised(): { sink: Pending; outcome: Promise<Outcome> } {
+  let sink: Pending | undefined;
   const outcome = new Promise<Outcome>((resolve, reject) => {
-    sink = { settle: resolve, fail: reject };
+    sink = new PromisedReply(resolve, reject);
   });
-  return { sink: sink as ReplySink, outcome };
+  return { sink: sink as Pending, outcome };
 }
 
 const initialSlots = 64;

@@ -8,8 +8,8 @@ import type { JsonRpcParams, ParsedResponse } from '../jsonrpc/index.js';
 import type { Connection, EntryHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import { encodeRequest } from './request-message.js';
-import { Pending, PendingTable, promised } from './pending-table.js';
-import type { ReplySink } from './pending-table.js';
+import { PendingTable, promised } from './pending-table.js';
+import type { Pending } from './pending-table.js';
 import type { Outcome } from './transport.js';
 import { StreamTable } from './stream-table.js';
 import type { StreamReceiver } from './stream-table.js';
@@ -85,10 +85,10 @@ export class RpcConnection {
     params: JsonRpcParams | undefined,
     codec: Codec | undefined,
     head: EntryHead | undefined,
-    sink: ReplySink,
+    sink: Pending,
   ): number {
-    const pending = new Pending(sink, this.connection.chunksReceived);
-    const id = this.#pending.add(pending);
+    sink.receivedAtSend = this.connection.chunksReceived;
+    const id = this.#pending.add(sink);
     try {
       this.connection.send(encodeRequest(codec ?? this.#codec, id, method, params), head);
     } catch (err) {
@@ -124,9 +124,9 @@ export class RpcConnection {
     const messages = calls.map((call) => {
       if (call.isNotification) return notificationMessage(call.method, call.params);
       const { sink, outcome } = promised();
-      const pending = new Pending(sink, receivedAtSend);
-      pending.batch = ids;
-      const id = this.#pending.add(pending);
+      sink.receivedAtSend = receivedAtSend;
+      sink.batch = ids;
+      const id = this.#pending.add(sink);
       ids.push(id);
       outcomes.push(outcome);
       return requestMessage(id, call.method, call.params);
@@ -238,11 +238,11 @@ export class RpcConnection {
       // A batch-level error (id null): it answers the oldest batch still waiting.
       if (response.id === null && 'error' in response) {
         const ids = this.#batches.find((batch) => batch.some((id) => this.#pending.get(id) !== undefined));
-        for (const id of ids ?? []) this.#take(id)?.sink.settle(outcome);
+        for (const id of ids ?? []) this.#take(id)?.settle(outcome);
       }
       return;
     }
-    this.#take(response.id)?.sink.settle(outcome);
+    this.#take(response.id)?.settle(outcome);
   }
 
   #take(id: number): Pending | undefined {
@@ -290,7 +290,7 @@ export class RpcConnection {
       `the connection to ${this.connection.remoteAddress}:${this.connection.remotePort} closed with the call in flight${err ? `: ${err.message}` : ''}`,
       { cause: err, mayHaveReachedServer: true },
     );
-    for (const call of this.#pending.takeAll()) call.sink.fail(reason);
+    for (const call of this.#pending.takeAll()) call.fail(reason);
     this.onClose?.(this);
   }
 }
