@@ -2,7 +2,7 @@
 // try bounded by its deadline (one shared timer, deadlines.ts) and its signal. The balancer
 // (balancer.ts) chooses the connection; this tells it how each call ended, and tells the retry
 // policy apart refusals (-32001/-32002, nothing ran) from handlers' errors. No retries here (retrying.ts).
-import { AbortError, RemoteError, TimeoutError, UsageError } from '../errors.js';
+import { AbortError, RemoteError, UsageError } from '../errors.js';
 import { rpcErrorCodes } from '../jsonrpc/index.js';
 import type { Logger } from '../log.js';
 import { callHead, contextLimits } from '../postoffice/index.js';
@@ -10,8 +10,7 @@ import type { EntryHead } from '../postoffice/index.js';
 import type { Codec } from '../serializable/index.js';
 import { watchAbort } from './abort-watch.js';
 import { Deadlines } from '../deadlines.js';
-import type { DeadlineEntry } from '../deadlines.js';
-import { Pending } from './pending-table.js';
+import { callTimeout, ReadyCall } from './ready-call.js';
 import { refusalError, refusalsRejected, rejectWholeRefusal } from './outcomes.js';
 import type { StreamReceiver } from './stream-table.js';
 import { Balancer } from './balancer.js';
@@ -32,10 +31,6 @@ import type {
 
 /** Sends one call (`id`) or one batch (`ids`) on a connection; `outcome` settles with its reply. */
 type Send<T> = (rpc: RpcConnection) => { id?: number; ids?: number[]; outcome: Promise<T> };
-
-export function callTimeout(what: string, timeoutMs: number): TimeoutError {
-  return new TimeoutError('GAW_ERR_CALL_TIMEOUT', `${what} got no reply within ${timeoutMs} ms`);
-}
 
 /**
  * The call-context head for a request sent now on `rpc`: the time left before the attempt's
@@ -233,70 +228,5 @@ export class GawpTransport implements Transport {
     if (this.#isClosed) return Promise.reject(new UsageError('GAW_ERR_CLOSED', 'the client is closed'));
     // Names listed first are looked up before a call waits on them (at once when there are none).
     return this.#resolver.ready.then(() => this.#balancer.acquire());
-  }
-}
-
-/**
- * One try on a ready connection: its pending entry (reply sink) on the connection and its entry in
- * the deadline list, in one object. The balancer hears how it ended, a refusal (-32001/-32002,
- * nothing ran) rejects so the retry policy sees it, and whichever of reply and deadline comes
- * first settles the promise (the deadline is linked once the request is sent).
- */
-class ReadyCall extends Pending implements DeadlineEntry {
-  // The deadline list's fields (DeadlineEntry).
-  atMs: number;
-  prev: DeadlineEntry | undefined = undefined;
-  next: DeadlineEntry | undefined = undefined;
-  isLinked = false;
-  readonly #balancer: Balancer;
-  readonly #deadlines: Deadlines;
-  readonly #rpc: RpcConnection;
-  readonly #pool: EndpointPool;
-  readonly #attempt: Attempt;
-  readonly #resolve: (outcome: Outcome) => void;
-  readonly #reject: (err: unknown) => void;
-
-  constructor(
-    balancer: Balancer,
-    deadlines: Deadlines,
-    rpc: RpcConnection,
-    pool: EndpointPool,
-    attempt: Attempt,
-    resolve: (outcome: Outcome) => void,
-    reject: (err: unknown) => void,
-  ) {
-    super();
-    this.atMs = attempt.deadlineMs;
-    this.#balancer = balancer;
-    this.#deadlines = deadlines;
-    this.#rpc = rpc;
-    this.#pool = pool;
-    this.#attempt = attempt;
-    this.#resolve = resolve;
-    this.#reject = reject;
-  }
-
-  settle(outcome: Outcome): void {
-    const refused = refusalError(outcome);
-    if (refused !== undefined) {
-      this.fail(refused);
-      return;
-    }
-    const pool = this.#pool;
-    if ((pool.consecutiveFailures | pool.ejections) !== 0) this.#balancer.succeeded(pool);
-    if (this.#deadlines.remove(this)) this.#resolve(outcome);
-  }
-
-  fail(err: Error): void {
-    this.#balancer.failed(this.#pool, err);
-    if (this.#deadlines.remove(this)) this.#reject(err);
-  }
-
-  onExpire(): void {
-    const { timeoutMs, what } = this.#attempt;
-    this.#rpc.cancel(this.id, timeoutMs);
-    const err = callTimeout(what, timeoutMs);
-    this.#balancer.failed(this.#pool, err);
-    this.#reject(err);
   }
 }
