@@ -22,7 +22,8 @@ import {
 import type { Argv } from './options.js';
 import { isFromEnv } from './env-options.js';
 import { escapeControls } from './terminal-text.js';
-import { registryClientOptions, resolveCallTarget } from './registry-options.js';
+import { registryClientOptions, resolveCallTargets } from './registry-options.js';
+import { ConnectionError } from '../errors.js';
 
 export interface Output {
   /** Writes to stdout; resolves once the text is handed to the OS. */
@@ -144,6 +145,17 @@ export async function printRemoteError(io: Output, error: JsonRpcErrorObject): P
   await io.err(`error ${escapeControls(String(error.code))}: ${escapeControls(String(error.message))}${data}\n`);
 }
 
+/** Sends to the first target that takes the connection; the next only after one that provably ran nothing. */
+async function sendToOne(targets: readonly string[], message: Parameters<typeof sendOnce>[1], options: OneShotOptions) {
+  for (let i = 0; ; i++) {
+    try {
+      return await sendOnce(parseTarget(targets[i] as string), message, options);
+    } catch (err) {
+      if (i + 1 >= targets.length || !(err instanceof ConnectionError) || err.mayHaveReachedServer) throw err;
+    }
+  }
+}
+
 /** Runs `gaw call`; resolves to the exit code. Usage errors and transport failures throw. */
 export async function runCall(argv: Argv, io: Output): Promise<number> {
   const isByName = readString(argv, 'registry') !== undefined;
@@ -160,10 +172,10 @@ export async function runCall(argv: Argv, io: Output): Promise<number> {
   if (document !== undefined && words.length > 0) throw usage('give params as words or with --params, not both');
   const params = document ?? parseParams(words);
   const options = readClientOptions(argv);
-  let targetText = readString(argv, 'target') ?? '';
-  if (isByName) ({ target: targetText, method } = await resolveCallTarget(argv, method, options.timeoutMs));
-  const target = parseTarget(targetText);
-  const { response, connectMs, callMs } = await sendOnce(target, requestMessage(1, method, params), options);
+  let targets = [readString(argv, 'target') ?? ''];
+  if (isByName) ({ targets, method } = await resolveCallTargets(argv, method, options.timeoutMs));
+  const message = requestMessage(1, method, params);
+  const { response, connectMs, callMs } = await sendToOne(targets, message, options);
   if (readBoolean(argv, 'timing')) {
     const lines =
       connectMs === undefined

@@ -56,14 +56,15 @@ function watcherFor(argv: Argv, timeoutMs: number): RegistryWatcher {
 const hasGlob = /[*?[\\]/;
 
 /**
- * `gaw call --registry`: the instance to dial for `method` (`service.method`; the service part may
- * be a glob matching exactly one service), chosen at random among those serving.
+ * `gaw call --registry`: the instances to dial for `method` (`service.method`; the service part may
+ * be a glob matching exactly one service), every serving one in random order: the caller moves to
+ * the next only when a connection provably never reached the server (a dead one not reaped yet).
  */
-export async function resolveCallTarget(
+export async function resolveCallTargets(
   argv: Argv,
   method: string,
   timeoutMs: number,
-): Promise<{ target: string; method: string }> {
+): Promise<{ targets: string[]; method: string }> {
   const dot = method.lastIndexOf('.');
   if (dot <= 0) throw usage(`${JSON.stringify(method.slice(0, 130))} is not service.method`);
   let service = method.slice(0, dot);
@@ -82,10 +83,13 @@ export async function resolveCallTarget(
         );
       service = names[0] as string;
     }
-    const serving = (await watcher.resolve(service)).serving();
-    const chosen = serving[Math.floor(Math.random() * serving.length)];
-    if (chosen === undefined) throw usage(`no instance of ${service} is registered`);
-    return { target: chosen.addr, method: `${service}${method.slice(dot)}` };
+    const targets = (await watcher.resolve(service)).serving().map((instance) => instance.addr);
+    if (targets.length === 0) throw usage(`no instance of ${service} is registered`);
+    for (let i = targets.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [targets[i], targets[j]] = [targets[j] as string, targets[i] as string];
+    }
+    return { targets, method: `${service}${method.slice(dot)}` };
   } finally {
     watcher.destroy();
   }

@@ -84,3 +84,28 @@ test('a glob matching several services is refused, naming them', { skip }, async
   assert.equal(hello.code, 0, hello.stderr);
   assert.equal(hello.stdout, '"hello you"\n');
 });
+
+test('gaw call --registry moves past a SIGKILLed instance the registry still lists', { skip }, async () => {
+  const redis = await startRedis();
+  const env = { GAW_SECRET: generateSecret(), GAW_REGISTRY: redis.url };
+  const args = [`${examplesDir}services.js`, '--kwargs', '{"hello": "hi"}', '--port', '0'];
+  const dead = await startGaw(args, { env });
+  await startGaw(args, { env });
+  dead.child.kill('SIGKILL');
+  await dead.exited;
+  // With the default ttl (10 s) the dead record stays listed for a while: each call below dials it
+  // first with odds 1/2 while it does.
+  const listed = await runGaw(['list'], { env });
+  assert.match(listed.stdout, /\(2 instances\)/, `the dead instance is still listed: ${listed.stdout}${listed.stderr}`);
+  const results = await Promise.all(
+    Array.from({ length: 4 }, () => runGaw(['call', 'math_service.plus', '1', '2'], { env })),
+  );
+  const after = await runGaw(['list'], { env });
+  console.log(
+    `# the dead instance was ${/\(2 instances\)/.test(after.stdout) ? 'still' : 'no longer'} listed after the calls`,
+  );
+  for (const result of results) {
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /3/);
+  }
+});
