@@ -45,7 +45,9 @@ function openStream(id: number, window: number, params: unknown[]): Buffer {
 
 const streamFlags = FLAG_CTX | FLAG_STREAM;
 
-test('a client that grants all the credit there is and never reads: the producer stops at the socket bound', async () => {
+test('a client that grants all the credit there is and never reads: the producer stops at the socket bound', {
+  timeout: 30_000,
+}, async () => {
   const server = await startServer({}, Source);
   try {
     producer.steps = 0;
@@ -82,7 +84,9 @@ test('a client that grants all the credit there is and never reads: the producer
   }
 });
 
-test('credit past 2^32 - 1 on one stream is fatal: the connection is closed, the producer stopped', async () => {
+test('credit past 2^32 - 1 on one stream is fatal: the connection is closed, the producer stopped', {
+  timeout: 30_000,
+}, async () => {
   const server = await startServer({}, Source);
   try {
     producer.finallyRan = 0;
@@ -138,7 +142,9 @@ async function againstHandPlayedServer(): Promise<{ client: GawClient; side: Gaw
   return { client, side, raw };
 }
 
-test('a server that sends items for a stream nobody opened, or past its credit, is disconnected', async () => {
+test('a server that sends items for a stream nobody opened, or past its credit, is disconnected', {
+  timeout: 30_000,
+}, async () => {
   for (const misdeed of ['unknown stream', 'past the credit'] as const) {
     const { client, side, raw } = await againstHandPlayedServer();
     try {

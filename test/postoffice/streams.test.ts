@@ -84,7 +84,9 @@ test('a server answers STREAM only with CTX and only when it has streams on', ()
   assert.equal(answerFlags(FLAG_FS | FLAG_STREAM, {}), FLAG_FS, 'STREAM without CTX is not answered');
 });
 
-test('both sides set STREAM: items reach the client and credit the server; either side can turn it off', async () => {
+test('both sides set STREAM: items reach the client and credit the server; either side can turn it off', {
+  timeout: 30_000,
+}, async () => {
   const echo = await startEchoListener({ suite: 'cbc', echo: false });
   try {
     const { client, server } = await dialAccepted(echo);
@@ -125,7 +127,9 @@ test('both sides set STREAM: items reach the client and credit the server; eithe
   }
 });
 
-test('a server that answers CTX but not STREAM is spoken to with CTX alone; flipping STREAM in its hello fails the confirm', async () => {
+test('a server that answers CTX but not STREAM is spoken to with CTX alone; flipping STREAM in its hello fails the confirm', {
+  timeout: 30_000,
+}, async () => {
   const server = await RawServer.start();
   const psk = randomBytes(32);
   try {
@@ -155,7 +159,9 @@ test('a server that answers CTX but not STREAM is spoken to with CTX alone; flip
   }
 });
 
-test('a peer that breaks the stream rules is disconnected: items to a server, credit to a client, bad entries', async () => {
+test('a peer that breaks the stream rules is disconnected: items to a server, credit to a client, bad entries', {
+  timeout: 30_000,
+}, async () => {
   const echo = await startEchoListener({ suite: 'cbc', echo: false });
   const all = FLAG_FS | FLAG_CTX | FLAG_STREAM;
   try {

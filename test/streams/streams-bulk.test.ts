@@ -12,7 +12,9 @@ import type { BulkService } from './bulk-server.js';
 
 const MiB = 1024 * 1024;
 
-test('128 MiB streamed in 64 KiB items through suite cbc: neither side grows by 64 MiB', async () => {
+test('128 MiB streamed in 64 KiB items through suite cbc: neither side grows by 64 MiB', {
+  timeout: 120_000,
+}, async () => {
   const result = await streamBulk(128 * MiB, 64 * 1024);
   assert.equal(result.bytes, 128 * MiB);
   assert.equal(result.items, 2048);
@@ -20,7 +22,9 @@ test('128 MiB streamed in 64 KiB items through suite cbc: neither side grows by 
   assert.ok(result.clientGrowthBytes < 64 * MiB, `the client grew ${(result.clientGrowthBytes / MiB).toFixed(1)} MiB`);
 });
 
-test('the server SIGKILLed mid-stream: the loop throws a connection error after the items that arrived', async () => {
+test('the server SIGKILLed mid-stream: the loop throws a connection error after the items that arrived', {
+  timeout: 120_000,
+}, async () => {
   const { server, secret } = await startBulkServer();
   const client = bulkClient(server.port, secret, { poolSize: 1 });
   try {
@@ -43,7 +47,9 @@ test('the server SIGKILLed mid-stream: the loop throws a connection error after 
   }
 });
 
-test('100 concurrent streams and unary calls on one connection: every stream completes, unary calls are answered between the items', async () => {
+test('100 concurrent streams and unary calls on one connection: every stream completes, unary calls are answered between the items', {
+  timeout: 120_000,
+}, async () => {
   const { server, secret } = await startBulkServer();
   const client = bulkClient(server.port, secret, { poolSize: 1 });
   try {

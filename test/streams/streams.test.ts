@@ -110,7 +110,9 @@ async function withServer(
   }
 }
 
-test('a typed proxy iterates an async generator method: every item in order, revived through the registry', async () => {
+test('a typed proxy iterates an async generator method: every item in order, revived through the registry', {
+  timeout: 30_000,
+}, async () => {
   await withServer(async (client) => {
     const db = client.service<DbService>('db');
     const rows: Row[] = [];
@@ -130,7 +132,9 @@ test('a typed proxy iterates an async generator method: every item in order, rev
   });
 });
 
-test('an error after 5 items: the loop gets the 5 items, then throws a RemoteError with the code and data', async () => {
+test('an error after 5 items: the loop gets the 5 items, then throws a RemoteError with the code and data', {
+  timeout: 30_000,
+}, async () => {
   await withServer(async (client) => {
     const got: number[] = [];
     await assert.rejects(
@@ -149,7 +153,9 @@ test('an error after 5 items: the loop gets the 5 items, then throws a RemoteErr
   });
 });
 
-test("breaking out after 3 items runs the server generator's finally within one round trip", async () => {
+test("breaking out after 3 items runs the server generator's finally within one round trip", {
+  timeout: 30_000,
+}, async () => {
   await withServer(
     async (client) => {
       seen.finallyRan = 0;
@@ -173,7 +179,9 @@ test("breaking out after 3 items runs the server generator's finally within one 
   );
 });
 
-test('a consumer 10x slower than the producer pauses the producer: its steps stay within the window of what was consumed', async () => {
+test('a consumer 10x slower than the producer pauses the producer: its steps stay within the window of what was consumed', {
+  timeout: 30_000,
+}, async () => {
   await withServer(async (client) => {
     seen.steps = 0;
     const window = 8;
@@ -194,7 +202,9 @@ test('a consumer 10x slower than the producer pauses the producer: its steps sta
   });
 });
 
-test('the deadline mid-stream: the loop throws a timeout and the server generator stops', async () => {
+test('the deadline mid-stream: the loop throws a timeout and the server generator stops', {
+  timeout: 30_000,
+}, async () => {
   await withServer(async (client) => {
     const got: number[] = [];
     const started = performance.now();
@@ -214,7 +224,9 @@ test('the deadline mid-stream: the loop throws a timeout and the server generato
   });
 });
 
-test('a streaming method called as a single call, or a unary method iterated, gets -32020 stream mismatch', async () => {
+test('a streaming method called as a single call, or a unary method iterated, gets -32020 stream mismatch', {
+  timeout: 30_000,
+}, async () => {
   await withServer(async (client) => {
     await assert.rejects(client.call('db.scan', [3]), (err: unknown) => {
       assert.ok(err instanceof RemoteError);
@@ -231,7 +243,9 @@ test('a streaming method called as a single call, or a unary method iterated, ge
   });
 });
 
-test('a server without the stream extension: iterating fails with -32020 naming it, unary calls still work', async () => {
+test('a server without the stream extension: iterating fails with -32020 naming it, unary calls still work', {
+  timeout: 30_000,
+}, async () => {
   await withServer(
     async (client) => {
       await assert.rejects(
