@@ -16,6 +16,7 @@ import type { CaseResult, MemoryResult } from './report.js';
 import { runBalancingBench } from './balancing.js';
 import { runDiscoveryBench } from './discovery.js';
 import { runCancelBench } from './cancel.js';
+import { runStreamBench } from './streams.js';
 import { runInstructionBench } from './instructions.js';
 import { run as runCodecBench } from './serializable.js';
 
@@ -30,6 +31,7 @@ export interface BenchOptions {
   hasCancelBench: boolean;
   hasBalancingBench: boolean;
   hasDiscoveryBench: boolean;
+  hasStreamBench: boolean;
   hasInstructionBench: boolean;
   out: string | undefined;
   /** When set, every child runs with --cpu-prof and writes its profile here. */
@@ -40,7 +42,7 @@ export interface BenchOptions {
 const usage = `usage: node dist/bench/run.js [--quick] [--filter text]... [--repeats n] [--warmup ms] [--duration ms]
        [--connections n] [--no-memory] [--no-codec] [--out path | --no-out] [--cpu-prof dir]
   --filter  runs the cases whose id contains the text (e.g. gaw/cbc, limit/tiny/x64, http/, setup/);
-            'memory', 'codec', 'cancel', 'balancing', 'discovery' and 'instructions' select those parts; several filters (or a,b) add up`;
+            'memory', 'codec', 'cancel', 'balancing', 'discovery', 'streams' and 'instructions' select those parts; several filters (or a,b) add up`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -87,6 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     hasCancelBench: filters.length === 0 || filters.some((f) => 'cancel'.includes(f)),
     hasBalancingBench: filters.length === 0 || filters.some((f) => 'balancing'.includes(f)),
     hasDiscoveryBench: filters.length === 0 || filters.some((f) => 'discovery'.includes(f)),
+    hasStreamBench: filters.length === 0 || filters.some((f) => 'streams'.includes(f)),
     hasInstructionBench: filters.length === 0 || filters.some((f) => 'instructions'.includes(f)),
     out: values['no-out']
       ? undefined
@@ -286,6 +289,14 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     options.log('discovery: SIGKILL to the last client leaving the instance out');
     const table = await runDiscoveryBench(options.isQuick ? { kills: 3 } : {});
     codecTable = `${codecTable ?? ''}\n\n## Discovery: a SIGKILLed server leaving every client's view (bench/discovery.ts)\n\n${table}`;
+  }
+  if (options.hasStreamBench) {
+    options.log('streams: 64 KiB items vs pipelined unary calls; unary p99 beside a stream');
+    const table = await runStreamBench({
+      ...(options.isQuick && { totalBytes: 32 * 2 ** 20, rounds: 1, latencyMs: 500 }),
+      log: options.log,
+    });
+    codecTable = `${codecTable ?? ''}\n\n## Streams vs unary calls on one connection (bench/streams.ts, server in a child process)\n\n${table}`;
   }
   if (options.hasInstructionBench) {
     options.log('instructions: callgrind counts per call');
