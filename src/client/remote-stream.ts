@@ -13,6 +13,14 @@ import type { Outcome } from './transport.js';
 /** Items the server may send ahead of the consumer, by default. */
 export const defaultStreamWindow = 32;
 
+/**
+ * Bytes of items the server may send ahead of the consumer, whatever the window in items: credit
+ * is granted so that items granted and not yet taken (in flight, or waiting here) stay within
+ * this at the item size seen so far. A unary answer on the same connection then queues behind at
+ * most this much of the stream's data, not a whole window of large items (32 x 64 KiB = 2 MiB).
+ */
+export const streamBudgetBytes = 256 * 1024;
+
 export interface StreamStart {
   /** Names the call in errors. */
   readonly what: string;
@@ -29,7 +37,6 @@ type End = { done: true; value?: unknown } | { error: unknown };
 
 export class RemoteStream<T = unknown> implements AsyncIterableIterator<T>, StreamReceiver {
   readonly #start: StreamStart;
-  readonly #grantEvery: number;
   #queue: T[] = [];
   #waiter: { resolve(step: IteratorResult<T>): void; reject(err: unknown): void } | undefined;
   #end: End | undefined;
@@ -37,13 +44,14 @@ export class RemoteStream<T = unknown> implements AsyncIterableIterator<T>, Stre
   #link: StreamLink | undefined;
   #granted = 0;
   #received = 0;
-  #sinceGrant = 0;
+  #taken = 0;
+  /** The largest item seen (0 before the first): how many items fit the byte budget. */
+  #itemBytes = 0;
   readonly #timer: NodeJS.Timeout;
   readonly #unwatch: (() => void) | undefined;
 
   constructor(start: StreamStart) {
     this.#start = start;
-    this.#grantEvery = Math.max(1, Math.floor(start.window / 2));
     this.#timer = setTimeout(
       () =>
         this.#stop(
@@ -75,13 +83,14 @@ export class RemoteStream<T = unknown> implements AsyncIterableIterator<T>, Stre
     this.#link = link;
     this.#granted = this.#start.window;
     this.#received = 0;
-    this.#sinceGrant = 0;
+    this.#taken = 0;
   }
 
   item(bytes: Buffer): GawError | undefined {
     if (this.#end !== undefined) return undefined;
     if (++this.#received > this.#granted)
       return new ProtocolError('GAW_ERR_BAD_FRAME', `bad stream entry: more items than the ${this.#granted} granted`);
+    if (bytes.length > this.#itemBytes) this.#itemBytes = bytes.length;
     let value: T;
     try {
       value = this.#start.revive(bytes) as T;
@@ -162,11 +171,22 @@ export class RemoteStream<T = unknown> implements AsyncIterableIterator<T>, Stre
     return end !== undefined && 'done' in end ? end.value : undefined;
   }
 
+  /**
+   * The consumer took an item: when the items granted and not yet taken fall to half the target
+   * (the window, or fewer when that many items of the size seen would pass streamBudgetBytes),
+   * credit brings them back up to it.
+   */
   #consumed(): void {
-    if (++this.#sinceGrant < this.#grantEvery || this.#end !== undefined || this.#link === undefined) return;
-    this.#granted += this.#sinceGrant;
-    this.#link.credit(this.#sinceGrant);
-    this.#sinceGrant = 0;
+    this.#taken++;
+    if (this.#end !== undefined || this.#link === undefined) return;
+    const { window } = this.#start;
+    const target =
+      this.#itemBytes === 0 ? window : Math.max(1, Math.min(window, Math.floor(streamBudgetBytes / this.#itemBytes)));
+    const ahead = this.#granted - this.#taken;
+    if (ahead > Math.floor(target / 2)) return;
+    const credit = target - ahead;
+    this.#granted += credit;
+    this.#link.credit(credit);
   }
 
   /** Stopped here (deadline, abort, break): the server is told, items waiting are dropped. */

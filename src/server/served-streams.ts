@@ -17,6 +17,13 @@ import type { InboundCall } from './inbound-call.js';
  */
 export const streamHighWaterBytes = 256 * 1024;
 
+/**
+ * Stream items sent in one turn of the event loop, over all of a connection's streams, before the
+ * producers wait for the next turn: the connection's reader runs between waves, so a unary request
+ * that arrived is read, run and answered behind at most one wave, not every stream's whole credit.
+ */
+export const streamWaveBytes = 64 * 1024;
+
 /** How a stream ended: its producer's return value, or what stopped it. */
 export type StreamEnd = { value: unknown } | { error: unknown };
 
@@ -48,6 +55,9 @@ export class ServedStreams implements StreamSink {
   readonly #codec: Codec;
   readonly #logger: Logger;
   readonly #running = new Map<number, Running>();
+  /** Item bytes sent in this turn of the event loop; past streamWaveBytes, producers wait for #nextWave. */
+  #waveBytes = 0;
+  #nextWave: Promise<void> | undefined;
   readonly #wakeAll = () => {
     for (const stream of this.#running.values()) stream.wake?.();
   };
@@ -76,6 +86,18 @@ export class ServedStreams implements StreamSink {
   /** Streams running now. */
   get size(): number {
     return this.#running.size;
+  }
+
+  /** Resolves in the next turn of the event loop (after I/O), when a new wave starts. */
+  #wave(): Promise<void> {
+    this.#nextWave ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#waveBytes = 0;
+        this.#nextWave = undefined;
+        resolve();
+      }),
+    );
+    return this.#nextWave;
   }
 
   async run(id: JsonRpcId, window: number, source: AsyncIterable<unknown>, call: InboundCall): Promise<StreamEnd> {
@@ -118,8 +140,11 @@ export class ServedStreams implements StreamSink {
         // Stopped while the producer made this item: it is dropped, the producer stops here.
         const late = stopReason(call, connection);
         if (late !== undefined) return { error: late };
-        connection.send(this.#codec.encode(step.value), itemHead(streamId));
+        const item = this.#codec.encode(step.value);
+        connection.send(item, itemHead(streamId));
         stream.credit--;
+        this.#waveBytes += item.length;
+        if (this.#waveBytes >= streamWaveBytes) await this.#wave();
       }
     } catch (err) {
       return { error: err };
