@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { parseErrorResponse, repairReply } from '../jsonrpc/index.js';
 import { Deadlines } from './http-deadlines.js';
 import { httpOrigin } from './http-context.js';
+import { endNdjson, ndjsonOrigin } from './http-ndjson.js';
 import { resolveHandlerOptions } from './http-options.js';
 import type { HttpApiSettings, HttpHandlerOptions } from './http-options.js';
 import { internalErrors, isBearerAuthorized, isJsonContentType, parsedBodyBytes, refusalBody } from './http-rules.js';
@@ -205,7 +206,7 @@ export class HttpApi {
     }
     let reply: unknown;
     try {
-      reply = this.#s.dispatch(message, origin);
+      reply = this.#s.dispatch(message, ndjsonOrigin(req, res, message, origin, this.#s));
     } catch (err) {
       this.#failed(res, message, err);
       return;
@@ -243,6 +244,7 @@ export class HttpApi {
   }
 
   #send(res: ServerResponse, status: number, body: Buffer): void {
+    if (res.headersSent) return endNdjson(res, body); // a stream answered as NDJSON: the response is its last line
     const headers: Record<string, string | number> = { ...jsonHeaders, 'Content-Length': body.length };
     if (this.#s.isClosing()) headers.Connection = 'close';
     res.writeHead(status, headers);
