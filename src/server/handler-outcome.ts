@@ -146,12 +146,12 @@ export class HandlerOutcomes {
         rpcErrorCodes.STREAM_MISMATCH,
         `Stream mismatch: ${target.fullName} does not stream; await its result`,
       ];
-    else if (sink === undefined || (window === undefined && sink.isAskedByAccept !== true))
+    else if (sink === undefined || (window === undefined && sink.isOptIn !== true))
       problem = [
         rpcErrorCodes.STREAM_MISMATCH,
         `Stream mismatch: ${target.fullName} streams its result; iterate it (for await) over a connection with the stream extension, or ask the HTTP bridge for application/x-ndjson`,
       ];
-    else if (sink.isAskedByAccept === true ? id === undefined || id === null : !isStreamId(id))
+    else if (sink.isOptIn === true ? id === undefined || id === null : !isStreamId(id))
       problem = [rpcErrorCodes.INVALID_REQUEST, 'Invalid Request: a stream needs a request id from 0 to 2^32 - 1'];
     if (problem !== undefined || sink === undefined) {
       // Never started: an async generator's body has not run, so returning it runs nothing.

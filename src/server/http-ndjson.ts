@@ -57,7 +57,7 @@ export function endNdjson(res: ServerResponse, response: Buffer): void {
 
 export class NdjsonSink implements StreamSink {
   /** The Accept header asked for a stream: no wire window, and any JSON-RPC id names it. */
-  readonly isAskedByAccept = true;
+  readonly isOptIn = true;
   readonly #res: ServerResponse;
   readonly #encode: (value: unknown) => Buffer;
   readonly #logger: Logger;

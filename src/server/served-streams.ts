@@ -29,8 +29,8 @@ export type StreamEnd = { value: unknown } | { error: unknown };
 
 /** Where a streaming handler's items go: a GAWP/1 connection with the extension, or the HTTP bridge's NDJSON. */
 export interface StreamSink {
-  /** True when the caller asked for streams out of band (the bridge's Accept header): any id names the stream. */
-  readonly isAskedByAccept?: boolean;
+  /** True when the caller opted in out of band (the bridge's Accept header, a WebSocket's gaw.stream): any id names the stream. */
+  readonly isOptIn?: boolean;
   run(id: JsonRpcId, window: number, source: AsyncIterable<unknown>, call: InboundCall): Promise<StreamEnd>;
 }
 

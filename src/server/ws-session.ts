@@ -9,6 +9,7 @@ import { InboundCalls } from './inbound-call.js';
 import type { HttpApiSettings } from './http-options.js';
 import { isBuiltin, runAuth, runBuiltin } from './ws-builtins.js';
 import type { WebSocketSettings } from './ws-options.js';
+import { wsStreamOrigin } from './ws-streams.js';
 import { closeCodes, readWireContext, refuseMessage } from './ws-rules.js';
 
 /** What a session needs of a `ws` WebSocket (kept structural: gaw's types do not depend on ws's). */
@@ -207,7 +208,7 @@ export class WsSession {
     const origin: CallOrigin = { peer: this.peer, wire, receivedAt: performance.now(), calls: this.calls };
     let reply: unknown;
     try {
-      reply = settings.dispatch(message, origin);
+      reply = settings.dispatch(message, wsStreamOrigin(this, message, origin));
     } catch (err) {
       settings.logger.error({ err }, 'websocket: dispatch failed');
       this.send(refuseMessage(message, rpcErrorCodes.INTERNAL_ERROR, 'Internal error'));
