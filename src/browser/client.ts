@@ -8,6 +8,7 @@ import type { JsonRpcParams, ParsedResponse, ProxyDefaults, RemoteMethodOf, Remo
 import { defaultRegistry } from '../serializable/portable.js';
 import type { Registry } from '../serializable/portable.js';
 import { HttpTransport } from './http-transport.js';
+import { BrowserStream } from './stream.js';
 import type { BrowserTransport, Exchange, NotificationListener } from './transport.js';
 import { WebSocketTransport } from './ws-transport.js';
 import type { WebSocketOptions } from './ws-transport.js';
@@ -159,6 +160,23 @@ export class GawBrowserClient {
       if ('error' in parsed)
         return { ok: false, error: new RemoteError(parsed.error.code, parsed.error.message, parsed.error.data) };
       return { ok: true, result: this.#decode(parsed.result, 'result') };
+    });
+  }
+
+  /** A streaming method's items (WebSocket only; the timeout bounds it all); leaving the loop cancels it. */
+  stream<T = unknown>(method: string, params?: JsonRpcParams, options: BrowserCallOptions = {}): BrowserStream<T> {
+    const transport = this.#transport;
+    if (!(transport instanceof WebSocketTransport))
+      throw new UsageError('GAW_ERR_INVALID_OPTION', 'streams need a WebSocket: a ws:// or wss:// url');
+    checkRequest(method, params);
+    checkCallOptions(options);
+    const id = this.#nextId++;
+    const message = { jsonrpc: '2.0', id, method, ...(params !== undefined && { params: this.#encode(params) }) };
+    return new BrowserStream<T>({
+      decode: (wire) => this.#decode(wire, 'item'),
+      signal: options.signal,
+      open: (onItem, signal) =>
+        this.#exchange(message, { ...options, signal }, method, (ex) => transport.stream(message, ex, onItem)),
     });
   }
 

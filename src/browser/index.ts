@@ -1,7 +1,7 @@
 // gaw/browser: the JSON-RPC client for web pages, with no Node built-ins. Call a gaw server
 // through its HTTP bridge over POST (fetch) or a reconnecting WebSocket; typed proxies, batches,
-// timeouts and AbortSignal; values cross with the class-tag registry (the same wire forms as
-// Node's); events the server pushes arrive as callbacks. See docs/browser.md.
+// timeouts and AbortSignal, streams (WebSocket); values cross with the class-tag registry (the
+// same wire forms as Node's); events the server pushes arrive as callbacks. See docs/browser.md.
 export { GawBrowserClient } from './client.js';
 export type {
   BatchCall,
@@ -12,6 +12,7 @@ export type {
   RemoteMethod,
   ServiceProxyOptions,
 } from './client.js';
+export type { BrowserStream } from './stream.js';
 export type { NotificationListener } from './transport.js';
 export type { WebSocketConstructor, WebSocketLike, WebSocketOptions } from './ws-transport.js';
 export { Registry, defaultRegistry, register, serializable } from '../serializable/portable.js';

@@ -1,7 +1,8 @@
 // The browser client's WebSocket transport, to the contract in docs/http-bridge.md ("WebSocket on
 // /api"): subprotocol gaw.jsonrpc, the token in a first `rpc.auth` message (never in the URL),
 // replies matched by id, the call's budget in the `gaw` member, `rpc.cancel` when a call is given
-// up, pushes (messages without an id) handed to the client, and reconnecting with a capped,
+// up, pushes (messages without an id) handed to the client, a stream's rpc.stream items to its
+// iterator (gaw.stream), and reconnecting with a capped,
 // jittered backoff; subscriptions are renewed on each new socket. A wrong token stops reconnecting.
 import { ConnectionError, RemoteError, UsageError } from '../errors.js';
 import { isPlainObject } from '../jsonrpc/index.js';
@@ -50,6 +51,8 @@ export class WebSocketTransport implements BrowserTransport {
   /** Sends made while no authenticated socket is open, run when one is. */
   readonly #waiting = new Set<Waiting>();
   readonly #subscriptions = new Set<string>();
+  /** Where each streaming request's rpc.stream items go, by its id. */
+  readonly #items = new Map<number, (item: unknown) => void>();
   #socket: WebSocketLike | undefined;
   #isReady = false;
   #failures = 0;
@@ -71,7 +74,7 @@ export class WebSocketTransport implements BrowserTransport {
     this.#maxDelayMs = Math.max(this.#minDelayMs, options.maxReconnectDelayMs ?? 5_000);
   }
 
-  send(message: unknown, exchange: Exchange): Promise<unknown> {
+  send(message: unknown, exchange: Exchange, isStream = false): Promise<unknown> {
     if (this.#fatal) return Promise.reject(this.#fatal);
     const elements = Array.isArray(message) ? message : [message];
     const ids = elements.flatMap((m) => (isPlainObject(m) && typeof m.id === 'number' ? [m.id] : []));
@@ -82,7 +85,7 @@ export class WebSocketTransport implements BrowserTransport {
         send: () => {
           this.#waiting.delete(waiting);
           // What is left of the budget: a call may have waited for the socket.
-          const gaw = { timeoutMs: Math.max(0, deadline - Date.now()) };
+          const gaw = { timeoutMs: Math.max(0, deadline - Date.now()), ...(isStream && { stream: true }) };
           const withBudget = Array.isArray(message)
             ? [{ ...message[0], gaw }, ...message.slice(1)]
             : { ...(message as object), gaw };
@@ -108,6 +111,12 @@ export class WebSocketTransport implements BrowserTransport {
         this.#connect();
       }
     });
+  }
+
+  /** Sends a request that streams (gaw.stream): its rpc.stream items go to onItem; resolves with its response. */
+  stream(message: { id: number }, exchange: Exchange, onItem: (item: unknown) => void): Promise<unknown> {
+    this.#items.set(message.id, onItem);
+    return this.send(message, exchange, true).finally(() => this.#items.delete(message.id));
   }
 
   /** Subscribes this client to pushed event names, now and on every later socket. */
@@ -183,7 +192,9 @@ export class WebSocketTransport implements BrowserTransport {
       return;
     }
     if (!Object.hasOwn(first, 'id') && typeof first.method === 'string') {
-      this.#push(first.method, first.params);
+      const item = first.method === 'rpc.stream' && isPlainObject(first.params) ? first.params : undefined;
+      if (typeof item?.id === 'number') this.#items.get(item.id)?.(item.item);
+      else this.#push(first.method, first.params);
       return;
     }
     // A reply: a request's, or a batch's array (found by any of its ids). A refusal (id null)
