@@ -32,5 +32,12 @@ export const instructionVariants: Readonly<Record<string, InstructionVariant>> =
     server: { metrics: true },
     client: { metrics: true },
   },
+  'metrics-server': { label: 'gaw with metrics on the server only', server: { metrics: true } },
+  'metrics-client': { label: 'gaw with metrics on the client only', client: { metrics: true } },
+  intercepted: {
+    label: 'gaw with one no-op interceptor on each side (the hook metrics use)',
+    server: { interceptors: [(_call, next) => next()] },
+    client: { interceptors: [(_call, next) => next()] },
+  },
   limit: { label: 'the limit: bare length-prefixed JSON-RPC on net (bench/limit-wire.ts)', isLimit: true },
 };

@@ -6,6 +6,7 @@ export {
   GawServer,
   Dispatcher,
   HttpBridge,
+  MetricsServer,
   WebSocketHub,
   createHttpHandler,
   createHttpUpgradeHandler,
@@ -27,6 +28,7 @@ export type {
   HttpUpgradeMountOptions,
   HttpUpgradeOptions,
   LegacyOptions,
+  MetricsServerOptions,
   WebSocketHubOptions,
   WebSocketOptions,
   MethodDescription,
@@ -66,3 +68,4 @@ export type {
 export type { DiscoveryOptions, Instance, RegistryState, WatchEvent, WatchEventType } from './registry/index.js';
 export { callContext, runAsRoot } from './context.js';
 export type { CallContext } from './context.js';
+export type { MetricsOption, MetricsRegistry } from './observe/index.js';

@@ -2,7 +2,7 @@
 // options, listens, logs one startup line, and on SIGINT/SIGTERM closes gracefully (a second
 // signal exits at once). Module loading is in services.ts; the server itself in src/server.
 import type { AddressInfo } from 'node:net';
-import { GawServer, serverDefaults } from '../server/index.js';
+import { GawServer, MetricsServer, serverDefaults } from '../server/index.js';
 import type { GawServerOptions, HttpOptions } from '../server/index.js';
 import { createCliLogger } from './logger.js';
 import type { LogFormat } from './logger.js';
@@ -26,6 +26,7 @@ import { isFromEnv } from './env-options.js';
 import { httpFlags, readHttpFlags } from './http-flags.js';
 import { loadInterceptors, observeOptions } from './observe-options.js';
 import { readServeDiscovery, registryServeOptions } from './registry-options.js';
+import { isMetricsOn, isMetricsPortFlag, metricsOptions, readMetricsPort } from './metrics-options.js';
 
 /** What a caller embedding the CLI (examples/demo.js) learns once the server listens. */
 export interface ListeningInfo {
@@ -157,6 +158,7 @@ export const serveOptions = {
   ),
   ...registryServeOptions,
   ...observeOptions,
+  ...metricsOptions,
   ...logOptions,
   ...lifetimeOptions,
 } as const;
@@ -186,6 +188,7 @@ export function readServeOptions(argv: Argv): GawServerOptions {
   }
   const http = readHttpOptions(argv, secret !== undefined);
   if (http !== undefined) options.http = http;
+  if (isMetricsOn(argv)) options.metrics = true;
   const legacyPort = readInteger(argv, 'legacy-port', 0, 65535);
   if (legacyPort !== undefined)
     options.legacy = { port: legacyPort, host: readString(argv, 'legacy-host') ?? '127.0.0.1' };
@@ -201,7 +204,7 @@ function readHttpOptions(argv: Argv, hasSecret: boolean): HttpOptions | undefine
   if (port === undefined) {
     for (const name of Object.keys(serveOptions).filter((key) => key.startsWith('http-') && key !== 'http-port')) {
       // Only flags: a GAW_HTTP_TOKEN exported for `gaw call` must not stop a server without a bridge.
-      if (argv[name] !== undefined && argv[name] !== false && !isFromEnv(argv, name))
+      if (argv[name] !== undefined && argv[name] !== false && !isFromEnv(argv, name) && !isMetricsPortFlag(argv, name))
         throw usage(`--${name} needs --http-port (the HTTP bridge is off without it)`);
     }
     return undefined;
@@ -224,6 +227,10 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
   const modulePath = readString(argv, 'module') ?? '';
   const options = readServeOptions(argv);
   refuseExposure(serverExposures(options), readBoolean(argv, 'insecure'));
+  const metricsPort = readMetricsPort(argv, {
+    ...{ hasSecret: options.secret !== undefined, httpToken: options.http?.token },
+    isInsecure: readBoolean(argv, 'insecure'),
+  });
   const args = readJson(argv, 'args', 'array') as unknown[] | undefined;
   const kwargs = readJson(argv, 'kwargs', 'object') as Record<string, unknown> | undefined;
   const names = ((argv.service as unknown[] | undefined) ?? []).map(String);
@@ -238,9 +245,12 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
   for (const service of selected) server.add(service.cls, ...constructorArgs.get(service)!);
 
   // Before listen(): a signal during start-up still stops cleanly.
+  let metrics: MetricsServer | undefined;
   const signals = waitForStopSignal(logger, { isWatchingParent: isWatchingParent(argv, runtime.env) });
   try {
     await server.listen();
+    metrics = metricsPort && new MetricsServer({ ...metricsPort, registry: server.metrics!, logger });
+    await metrics?.listen();
     const address = server.address;
     const httpAddress = server.httpAddress;
     const services = Object.fromEntries(selected.map((s) => [s.name, s.methods]));
@@ -256,6 +266,7 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
           legacy: `${server.legacyAddress.address}:${server.legacyAddress.port}`,
           legacyPort: server.legacyAddress.port,
         }),
+        ...(metrics && { metrics: `http://${metrics.address.address}:${metrics.address.port}/metrics` }),
         suite: server.suite,
         codecs: options.codecs ?? ['json', 'msgpack'],
         services,
@@ -269,11 +280,11 @@ export async function runServe(argv: Argv, runtime: ServeRuntime): Promise<numbe
     runtime.onListening?.({ address, httpAddress, suite: server.suite, services });
     const signal = await signals.stopped;
     logger.info({ signal }, 'stopping: finishing in-flight calls (send the signal again to exit now)');
-    await server.close();
+    await Promise.all([server.close(), metrics?.close()]);
     logger.info('gaw stopped');
     return exitCodes.ok;
   } catch (err) {
-    await server.close().catch(() => {});
+    await Promise.all([server.close().catch(() => {}), metrics?.close()]);
     throw err;
   } finally {
     signals.dispose();

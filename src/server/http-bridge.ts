@@ -16,6 +16,8 @@ import { resolveHandlerOptions } from './http-options.js';
 import type { HttpHandlerOptions } from './http-options.js';
 import type { WebSocketHub } from './ws-hub.js';
 import { WebSocketMount } from './ws-mount.js';
+import { MetricsEndpoint } from './http-metrics.js';
+import type { MetricsRegistry } from '../observe/index.js';
 import type { WebSocketOptions } from './ws-options.js';
 
 export { isJsonContentType } from './http-rules.js';
@@ -42,6 +44,8 @@ export interface HttpBridgeOptions extends HttpHandlerOptions {
   websocket?: boolean | WebSocketOptions;
   /** Where the bridge's WebSockets register for pushes (default: one of its own, `webSockets`). */
   webSockets?: WebSocketHub;
+  /** Serve this prom-client Registry at GET /metrics (the server's `metrics`), under the token rule of /api. */
+  metrics?: MetricsRegistry | undefined;
 }
 
 const defaults = {
@@ -70,6 +74,7 @@ export class HttpBridge {
   readonly #sockets = new Set<Socket>();
   readonly #budget = descriptorBudget(defaults.maxConnections);
   readonly #console: ServiceConsole | undefined;
+  readonly #metrics: MetricsEndpoint | undefined;
   #address: AddressInfo | undefined;
   #isListening = false;
   #pauseTimer: NodeJS.Timeout | undefined;
@@ -83,6 +88,7 @@ export class HttpBridge {
     const settings = resolveHandlerOptions(options, this.#host, () => this.#closing !== undefined);
     this.#api = new HttpApi(settings);
     this.#console = options.console === true ? new ServiceConsole() : undefined;
+    this.#metrics = options.metrics && new MetricsEndpoint(options.metrics, settings, (...a) => this.#api.refuse(...a));
     this.#ws = new WebSocketMount(options.websocket, settings, options.webSockets, options.registry);
     this.#port = checkInteger('port', options.port ?? defaults.port, 0, 65535);
     this.#logger = settings.logger;
@@ -268,6 +274,7 @@ export class HttpBridge {
     const path = query < 0 ? url : url.slice(0, query);
     if (path === '/api') this.#api.handle(req, res, expectsContinue);
     else if (path === '/health') this.#onHealth(req, res);
+    else if (path === '/metrics' && this.#metrics !== undefined) this.#metrics.handle(req, res, this.#closeHeader());
     else if (!this.#console?.handle(req, res, path, this.#closeHeader()))
       this.#api.refuse(req, res, 404, 'not found: the JSON-RPC endpoint is POST /api');
   }

@@ -13,6 +13,8 @@ export type { DispatcherOptions } from './dispatch.js';
 export { describeService, entrypoint, isServiceClass, service } from './service.js';
 export type { EntrypointOptions, MethodDescription, ServiceDescription, ServiceOptions } from './service.js';
 export { HttpBridge } from './http-bridge.js';
+export { MetricsServer } from './metrics-server.js';
+export type { MetricsServerOptions } from './metrics-server.js';
 export { parseParameterPieces } from './params.js';
 export { otherLoadedCopies, thisCopy } from './loaded-copies.js';
 export type { HttpBridgeOptions } from './http-bridge.js';

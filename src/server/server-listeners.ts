@@ -11,6 +11,7 @@ import { mountOptions } from './server-options.js';
 import type { GawServerOptions, HttpHandlerMountOptions, HttpOptions, LegacyOptions } from './server-options.js';
 import type { HttpHandlerOptions } from './http-options.js';
 import type { WebSocketHub } from './ws-hub.js';
+import type { MetricsRegistry } from '../observe/index.js';
 
 /** What the listeners share with their server. */
 export interface ListenerContext {
@@ -19,6 +20,8 @@ export interface ListenerContext {
   closeTimeoutMs: number;
   suite: SuiteName;
   webSockets: WebSocketHub;
+  /** The `metrics` Registry, served by the bridge at GET /metrics. */
+  metrics: MetricsRegistry | undefined;
 }
 
 export function bridgeFor(o: GawServerOptions, options: HttpOptions, context: ListenerContext): HttpBridge {
@@ -33,6 +36,7 @@ export function bridgeFor(o: GawServerOptions, options: HttpOptions, context: Li
     ...(o.maxDepth !== undefined && { maxDepth: o.maxDepth }),
     closeTimeoutMs: context.closeTimeoutMs,
     webSockets: context.webSockets,
+    metrics: context.metrics,
   });
 }
 

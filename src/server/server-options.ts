@@ -18,7 +18,7 @@ import type { WebSocketOptions } from './ws-options.js';
 export interface HttpOptions
   extends Omit<
     HttpBridgeOptions,
-    'dispatch' | 'registry' | 'isRaw' | 'logger' | 'maxDepth' | 'closeTimeoutMs' | 'webSockets'
+    'dispatch' | 'registry' | 'isRaw' | 'logger' | 'maxDepth' | 'closeTimeoutMs' | 'webSockets' | 'metrics'
   > {
   /** Required as `Authorization: Bearer <token>` when set. */
   token?: string;

@@ -270,6 +270,7 @@ export class GawServer {
       closeTimeoutMs: this.#closeTimeoutMs,
       suite: this.#suite,
       webSockets: this.#hub,
+      metrics: this.#observer?.registry,
     };
   }
 
