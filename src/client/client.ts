@@ -11,7 +11,7 @@ import { createRawJsonCodec } from '../serializable/index.js';
 import type { Codec } from '../serializable/index.js';
 import { parseEndpoints } from './endpoints.js';
 import { callerDeadlinePassed, checkParams, replyError, withCallerStack } from './outcomes.js';
-import { outgoingContext, presentContext } from './outgoing-context.js';
+import { clientCall, outgoingContext, presentContext } from './outgoing-context.js';
 import { callBounds, checkMethod, optionsProblem } from './call-checks.js';
 import { checkCallOptions, resolveClientOptions } from './options.js';
 import type { BatchCall, CallOptions, GawClientOptions } from './options.js';
@@ -20,8 +20,8 @@ import type { Remote, ServiceProxyOptions } from './proxy.js';
 import type { Endpoint } from './pool.js';
 import type { Attempt, Outcome, OutgoingContext, Transport } from './transport.js';
 import { GawEvents, inheritEventsOptions } from '../events/index.js';
-import { runChain, splitMethod } from '../observe/index.js';
-import type { ClientCall, ClientInterceptor, MetricsRegistry } from '../observe/index.js';
+import { runChain } from '../observe/index.js';
+import type { ClientInterceptor, MetricsRegistry } from '../observe/index.js';
 import type { RemoteStream } from './remote-stream.js';
 import { openStream } from './open-stream.js';
 import type { RegistryWatcher, WatchEvent } from '../registry/index.js';
@@ -262,11 +262,7 @@ export class GawClient {
       const attempt = callBounds(this.#timeoutMs, method, options, parent);
       const context = outgoingContext(parent, options);
       if (this.#chain === undefined) return this.#send(method, checked, isIdempotent, codec, context, attempt);
-      const { service, method: name } = splitMethod(method);
-      const call: ClientCall = {
-        ...{ service, method: name, requested: method, params: checked },
-        ...{ outgoing: { ...context }, parent, peer: this.#peer },
-      };
+      const call = clientCall(method, checked, context, parent, this.#peer, attempt.deadlineMs - attempt.timeoutMs);
       return runChain(this.#chain, call, (c) =>
         this.#send(method, checkParams(c.params), isIdempotent, codec, presentContext(c.outgoing), attempt),
       );

@@ -3,6 +3,8 @@
 // call-context extension and the HTTP headers carry them.
 import { childTraceparent } from '../context.js';
 import type { CallContext } from '../context.js';
+import { splitMethod } from '../observe/index.js';
+import type { ClientCall } from '../observe/index.js';
 import type { CallOptions } from './options.js';
 import type { OutgoingContext } from './transport.js';
 
@@ -25,4 +27,24 @@ export function outgoingContext(parent: CallContext | undefined, options: CallOp
 export function presentContext(context: OutgoingContext): OutgoingContext | undefined {
   const { requestId, traceparent, tracestate } = context;
   return requestId === undefined && traceparent === undefined && tracestate === undefined ? undefined : context;
+}
+
+/**
+ * What client interceptors see of a call. A plain literal of one shape: object spreads here cost
+ * more than the rest of the interceptor path together (V8 clones them on a slow path).
+ */
+export function clientCall(
+  requested: string,
+  params: unknown,
+  context: OutgoingContext | undefined,
+  parent: CallContext | undefined,
+  peer: string,
+  startMs: number,
+): ClientCall {
+  const { service, method } = splitMethod(requested);
+  const outgoing =
+    context === undefined
+      ? { requestId: undefined, traceparent: undefined, tracestate: undefined }
+      : { requestId: context.requestId, traceparent: context.traceparent, tracestate: context.tracestate };
+  return { service, method, requested, params, outgoing, parent, peer, startMs };
 }

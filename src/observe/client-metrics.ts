@@ -43,7 +43,7 @@ export class ClientMetrics {
     this.interceptor = (call, next) => {
       const series = histogram.method(call.service, call.method);
       series.active++;
-      const startMs = performance.now();
+      const startMs = call.startMs;
       return next().then(
         (value) => {
           series.active--;

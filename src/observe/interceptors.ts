@@ -23,6 +23,8 @@ export interface ServerCall {
   readonly context: CallContext;
   /** `host:port` of the caller. */
   readonly peer: string;
+  /** performance.now() when the request was read (for timing it); 0 when its transport does not say. */
+  readonly receivedAtMs: number;
 }
 
 /** Returns what `next()` returned (a value or a promise of one), or another result; throws to reject. */
@@ -49,6 +51,8 @@ export interface ClientCall {
   readonly parent: CallContext | undefined;
   /** The endpoints the client calls, for labels and logs (`127.0.0.1:5555`, or a list). */
   readonly peer: string;
+  /** performance.now() when the call was made (its timeout counts from then). */
+  readonly startMs: number;
 }
 
 /** Resolves to the (revived) result or another one; rejects to fail the call. */
@@ -80,6 +84,7 @@ export function joinInterceptors<T>(...lists: (readonly T[] | undefined)[]): rea
  * interceptor that calls `next()` twice runs the rest of the chain twice (a retry of its own).
  */
 export function runChain<C, R>(chain: readonly ((call: C, next: () => R) => R)[], call: C, last: (call: C) => R): R {
+  if (chain.length === 1) return chain[0]!(call, () => last(call));
   const step = (index: number): R => {
     if (index === chain.length) return last(call);
     return chain[index]!(call, () => step(index + 1));

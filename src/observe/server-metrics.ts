@@ -124,7 +124,7 @@ export class ServerMetrics {
     this.interceptor = (call, next) => {
       const series = histogram.method(call.service, call.method);
       series.active++;
-      const startMs = performance.now();
+      const startMs = call.receivedAtMs === 0 ? performance.now() : call.receivedAtMs;
       let result: unknown;
       try {
         result = next();

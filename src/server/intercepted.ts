@@ -7,7 +7,7 @@ import { SerializationError, ServiceError } from '../errors.js';
 import { runWithCallContext } from '../context.js';
 import { quote, rpcErrorCodes } from '../jsonrpc/index.js';
 import type { JsonRpcId } from '../jsonrpc/index.js';
-import { runChain, splitMethod } from '../observe/index.js';
+import { runChain } from '../observe/index.js';
 import type { ServerCall, ServerInterceptor } from '../observe/index.js';
 import type { Registry } from '../serializable/index.js';
 import type { CallLog } from './call-log.js';
@@ -37,6 +37,7 @@ class Intercepted implements ServerCall {
   readonly id: JsonRpcId | undefined;
   readonly context: InboundCall;
   readonly target: Target | undefined;
+  readonly receivedAtMs: number;
 
   constructor(
     target: Target | undefined,
@@ -44,8 +45,9 @@ class Intercepted implements ServerCall {
     params: unknown,
     id: JsonRpcId | undefined,
     call: InboundCall,
+    receivedAtMs: number,
   ) {
-    const names = target === undefined ? undefined : splitMethod(target.fullName);
+    const names = target?.names;
     this.service = names === undefined ? otherName : names.service === '' ? 'rpc' : names.service;
     this.method = names === undefined ? otherName : names.method;
     this.requested = requested;
@@ -53,6 +55,7 @@ class Intercepted implements ServerCall {
     this.id = id;
     this.context = call;
     this.target = target;
+    this.receivedAtMs = receivedAtMs;
   }
 
   get isNotification(): boolean {
@@ -105,7 +108,7 @@ export class InterceptedDispatch {
     const named = { fullName: target?.fullName ?? quote(method) };
     let value: unknown;
     try {
-      value = runChain(this.#s.chain, new Intercepted(target, method, params, id, call), this.#last);
+      value = runChain(this.#s.chain, new Intercepted(target, method, params, id, call, origin.receivedAt), this.#last);
       if (isThenable(value)) {
         call.armDeadline();
         if (origin.calls !== undefined && (typeof id === 'number' || typeof id === 'string'))

@@ -2,6 +2,7 @@
 // read at registration, revives class-tagged argument values, and calls the function on a per-call
 // or shared instance. Knows nothing of messages, replies or logging (dispatch.ts does).
 import { quote } from '../jsonrpc/index.js';
+import { splitMethod } from '../observe/index.js';
 import type { Registry } from '../serializable/index.js';
 import type { MethodDescription, ServiceDescription } from './service.js';
 
@@ -38,6 +39,8 @@ function needsRevive(values: readonly unknown[]): boolean {
 export class Target {
   /** "service.method", or the built-in's name. */
   readonly fullName: string;
+  /** The service's and the method's names, split once for interceptors and metrics labels. */
+  readonly names: { readonly service: string; readonly method: string };
   readonly #fn: Function;
   /** An async function: it can await, so its call context must follow it through AsyncLocalStorage. */
   readonly isAsync: boolean;
@@ -56,6 +59,7 @@ export class Target {
     method: Omit<MethodDescription, 'name' | 'fn' | 'hasExplicitNames'>,
   ) {
     this.fullName = fullName;
+    this.names = Object.freeze(splitMethod(fullName));
     this.#fn = fn;
     this.isAsync = Object.prototype.toString.call(fn) === '[object AsyncFunction]';
     this.#hosted = hosted;
