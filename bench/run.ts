@@ -17,6 +17,7 @@ import { runBalancingBench } from './balancing.js';
 import { runDiscoveryBench } from './discovery.js';
 import { runCancelBench } from './cancel.js';
 import { runStreamBench } from './streams.js';
+import { runEventsBench } from './events.js';
 import { runInstructionBench } from './instructions.js';
 import { run as runCodecBench } from './serializable.js';
 
@@ -33,6 +34,7 @@ export interface BenchOptions {
   hasDiscoveryBench: boolean;
   hasStreamBench: boolean;
   hasInstructionBench: boolean;
+  hasEventsBench: boolean;
   out: string | undefined;
   /** When set, every child runs with --cpu-prof and writes its profile here. */
   profileDir: string | undefined;
@@ -42,7 +44,7 @@ export interface BenchOptions {
 const usage = `usage: node dist/bench/run.js [--quick] [--filter text]... [--repeats n] [--warmup ms] [--duration ms]
        [--connections n] [--no-memory] [--no-codec] [--out path | --no-out] [--cpu-prof dir]
   --filter  runs the cases whose id contains the text (e.g. gaw/cbc, limit/tiny/x64, http/, setup/);
-            'memory', 'codec', 'cancel', 'balancing', 'discovery', 'streams' and 'instructions' select those parts; several filters (or a,b) add up`;
+            'memory', 'codec', 'cancel', 'balancing', 'discovery', 'streams', 'instructions' and 'events' select those parts; several filters (or a,b) add up`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -91,6 +93,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     hasDiscoveryBench: filters.length === 0 || filters.some((f) => 'discovery'.includes(f)),
     hasStreamBench: filters.length === 0 || filters.some((f) => 'streams'.includes(f)),
     hasInstructionBench: filters.length === 0 || filters.some((f) => 'instructions'.includes(f)),
+    hasEventsBench: filters.length === 0 || filters.some((f) => 'events'.includes(f)),
     out: values['no-out']
       ? undefined
       : (values.out ?? fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url))),
@@ -305,6 +308,14 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       log: options.log,
     });
     codecTable = `${codecTable ?? ''}\n\n## Instructions per call (bench/instructions.ts, valgrind callgrind)\n\n${table}`;
+  }
+  if (options.hasEventsBench) {
+    options.log('events: durable (one group) and broadcast over a redis-server of its own');
+    const table = await runEventsBench({
+      ...(options.isQuick && { durable: 10_000, broadcast: 20_000, rounds: 1 }),
+      log: options.log,
+    });
+    codecTable = `${codecTable ?? ''}\n\n## Events over Redis (bench/events.ts, in-process, redis-server on a unix socket)\n\n${table}`;
   }
   const settings =
     `warm-up ${options.warmupMs} ms and a ${options.durationMs} ms window per case; key cases ${options.repeats}x; ` +
