@@ -8,10 +8,11 @@
 //   | ver=1  | key id | codec  | ts (u64 BE ms) | id (16 B)     | nlen | name | slen | src | data | HMAC-SHA256 |
 //
 // `codec` is 0 json / 1 msgpack (GAWP/1's codec bytes); `data` is the codec's encoding of the value.
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hkdfSync, timingSafeEqual } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { KeyRing } from '../postoffice/index.js';
 import type { Codec, CodecName } from '../serializable/index.js';
+import { EventMac, fillRandom } from './mac.js';
 
 const version = 1;
 const headBytes = 28;
@@ -33,7 +34,7 @@ export type RefusalReason =
 
 /** The signing keys of one secret (or ring): sign with one key id, verify with any. */
 export class EventKeys {
-  readonly #keys = new Map<number, Buffer>();
+  readonly #keys = new Map<number, EventMac>();
   readonly signingKeyId: number;
 
   /** `secret`: base64 (key id 0) or `{ [keyId]: secret }`; signs with `keyId`, default the highest id. */
@@ -41,7 +42,7 @@ export class EventKeys {
     const ring = new KeyRing(secret);
     for (const id of ring.ids) {
       const ikm = ring.get(id)!;
-      this.#keys.set(id, Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), hkdfLabel, 32)));
+      this.#keys.set(id, new EventMac(Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), hkdfLabel, 32))));
     }
     this.signingKeyId = keyId ?? Math.max(...ring.ids);
     if (!this.#keys.has(this.signingKeyId)) {
@@ -49,7 +50,7 @@ export class EventKeys {
     }
   }
 
-  get(keyId: number): Buffer | undefined {
+  get(keyId: number): EventMac | undefined {
     return this.#keys.get(keyId);
   }
 
@@ -97,14 +98,14 @@ export function seal(input: SealInput, keys: EventKeys, codec: Codec, maxBytes: 
   out[1] = keys.signingKeyId;
   out[2] = codecBytes[codec.name];
   out.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(input.nowMs))), 3);
-  randomBytes(idBytes).copy(out, 11);
+  fillRandom(out, 11, idBytes);
   out[27] = name.length;
   let at = headBytes;
   at += name.copy(out, at);
   out[at++] = src.length;
   at += src.copy(out, at);
   at += data.copy(out, at);
-  createHmac('sha256', keys.get(keys.signingKeyId)!).update(out.subarray(0, at)).digest().copy(out, at);
+  keys.get(keys.signingKeyId)!.digest(out.subarray(0, at)).copy(out, at);
   return out;
 }
 
@@ -143,7 +144,7 @@ export function open(
   if (srcEnd > macAt) return refuse('malformed', 'the source runs past the end');
   const key = keys.get(bytes[1]!);
   if (key === undefined) return refuse('unknown key', `key id ${bytes[1]} is not in the ring`);
-  const mac = createHmac('sha256', key).update(bytes.subarray(0, macAt)).digest();
+  const mac = key.digest(bytes.subarray(0, macAt));
   if (!timingSafeEqual(mac, bytes.subarray(macAt))) return refuse('forged', 'the signature does not match');
   // Signed from here on: the sender had the secret, so what follows is only checked, not suspected.
   const codecName = codecNames[bytes[2]!];
