@@ -4,10 +4,10 @@
 // name, timestamp within clockSkewMs of this clock) and its id remembered for the window, so a
 // replayed copy is refused; what is refused is counted and logged, never handed to a handler.
 import type { Logger } from '../log.js';
+import type { BufferListener, RedisLink } from '../redis/index.js';
 import type { Codec, CodecName } from '../serializable/index.js';
 import { open } from './envelope.js';
 import type { EventKeys, EventMeta } from './envelope.js';
-import type { BufferListener, EventsLink } from './link.js';
 import type { ResolvedEventsOptions } from './options.js';
 import type { EventsStats, RefusalLog } from './refusals.js';
 
@@ -35,11 +35,11 @@ interface Channel {
 
 export class BroadcastHub {
   readonly #context: BroadcastContext;
-  readonly #link: EventsLink;
+  readonly #link: RedisLink;
   readonly #channels = new Map<string, Channel>();
   readonly #seen = new Map<string, number>();
 
-  constructor(context: BroadcastContext, link: EventsLink) {
+  constructor(context: BroadcastContext, link: RedisLink) {
     this.#context = context;
     this.#link = link;
   }
@@ -50,7 +50,7 @@ export class BroadcastHub {
     if (entry === undefined) {
       const handlers = new Set<BroadcastHandler>();
       const listener: BufferListener = (message) => this.#deliver(message, name, channel, handlers);
-      const subscribed = this.#link.subscribe(channel, listener, isPattern);
+      const subscribed = this.#link.subscribeBuffers(channel, listener, isPattern);
       entry = { handlers, listener, isPattern, subscribed };
       this.#channels.set(channel, entry);
     }
@@ -62,7 +62,7 @@ export class BroadcastHub {
     const entry = this.#channels.get(channel);
     if (entry === undefined || !entry.handlers.delete(handler) || entry.handlers.size > 0) return;
     this.#channels.delete(channel);
-    await this.#link.unsubscribe(channel, entry.listener, entry.isPattern).catch(() => {});
+    await this.#link.unsubscribeBuffers(channel, entry.listener, entry.isPattern).catch(() => {});
   }
 
   #deliver(message: Buffer, name: string | undefined, channel: string, handlers: ReadonlySet<BroadcastHandler>): void {

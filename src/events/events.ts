@@ -1,7 +1,8 @@
 // GawEvents: events between services over Redis. `broadcast` publishes to every subscriber
 // (pub/sub, at-most-once); `emit` appends to a stream that every consumer group reads, one consumer
 // per group handling each event (at-least-once). `on` subscribes either way. Connections are made
-// on first use: one for commands, one for pub/sub, one per durable subscription (a blocking reader).
+// on first use (src/redis's RedisLink: bounded commands, fail-fast while Redis is down): one for
+// commands, one for pub/sub, one per durable subscription (a blocking reader).
 import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
@@ -13,8 +14,9 @@ import { EventKeys, seal } from './envelope.js';
 import type { EventMeta } from './envelope.js';
 import { GroupConsumer } from './group.js';
 import type { DeliveryMeta, GroupContext } from './group.js';
-import { EventsLink } from './link.js';
-import { checkEventName, checkEventPattern, eventKeys, resolveEventsOptions } from './options.js';
+import { connectRedis } from '../redis/index.js';
+import type { RedisLink } from '../redis/index.js';
+import { checkEventName, checkEventPattern, eventKeys, linkOptions, resolveEventsOptions } from './options.js';
 import type { GawEventsOptions, ResolvedEventsOptions } from './options.js';
 import { RefusalLog, emptyStats } from './refusals.js';
 import type { EventsStats } from './refusals.js';
@@ -42,7 +44,7 @@ export class GawEvents {
   readonly #refusals: RefusalLog;
   readonly #redisKeys: ReturnType<typeof eventKeys>;
   readonly #groups = new Set<GroupConsumer>();
-  #commands: Promise<EventsLink> | undefined;
+  #commands: Promise<RedisLink> | undefined;
   #hub: Promise<BroadcastHub> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -82,7 +84,7 @@ export class GawEvents {
     checkEventName(name);
     const envelope = this.#seal(name, data);
     const link = await this.#commandLink();
-    const id = await link.command<Buffer>([
+    const id = await link.command<string>([
       'XADD',
       this.#redisKeys.stream(name),
       'MAXLEN',
@@ -92,7 +94,7 @@ export class GawEvents {
       'e',
       envelope,
     ]);
-    return id.toString('latin1');
+    return String(id);
   }
 
   /**
@@ -165,8 +167,8 @@ export class GawEvents {
     );
   }
 
-  #commandLink(): Promise<EventsLink> {
-    this.#commands ??= EventsLink.open(this.#options.url, 'gaw-events', this.#logger);
+  #commandLink(): Promise<RedisLink> {
+    this.#commands ??= connectRedis(this.#options.url, linkOptions(this.#options, 'gaw-events', this.#logger));
     this.#commands.catch(() => {
       this.#commands = undefined;
     });
@@ -174,7 +176,7 @@ export class GawEvents {
   }
 
   #broadcastHub(): Promise<BroadcastHub> {
-    this.#hub ??= EventsLink.open(this.#options.url, 'gaw-events-sub', this.#logger).then(
+    this.#hub ??= connectRedis(this.#options.url, linkOptions(this.#options, 'gaw-events-sub', this.#logger)).then(
       (link) => new BroadcastHub(this.#context(), link),
     );
     this.#hub.catch(() => {

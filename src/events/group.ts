@@ -7,10 +7,12 @@
 // and logged, never handed to the handler. At-least-once: a handler may see an event twice.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
+import { connectRedis } from '../redis/index.js';
+import type { RedisLink } from '../redis/index.js';
 import type { Codec, CodecName } from '../serializable/index.js';
 import { open } from './envelope.js';
 import type { EventKeys, EventMeta } from './envelope.js';
-import { EventsLink } from './link.js';
+import { linkOptions } from './options.js';
 import type { ResolvedEventsOptions } from './options.js';
 import type { EventsStats, RefusalLog } from './refusals.js';
 import { autoClaimReply, pendingCounts, readGroupEntries } from './replies.js';
@@ -27,7 +29,7 @@ export type DurableHandler = (value: unknown, meta: DeliveryMeta) => unknown;
 
 export interface GroupContext {
   options: ResolvedEventsOptions;
-  commands: EventsLink;
+  commands: RedisLink;
   keys: EventKeys;
   codecs: Readonly<Record<CodecName, Codec>>;
   logger: Logger;
@@ -35,6 +37,7 @@ export interface GroupContext {
   stats: EventsStats;
 }
 
+const binary = { hasBufferReplies: true } as const;
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export class GroupConsumer {
@@ -46,7 +49,7 @@ export class GroupConsumer {
   readonly #consumer: string;
   readonly #handler: DurableHandler;
   readonly #running = new Set<Promise<void>>();
-  #reader: EventsLink | undefined;
+  #reader: RedisLink | undefined;
   #timer: NodeJS.Timeout | undefined;
   #isStopping = false;
   #loop: Promise<void> | undefined;
@@ -70,15 +73,17 @@ export class GroupConsumer {
   /** Creates the group if needed (from `$`: events emitted from now on) and starts reading. */
   async start(): Promise<void> {
     await this.#ensureGroup();
-    this.#reader = await EventsLink.open(this.#context.options.url, 'gaw-events-reader', this.#context.logger);
+    const { options, logger } = this.#context;
+    this.#reader = await connectRedis(options.url, linkOptions(options, 'gaw-events-reader', logger));
     this.#loop = this.#readLoop();
     const everyMs = Math.max(10, Math.floor(this.#context.options.visibilityMs / 2));
     this.#timer = setInterval(() => void this.#reclaim(), everyMs).unref();
   }
 
-  async #ensureGroup(): Promise<void> {
+  /** `from`: `$` when subscribing (events from now on); `0` when the group vanished (Redis restarted empty): all that is there. */
+  async #ensureGroup(from: '$' | '0' = '$'): Promise<void> {
     try {
-      await this.#context.commands.command(['XGROUP', 'CREATE', this.#stream, this.#group, '$', 'MKSTREAM']);
+      await this.#context.commands.command(['XGROUP', 'CREATE', this.#stream, this.#group, from, 'MKSTREAM']);
     } catch (err) {
       if (!String((err as Error)?.message).startsWith('BUSYGROUP')) throw err;
     }
@@ -90,26 +95,30 @@ export class GroupConsumer {
     while (!this.#isStopping) {
       let batch: StreamEntry[];
       try {
-        const reply = await this.#reader!.command([
-          'XREADGROUP',
-          'GROUP',
-          this.#group,
-          this.#consumer,
-          'COUNT',
-          String(batchSize),
-          'BLOCK',
-          String(blockMs),
-          'STREAMS',
-          this.#stream,
-          '>',
-        ]);
+        const reply = await this.#reader!.command(
+          [
+            'XREADGROUP',
+            'GROUP',
+            this.#group,
+            this.#consumer,
+            'COUNT',
+            String(batchSize),
+            'BLOCK',
+            String(blockMs),
+            'STREAMS',
+            this.#stream,
+            '>',
+          ],
+          { timeoutMs: blockMs + this.#context.options.commandTimeoutMs, hasBufferReplies: true },
+        );
         batch = readGroupEntries(reply);
         failures = 0;
       } catch (err) {
         if (this.#isStopping) return;
         const message = String((err as Error)?.message ?? err);
-        // Redis restarted empty (or the stream was deleted): the group is gone; make it again.
-        if (message.startsWith('NOGROUP')) await this.#ensureGroup().catch(() => {});
+        // Redis restarted empty (or the stream was deleted): the group is gone; make it again,
+        // reading the new stream from its start so events emitted since the restart are not skipped.
+        if (message.startsWith('NOGROUP')) await this.#ensureGroup('0').catch(() => {});
         else this.#context.logger.debug({ err: message, stream: this.#stream }, 'events: XREADGROUP failed');
         failures++;
         await pause(Math.min(5000, 50 * 2 ** Math.min(failures, 7)));
@@ -236,16 +245,19 @@ export class GroupConsumer {
     const { commands, options } = this.#context;
     try {
       const claimed = autoClaimReply(
-        await commands.command([
-          'XAUTOCLAIM',
-          this.#stream,
-          this.#group,
-          this.#consumer,
-          String(options.visibilityMs),
-          this.#claimCursor,
-          'COUNT',
-          String(options.batchSize),
-        ]),
+        await commands.command(
+          [
+            'XAUTOCLAIM',
+            this.#stream,
+            this.#group,
+            this.#consumer,
+            String(options.visibilityMs),
+            this.#claimCursor,
+            'COUNT',
+            String(options.batchSize),
+          ],
+          binary,
+        ),
       );
       this.#claimCursor = claimed.cursor;
       if (claimed.entries.length === 0 || this.#isStopping) return;
@@ -253,15 +265,10 @@ export class GroupConsumer {
       const first = claimed.entries[0]!.id;
       const last = claimed.entries[claimed.entries.length - 1]!.id;
       const counts = pendingCounts(
-        await commands.command([
-          'XPENDING',
-          this.#stream,
-          this.#group,
-          first,
-          last,
-          String(claimed.entries.length),
-          this.#consumer,
-        ]),
+        await commands.command(
+          ['XPENDING', this.#stream, this.#group, first, last, String(claimed.entries.length), this.#consumer],
+          binary,
+        ),
       );
       await this.#handleBatch(claimed.entries, (id) => counts.get(id) ?? 2);
     } catch (err) {

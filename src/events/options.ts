@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { RedisLinkOptions } from '../redis/index.js';
 import { checkOptionKeys } from '../options.js';
 import { checkCodecName, checkInteger } from '../postoffice/index.js';
 import type { CodecName } from '../postoffice/index.js';
@@ -38,6 +39,10 @@ export interface GawEventsOptions {
   blockMs?: number;
   /** Who sends: put in every envelope (default `host:pid`). */
   source?: string;
+  /** Each Redis command's bound (default 2 s); past it the send fails with GAW_ERR_REDIS_UNAVAILABLE. */
+  commandTimeoutMs?: number;
+  /** Sends awaiting Redis's reply on one connection (default 1,024); past it a send fails at once (a hung Redis). */
+  maxPending?: number;
   logger?: Logger;
 }
 
@@ -54,6 +59,8 @@ export interface ResolvedEventsOptions {
   batchSize: number;
   blockMs: number;
   source: string;
+  commandTimeoutMs: number;
+  maxPending: number;
 }
 
 export const eventsOptionKeys = new Set([
@@ -72,6 +79,8 @@ export const eventsOptionKeys = new Set([
   'batchSize',
   'blockMs',
   'source',
+  'commandTimeoutMs',
+  'maxPending',
   'logger',
 ]);
 
@@ -130,7 +139,14 @@ export function resolveEventsOptions(options: GawEventsOptions): ResolvedEventsO
     batchSize: checkInteger('batchSize', options.batchSize ?? 64, 1, 10_000),
     blockMs: checkInteger('blockMs', options.blockMs ?? 2_000, 1, 60_000),
     source,
+    commandTimeoutMs: checkInteger('commandTimeoutMs', options.commandTimeoutMs ?? 2_000, 10, 600_000),
+    maxPending: checkInteger('maxPending', options.maxPending ?? 1024, 1, 1_000_000),
   };
+}
+
+/** src/redis connection options for one events link: fail-fast while down, bounded while hung. */
+export function linkOptions(options: ResolvedEventsOptions, name: string, logger: Logger): RedisLinkOptions {
+  return { name, commandTimeoutMs: options.commandTimeoutMs, maxOutstanding: options.maxPending, logger };
 }
 
 /** Redis keys and channels of one namespace. */

@@ -35,17 +35,22 @@ export function defineLuaScript(source: string): LuaScript {
 
 export type RedisArg = string | Buffer;
 type Listener = (message: string, channel: string) => void;
+/** A subscription's listener in buffer mode: binary payloads (events' envelopes) arrive unchanged. */
+export type BufferListener = (message: Buffer, channel: Buffer) => void;
+
+/** RESP's blob-string type byte ('$'): node-redis's RESP_TYPES.BLOB_STRING, mapped to Buffer. */
+const bufferReplies = { typeMapping: { 36: Buffer } };
 
 /** The few node-redis client calls gaw makes, typed here so no node-redis type leaks out. */
 interface NodeRedisClient {
   readonly isReady: boolean;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   connect(): Promise<unknown>;
-  sendCommand(args: readonly RedisArg[]): Promise<unknown>;
-  subscribe(channel: string, listener: Listener): Promise<void>;
-  unsubscribe(channel: string, listener?: Listener): Promise<void>;
-  pSubscribe(pattern: string, listener: Listener): Promise<void>;
-  pUnsubscribe(pattern: string, listener?: Listener): Promise<void>;
+  sendCommand(args: readonly RedisArg[], options?: object): Promise<unknown>;
+  subscribe(channel: string, listener: Listener | BufferListener, bufferMode?: boolean): Promise<void>;
+  unsubscribe(channel: string, listener?: Listener | BufferListener, bufferMode?: boolean): Promise<void>;
+  pSubscribe(pattern: string, listener: Listener | BufferListener, bufferMode?: boolean): Promise<void>;
+  pUnsubscribe(pattern: string, listener?: Listener | BufferListener, bufferMode?: boolean): Promise<void>;
   close(): Promise<void>;
   destroy(): void;
 }
@@ -151,8 +156,12 @@ export class RedisLink {
    * Sends one command; rejects with GAW_ERR_REDIS_UNAVAILABLE when disconnected (at once, except
    * while the very first connection is still being made), when `timeoutMs` passes without a reply,
    * or when too many commands are outstanding. Redis's own error replies reject as they are.
+   * `hasBufferReplies`: bulk strings come back as Buffers (binary values), not strings.
    */
-  async command<T = unknown>(args: readonly RedisArg[], options: { timeoutMs?: number } = {}): Promise<T> {
+  async command<T = unknown>(
+    args: readonly RedisArg[],
+    options: { timeoutMs?: number; hasBufferReplies?: boolean } = {},
+  ): Promise<T> {
     if (this.#isClosed) throw new UsageError('GAW_ERR_CLOSED', 'the redis connection is closed');
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     if (!this.#client.isReady) {
@@ -163,7 +172,7 @@ export class RedisLink {
       throw unavailable(this.target.label, `${this.#outstanding} commands unanswered (hung?)`);
     this.#outstanding++;
     let timer: NodeJS.Timeout | undefined;
-    const sent = this.#client.sendCommand(args);
+    const sent = this.#client.sendCommand(args, options.hasBufferReplies === true ? bufferReplies : undefined);
     const settled = sent.finally(() => this.#outstanding--);
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -211,6 +220,19 @@ export class RedisLink {
 
   pUnsubscribe(pattern: string, listener?: Listener): Promise<void> {
     return this.#client.pUnsubscribe(pattern, listener);
+  }
+
+  /** SUBSCRIBE (PSUBSCRIBE when `isPattern`) with messages and channels as Buffers. */
+  subscribeBuffers(channel: string, listener: BufferListener, isPattern = false): Promise<void> {
+    return isPattern
+      ? this.#client.pSubscribe(channel, listener, true)
+      : this.#client.subscribe(channel, listener, true);
+  }
+
+  unsubscribeBuffers(channel: string, listener: BufferListener, isPattern = false): Promise<void> {
+    return isPattern
+      ? this.#client.pUnsubscribe(channel, listener, true)
+      : this.#client.unsubscribe(channel, listener, true);
   }
 
   /** Graceful: waits for replies to commands already sent. Idempotent. */
@@ -266,6 +288,8 @@ export async function connectRedis(url: string | RedisTarget, options: RedisLink
     password: target.password,
     name: resolved.name,
     disableOfflineQueue: true,
+    // Our own timer bounds every command; node-redis's default (an AbortSignal per command) is redundant.
+    commandOptions: { timeout: 0 },
   });
   return new RedisLink(target, client, resolved);
 }
