@@ -62,6 +62,7 @@ export class GawClient {
       const { secret, registry, logger, maxDepth } = options;
       const inherited = {
         secret,
+        discovery: options.discovery,
         ...(registry && { registry }),
         ...(logger && { logger }),
         ...(maxDepth && { maxDepth }),

@@ -162,22 +162,44 @@ export function eventKeys(namespace: string) {
   };
 }
 
-/** The `events` option of GawServer and GawClient: a URL, or options whose secret, registry and logger default to theirs. */
+/**
+ * The `events` option of GawServer and GawClient: a URL; `true` (the `discovery` option's registry
+ * URL); or options whose url defaults to that too, and whose secret, registry and logger default to theirs.
+ */
 export type EventsOption =
   | string
-  | (Omit<GawEventsOptions, 'secret' | 'registry' | 'logger'> & { secret?: GawEventsOptions['secret'] });
+  | true
+  | (Omit<GawEventsOptions, 'url' | 'secret' | 'registry' | 'logger'> & {
+      url?: string;
+      secret?: GawEventsOptions['secret'];
+    });
+
+/** The registry URL of a `discovery` option (a URL or `{ url }`), for `events: true`. */
+export function discoveryUrl(discovery: unknown): string | undefined {
+  if (typeof discovery === 'string') return discovery;
+  const url = (discovery as { url?: unknown } | undefined)?.url;
+  return typeof url === 'string' ? url : undefined;
+}
 
 /** GawEventsOptions from an `events` option and what its owner (server or client) already has. */
 export function inheritEventsOptions(
   option: EventsOption,
   inherited: Pick<GawEventsOptions, 'registry' | 'logger' | 'maxDepth'> & {
     secret: GawEventsOptions['secret'] | undefined;
+    /** The `discovery` option (its registry URL is the default events URL). */
+    discovery?: unknown;
   },
   where: string,
 ): GawEventsOptions {
-  const own = typeof option === 'string' ? { url: option } : option;
+  const own = typeof option === 'string' ? { url: option } : option === true ? {} : option;
   if (typeof own !== 'object' || own === null)
-    throw new UsageError('GAW_ERR_INVALID_OPTION', `${where} events must be a redis URL or an options object`);
+    throw new UsageError('GAW_ERR_INVALID_OPTION', `${where} events must be a redis URL, true or an options object`);
+  const url = own.url ?? discoveryUrl(inherited.discovery);
+  if (url === undefined)
+    throw new UsageError(
+      'GAW_ERR_INVALID_OPTION',
+      `${where} events need a redis URL: events.url, or the discovery option's registry URL (events: true reuses it)`,
+    );
   const secret = own.secret ?? inherited.secret;
   if (secret === undefined) {
     throw new UsageError(
@@ -190,6 +212,7 @@ export function inheritEventsOptions(
     ...(inherited.logger !== undefined && { logger: inherited.logger }),
     ...(inherited.maxDepth !== undefined && { maxDepth: inherited.maxDepth }),
     ...own,
+    url,
     secret,
   };
 }

@@ -8,10 +8,11 @@ import type { Registry } from '../serializable/index.js';
 import type { ServiceDescription } from './service.js';
 
 export interface ServerEventsInherited {
-  secret: string | Readonly<Record<number, string>> | undefined;
+  secret?: string | Readonly<Record<number, string>> | undefined;
   registry: Registry | undefined;
   maxDepth: number | undefined;
   logger: Logger;
+  discovery?: unknown;
 }
 
 export class ServerEvents {
@@ -26,6 +27,7 @@ export class ServerEvents {
         {
           secret: inherited.secret,
           logger: inherited.logger,
+          discovery: inherited.discovery,
           ...(inherited.registry !== undefined && { registry: inherited.registry }),
           ...(inherited.maxDepth !== undefined && { maxDepth: inherited.maxDepth }),
         },

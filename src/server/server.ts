@@ -93,7 +93,7 @@ export class GawServer {
     this.#events =
       options.events === undefined
         ? undefined
-        : new ServerEvents(options.events, { secret: options.secret, registry, maxDepth, logger: this.#logger });
+        : new ServerEvents(options.events, { ...options, registry, maxDepth, logger: this.#logger });
     if (options.discovery !== undefined) this.#discovery = new ServerDiscovery(options.discovery, this.#logger);
     checkBridgeToken(options, this.#keyRing !== undefined);
   }
