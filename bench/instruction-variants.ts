@@ -15,6 +15,12 @@ export interface InstructionVariant {
    * (a `ws` JSON-RPC echo server, a Fastify JSON-RPC route), with the same client for both sides.
    */
   peer?: 'ws-gaw' | 'ws-echo' | 'fastify-gaw' | 'fastify' | 'post-gaw';
+  /**
+   * Tracing on both sides: `no-sdk` is `tracing: true` with nothing registered; `sdk` a
+   * BasicTracerProvider with a SimpleSpanProcessor into an InMemorySpanExporter (emptied every 1024
+   * calls), no context manager; `sdk-als` the same with AsyncLocalStorageContextManager registered.
+   */
+  tracing?: 'no-sdk' | 'sdk' | 'sdk-als';
 }
 
 /** The variants the goals compare; add one here and a goal in instructions.ts. */
@@ -39,5 +45,9 @@ export const instructionVariants: Readonly<Record<string, InstructionVariant>> =
     server: { interceptors: [(_call, next) => next()] },
     client: { interceptors: [(_call, next) => next()] },
   },
+  'trace-off': { label: 'tracing off (the default; the same as ctx-on)' },
+  'trace-no-sdk': { label: 'tracing: true on both sides, no OpenTelemetry SDK registered', tracing: 'no-sdk' },
+  'trace-sdk': { label: 'tracing with the SDK and an in-memory exporter (no context manager)', tracing: 'sdk' },
+  'trace-sdk-als': { label: 'tracing, SDK, in-memory exporter, AsyncLocalStorage context manager', tracing: 'sdk-als' },
   limit: { label: 'the limit: bare length-prefixed JSON-RPC on net (bench/limit-wire.ts)', isLimit: true },
 };

@@ -5,6 +5,7 @@
 // exit cancel out of the difference. A variant is one setting that a goal compares against another.
 import type { AddressInfo } from 'node:net';
 import { GawClient, GawServer } from '../src/index.js';
+import type { GawServerOptions } from '../src/index.js';
 import { instructionVariants } from './instruction-variants.js';
 import type { InstructionVariant } from './instruction-variants.js';
 import { createLimitServer, LimitClient } from './limit-wire.js';
@@ -49,16 +50,48 @@ async function open(variant: InstructionVariant): Promise<{ call: Call; stop(): 
       },
     };
   }
-  const server = new GawServer({ ...variant.server, port: 0 }).add(MathService);
+  const traced = variant.tracing === undefined ? undefined : await tracingFor(variant.tracing);
+  const tracing = traced?.tracing;
+  const server = new GawServer({ ...variant.server, ...(tracing && { tracing }), port: 0 }).add(MathService);
   await server.listen();
-  const client = new GawClient({ retries: 0, ...variant.client, port: server.address.port });
+  const client = new GawClient({
+    retries: 0,
+    ...variant.client,
+    ...(tracing && { tracing }),
+    port: server.address.port,
+  });
+  let calls = 0;
   return {
-    call: () => client.call('math.plus', [1, 2]),
+    call:
+      traced?.exporter === undefined
+        ? () => client.call('math.plus', [1, 2])
+        : () => {
+            if (++calls % 1024 === 0) traced.exporter?.reset();
+            return client.call('math.plus', [1, 2]);
+          },
     stop: async () => {
       client.destroy();
       await server.close();
     },
   };
+}
+
+/** The `tracing` option of a tracing variant, and the in-memory exporter its spans go to. */
+async function tracingFor(
+  kind: 'no-sdk' | 'sdk' | 'sdk-als',
+): Promise<{ tracing: GawServerOptions['tracing']; exporter?: { reset(): void } }> {
+  if (kind === 'no-sdk') return { tracing: true };
+  const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
+    '@opentelemetry/sdk-trace-base'
+  );
+  const exporter = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  if (kind === 'sdk-als') {
+    const { context } = await import('@opentelemetry/api');
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  }
+  return { tracing: { tracerProvider }, exporter };
 }
 
 async function main(name: string, calls: number): Promise<void> {

@@ -69,3 +69,11 @@ export type { DiscoveryOptions, Instance, RegistryState, WatchEvent, WatchEventT
 export { callContext, runAsRoot } from './context.js';
 export type { CallContext } from './context.js';
 export type { MetricsOption, MetricsRegistry } from './observe/index.js';
+export type {
+  ClientCall,
+  ClientInterceptor,
+  ServerCall,
+  ServerInterceptor,
+  TracerProviderLike,
+  TracingOption,
+} from './observe/index.js';

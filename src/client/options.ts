@@ -31,8 +31,8 @@ import { checkLookup } from './resolver.js';
 import type { LookupAll } from './resolver.js';
 export { checkCallOptions } from './call-options.js';
 export type { BatchCall, CallOptions } from './call-options.js';
-import { checkInterceptors, clientMetrics, joinInterceptors } from '../observe/index.js';
-import type { ClientInterceptor, MetricsOption, MetricsRegistry } from '../observe/index.js';
+import { checkInterceptors, clientMetrics, clientTracing, joinInterceptors } from '../observe/index.js';
+import type { ClientInterceptor, MetricsOption, MetricsRegistry, TracingOption } from '../observe/index.js';
 
 export interface GawClientOptions extends Partial<PostofficeLimits> {
   host?: string;
@@ -97,6 +97,8 @@ export interface GawClientOptions extends Partial<PostofficeLimits> {
   interceptors?: readonly ClientInterceptor[];
   /** Prometheus metrics through prom-client: true, or `{ registry, prefix }` (`client.metrics`); see docs/observability.md. */
   metrics?: MetricsOption;
+  /** A CLIENT span per call (true: the globally registered SDK's); see docs/observability.md. */
+  tracing?: TracingOption;
 }
 
 /** The client's defaults, in one place. */
@@ -155,6 +157,7 @@ const clientOptionKeys: ReadonlySet<string> = new Set([
     'discovery',
     'interceptors',
     'metrics',
+    'tracing',
   ],
 ]);
 /** Options the legacy wire has no use for: refused rather than ignored. */
@@ -205,11 +208,8 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
   };
   const poolSize = checkInteger('poolSize', options.poolSize ?? d.poolSize, 1);
   const connectTimeoutMs = checkInteger('connectTimeoutMs', options.connectTimeoutMs ?? d.connectTimeoutMs, 1);
-  const connectionLifetimeMs = checkInteger(
-    'connectionLifetimeMs',
-    options.connectionLifetimeMs ?? d.connectionLifetimeMs,
-    0,
-  );
+  const lifetimeMs = options.connectionLifetimeMs ?? d.connectionLifetimeMs;
+  const connectionLifetimeMs = checkInteger('connectionLifetimeMs', lifetimeMs, 0);
   const registry = options.registry ?? defaultRegistry;
   const userInterceptors = checkInterceptors<ClientInterceptor>(options.interceptors, 'interceptors');
   const metrics = clientMetrics(options.metrics);
@@ -286,12 +286,13 @@ export function resolveClientOptions(options: GawClientOptions): ResolvedClient 
       ({ transport: inner, watcher, peer } = discoveryTransport(options.discovery, options, logger, codec, make));
     }
   }
+  const builtIns = [clientTracing(options.tracing), metrics?.interceptor].filter((one) => one !== undefined);
   return {
     transport: new RetryingTransport(inner, { ...retry, onRetry: metrics && ((err) => metrics.retried(err)) }, logger),
     timeoutMs,
     idempotent: new Set(options.idempotent ?? []),
     logger,
-    interceptors: joinInterceptors(metrics && [metrics.interceptor], userInterceptors),
+    interceptors: joinInterceptors(builtIns, userInterceptors), // tracing outermost, then metrics
     peer,
     metrics: metrics?.registry,
     watcher,

@@ -9,3 +9,5 @@ export { ClientMetrics, clientMetrics } from './client-metrics.js';
 export { durationBuckets, errorType } from './duration-histogram.js';
 export { loadPromClient } from './prom.js';
 export type { MetricsOption, MetricsRegistry } from './prom.js';
+export { clientTracing, serverTracing } from './tracing.js';
+export type { TracerProviderLike, TracingOption } from './tracing-option.js';

@@ -10,7 +10,7 @@ import type { HttpBridgeOptions } from './http-bridge.js';
 import { UsageError } from '../errors.js';
 import type { HttpHandlerOptions } from './http-options.js';
 import { checkInterceptors, joinInterceptors } from '../observe/index.js';
-import type { MetricsOption, ServerInterceptor } from '../observe/index.js';
+import type { MetricsOption, ServerInterceptor, TracingOption } from '../observe/index.js';
 import type { DispatcherOptions } from './dispatch-options.js';
 import type { WebSocketOptions } from './ws-options.js';
 
@@ -114,6 +114,8 @@ export interface GawServerOptions extends Partial<PostofficeLimits> {
    * the server's own (`server.metrics`), or `{ registry, prefix }`; see docs/observability.md.
    */
   metrics?: MetricsOption;
+  /** A SERVER span per handled request (true: the globally registered SDK's); see docs/observability.md. */
+  tracing?: TracingOption;
   /** Also serve Python Gaw 0.7's wire protocol on its own port (off unless set; see the README's caveats). */
   legacy?: LegacyOptions;
 }
@@ -168,6 +170,7 @@ export const serverOptionKeys = Object.freeze({
     'logger',
     'interceptors',
     'metrics',
+    'tracing',
     'http',
     'legacy',
     'events',
@@ -217,10 +220,11 @@ export function dispatcherOptions(
   options: GawServerOptions,
   registry: Registry,
   logger: Logger,
-  metrics: ServerInterceptor | undefined,
+  builtIns: readonly (ServerInterceptor | undefined)[],
 ): DispatcherOptions {
+  // The built-ins (tracing outermost, then metrics) run around the user's interceptors.
   const interceptors = joinInterceptors(
-    metrics && [metrics],
+    builtIns.filter((one) => one !== undefined),
     checkInterceptors<ServerInterceptor>(options.interceptors, 'interceptors'),
   );
   return {

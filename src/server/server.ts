@@ -22,6 +22,7 @@ import { createHttpHandler } from './http-handler.js';
 import type { HttpRequestHandler } from './http-handler.js';
 import { checkBridgeToken, dispatcherOptions, serverDefaults, serverOptionKeys } from './server-options.js';
 import { ServerObserver } from './server-observer.js';
+import { serverTracing } from '../observe/index.js';
 import type { MetricsRegistry } from '../observe/index.js';
 import type { GawServerOptions, HttpHandlerMountOptions, HttpUpgradeMountOptions } from './server-options.js';
 import type { HttpHandlerOptions } from './http-options.js';
@@ -62,6 +63,7 @@ export class GawServer {
   #closing: Promise<void> | undefined;
   readonly #hub: WebSocketHub;
   readonly #observer: ServerObserver | undefined;
+  readonly #ready: Promise<void> | undefined; // once tracing's @opentelemetry/api is loaded
 
   constructor(options: GawServerOptions = {}) {
     checkOptionKeys(options, serverOptionKeys.server, 'GawServer options');
@@ -73,12 +75,8 @@ export class GawServer {
     this.#suite = chooseSuite(options, this.#keyRing !== undefined);
     this.#maxInFlight = checkInteger('maxInFlight', options.maxInFlight ?? 256, 1);
     this.#maxWaitingBytes = checkInteger('maxWaitingBytes', options.maxWaitingBytes ?? 16 * 1024 * 1024, 0);
-    this.#closeTimeoutMs = checkInteger(
-      'closeTimeoutMs',
-      options.closeTimeoutMs ?? serverDefaults.closeTimeoutMs,
-      0,
-      2 ** 31 - 1,
-    );
+    const closeTimeoutMs = options.closeTimeoutMs ?? serverDefaults.closeTimeoutMs;
+    this.#closeTimeoutMs = checkInteger('closeTimeoutMs', closeTimeoutMs, 0, 2 ** 31 - 1);
     this.#maxConnectionAgeMs = checkInteger('maxConnectionAgeMs', options.maxConnectionAgeMs ?? 0, 0, 2 ** 30);
     for (const codec of options.codecs ?? []) checkCodecName(codec);
     const registry = options.registry ?? defaultRegistry;
@@ -89,11 +87,12 @@ export class GawServer {
     };
     this.#hub = new WebSocketHub({ registry, logger: this.#logger });
     this.#observer = ServerObserver.of(options.metrics, this.#connections);
-    this.#dispatcher = new Dispatcher(dispatcherOptions(options, registry, this.#logger, this.#observer?.interceptor));
-    this.#events =
-      options.events === undefined
-        ? undefined
-        : new ServerEvents(options.events, { ...options, registry, maxDepth, logger: this.#logger });
+    const tracing = serverTracing(options.tracing);
+    this.#ready = tracing?.ready;
+    const builtIns = [tracing?.interceptor, this.#observer?.interceptor]; // tracing outermost
+    this.#dispatcher = new Dispatcher(dispatcherOptions(options, registry, this.#logger, builtIns));
+    const eventsContext = { ...options, registry, maxDepth, logger: this.#logger };
+    this.#events = options.events === undefined ? undefined : new ServerEvents(options.events, eventsContext);
     if (options.discovery !== undefined) this.#discovery = new ServerDiscovery(options.discovery, this.#logger);
     checkBridgeToken(options, this.#keyRing !== undefined);
   }
@@ -180,6 +179,7 @@ export class GawServer {
     if (this.#listener) throw new UsageError('GAW_ERR_INVALID_OPTION', 'listen() was already called');
     if (this.#dispatcher.services.length === 0)
       throw new UsageError('GAW_ERR_NOT_A_SERVICE', 'add at least one service before listen()');
+    await this.#ready;
     const o = this.#options;
     const codecs = o.codecs ?? [...serverDefaults.codecs];
     this.#discovery?.check(o.host ?? serverDefaults.host);

@@ -81,6 +81,16 @@ test('only the serializable layer imports msgpackr, and only the seal file impor
     assert.doesNotMatch(text, /^import [^;]*from '@redis\/client'/m, `${where} imports @redis/client statically`);
     if (/from 'tweetnacl'/.test(text))
       assert.equal(where, path.join('postoffice', 'seal.ts'), `${where} imports tweetnacl`);
+    // @opentelemetry/api is an optional peer: types anywhere in observe/, the package itself only
+    // by the dynamic import in tracing-api.ts.
+    if (/'@opentelemetry\//.test(text)) assert.match(where, /^observe\/tracing/, `${where} names @opentelemetry`);
+    if (/import\('@opentelemetry\/api'\)/.test(text))
+      assert.equal(where, path.join('observe', 'tracing-api.ts'), `${where} imports @opentelemetry/api`);
+    assert.doesNotMatch(
+      text,
+      /^import (?!type )[^;]*from '@opentelemetry\//m,
+      `${where} imports @opentelemetry statically`,
+    );
   }
 });
 
