@@ -6,8 +6,11 @@ import Fastify from 'fastify';
 import { GawServer } from '../src/index.js';
 import { BenchService, answer } from './workload.js';
 
-export async function startFastify(isGaw: boolean): Promise<{ port: number; close(): Promise<void> }> {
-  const app = Fastify();
+export async function startFastify(
+  isGaw: boolean,
+  keepAliveTimeout?: number,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const app = Fastify(keepAliveTimeout === undefined ? {} : { keepAliveTimeout });
   if (isGaw) {
     const handler = new GawServer({ port: 0 }).add(BenchService).httpHandler();
     app.all('/api', { onRequest: (request, reply) => void handler(request.raw, reply.hijack().raw) }, () => {});

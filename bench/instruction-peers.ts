@@ -7,9 +7,16 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { GawServer } from '../src/index.js';
 import { startFastify } from './fastify-peer.js';
+import { createNodeHttpServer } from './node-http-peer.js';
 import { BenchService, answer } from './workload.js';
 
-type Peer = 'ws-gaw' | 'ws-echo' | 'fastify-gaw' | 'fastify' | 'post-gaw';
+type Peer = 'ws-gaw' | 'ws-echo' | 'fastify-gaw' | 'fastify' | 'post-gaw' | 'node-http';
+/**
+ * Keep-alive connections stay open this long: under callgrind a connection can sit idle for
+ * seconds, and a server closing it as the client reuses it fails the run with ECONNRESET.
+ */
+const idleMs = 10 * 60_000;
+
 interface Opened {
   call: () => Promise<unknown>;
   stop(): Promise<void>;
@@ -19,7 +26,7 @@ export async function openPeer(peer: Peer): Promise<Opened> {
   if (peer === 'ws-gaw' || peer === 'ws-echo') return openWs(peer === 'ws-gaw');
   if (peer === 'post-gaw') {
     // The bridge's own POST /api, with the HTTP client of the Fastify pair.
-    const server = new GawServer({ port: 0, http: { port: 0 } }).add(BenchService);
+    const server = new GawServer({ port: 0, http: { port: 0, keepAliveTimeoutMs: idleMs } }).add(BenchService);
     await server.listen();
     const { call, stop } = httpClient((server.httpAddress as AddressInfo).port);
     return {
@@ -27,6 +34,19 @@ export async function openPeer(peer: Peer): Promise<Opened> {
       stop: async () => {
         stop();
         await server.close();
+      },
+    };
+  }
+  if (peer === 'node-http') {
+    const server = createNodeHttpServer();
+    server.keepAliveTimeout = idleMs;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { call, stop } = httpClient((server.address() as AddressInfo).port);
+    return {
+      call,
+      stop: async () => {
+        stop();
+        await new Promise((resolve) => server.close(resolve));
       },
     };
   }
@@ -89,7 +109,7 @@ async function openWs(isGaw: boolean): Promise<Opened> {
 }
 
 async function openFastify(isGaw: boolean): Promise<Opened> {
-  const app = await startFastify(isGaw);
+  const app = await startFastify(isGaw, idleMs);
   const { call, stop } = httpClient(app.port);
   return {
     call,

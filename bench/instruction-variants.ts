@@ -14,7 +14,7 @@ export interface InstructionVariant {
    * Over the HTTP bridge's WebSocket or gaw's handler in Fastify, against the minimal peer of each
    * (a `ws` JSON-RPC echo server, a Fastify JSON-RPC route), with the same client for both sides.
    */
-  peer?: 'ws-gaw' | 'ws-echo' | 'fastify-gaw' | 'fastify' | 'post-gaw';
+  peer?: 'ws-gaw' | 'ws-echo' | 'fastify-gaw' | 'fastify' | 'post-gaw' | 'node-http';
   /**
    * Tracing on both sides: `no-sdk` is `tracing: true` with nothing registered; `sdk` a
    * BasicTracerProvider with a SimpleSpanProcessor into an InMemorySpanExporter (emptied every 1024
@@ -32,6 +32,7 @@ export const instructionVariants: Readonly<Record<string, InstructionVariant>> =
   'ws-echo': { label: 'a minimal ws JSON-RPC server (64 in flight on one socket)', peer: 'ws-echo' },
   'fastify-gaw': { label: 'gaw httpHandler() in Fastify (64 keep-alive connections)', peer: 'fastify-gaw' },
   'post-gaw': { label: 'gaw, the HTTP bridge POST /api (64 keep-alive connections)', peer: 'post-gaw' },
+  'node-http': { label: 'a minimal node:http JSON-RPC handler (64 keep-alive connections)', peer: 'node-http' },
   fastify: { label: 'a minimal Fastify JSON-RPC route (64 keep-alive connections)', peer: 'fastify' },
   'metrics-on': {
     label: 'gaw with metrics on, server and client (prom-client Registry, call context on)',

@@ -27,6 +27,8 @@ export const instructionGoals: readonly InstructionGoal[] = [
   { issue: 19, numerator: 'ws-gaw', denominator: 'ws-echo', maxRatio: 1 / 0.9 },
   // No goal, for comparison: a WebSocket call against a POST to the same bridge (WebSocket is cheaper).
   { issue: 19, numerator: 'ws-gaw', denominator: 'post-gaw', maxRatio: 1 },
+  // #21: the bridge's own POST /api >= 0.95x a minimal node:http JSON-RPC handler (same client).
+  { issue: 21, numerator: 'post-gaw', denominator: 'node-http', maxRatio: 1 / 0.95 },
   { issue: 22, numerator: 'fastify-gaw', denominator: 'fastify', maxRatio: 1 / 0.95 },
   // #18: metrics on (server and client) cost at most 5% more per tiny call than off.
   { issue: 18, numerator: 'metrics-on', denominator: 'ctx-on', maxRatio: 1.05 },

@@ -2,7 +2,6 @@
 // `bench.echo`: the framework-free limit (length-prefixed JSON-RPC on net), a minimal node:http
 // JSON-RPC handler, jayson (TCP or HTTP), @grpc/grpc-js (unary, JSON serializers, no protobuf), and
 // Fastify twice: a minimal JSON-RPC route, and gaw's server.httpHandler() mounted in it.
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import jayson from 'jayson';
@@ -10,6 +9,7 @@ import { childArgs, listenToParent, tell } from './child.js';
 import { grpcService } from './grpc-service.js';
 import { createLimitServer } from './limit-wire.js';
 import { startFastify } from './fastify-peer.js';
+import { createNodeHttpServer } from './node-http-peer.js';
 import { answer } from './workload.js';
 
 export type PeerServerKind = 'limit' | 'node-http' | 'jayson-tcp' | 'jayson-http' | 'grpc' | 'fastify' | 'fastify-gaw';
@@ -21,28 +21,6 @@ function listenOn(server: {
   address(): unknown;
 }): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-/** The minimal node:http JSON-RPC handler the HTTP bridge is compared with: POST /api, one JSON object. */
-function createNodeHttpServer() {
-  return createServer((req, res) => {
-    if (req.method !== 'POST' || req.url !== '/api') {
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      let body: string;
-      try {
-        body = JSON.stringify(answer(JSON.parse(Buffer.concat(chunks).toString('utf8')) as object));
-      } catch {
-        body = '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}';
-      }
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-  });
 }
 
 function jaysonMethods() {
