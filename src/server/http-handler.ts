@@ -9,6 +9,7 @@ import { Deadlines } from './http-deadlines.js';
 import { httpOrigin } from './http-context.js';
 import { endNdjson, ndjsonOrigin } from './http-ndjson.js';
 import { resolveHandlerOptions } from './http-options.js';
+import { siteOf } from './http-hosts.js';
 import type { HttpApiSettings, HttpHandlerOptions } from './http-options.js';
 import { internalErrors, isBearerAuthorized, isJsonContentType, parsedBodyBytes, refusalBody } from './http-rules.js';
 
@@ -48,12 +49,7 @@ export class HttpApi {
       this.refuse(req, res, 405, 'use POST on /api', { Allow: 'POST' });
       return;
     }
-    const site = {
-      host: req.headers.host,
-      origin: req.headers.origin,
-      localAddress: req.socket.localAddress,
-      localPort: req.socket.localPort,
-    };
+    const site = siteOf(req);
     const misdirected = this.#s.hostPolicy.checkHost(site);
     if (misdirected !== undefined) {
       this.#s.logger.warn({ peer: req.socket.remoteAddress }, 'http bridge: a Host that does not name this server');

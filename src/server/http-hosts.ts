@@ -1,6 +1,7 @@
 // Which `Host` and `Origin` headers POST /api answers, free of sockets: the DNS-rebinding guard
 // (a Host must name this server) and the cross-site guard (a browser's Origin must be this server
 // or an allowed origin). http-handler.ts applies them to each request.
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 
@@ -24,6 +25,12 @@ export interface RequestSite {
   /** The local address the connection arrived at (`req.socket.localAddress`). */
   localAddress: string | undefined;
   localPort: number | undefined;
+}
+
+/** What checkHost() and checkOrigin() read of a request. */
+export function siteOf(req: IncomingMessage): RequestSite {
+  const { socket, headers } = req;
+  return { host: headers.host, origin: headers.origin, localAddress: socket.localAddress, localPort: socket.localPort };
 }
 
 const loopbackNames = ['localhost', '127.0.0.1', '[::1]'] as const;

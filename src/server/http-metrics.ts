@@ -3,6 +3,7 @@
 // none: no secret, or `isOpen`). Knows nothing of the metrics themselves (src/observe does).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MetricsRegistry } from '../observe/index.js';
+import { siteOf } from './http-hosts.js';
 import type { HttpApiSettings } from './http-options.js';
 import { isBearerAuthorized } from './http-rules.js';
 
@@ -30,12 +31,7 @@ export class MetricsEndpoint {
       this.#refuse(req, res, 405, 'use GET on /metrics', { Allow: 'GET, HEAD' });
       return;
     }
-    const site = {
-      host: req.headers.host,
-      origin: req.headers.origin,
-      localAddress: req.socket.localAddress,
-      localPort: req.socket.localPort,
-    };
+    const site = siteOf(req);
     const misdirected = this.#settings.hostPolicy.checkHost(site);
     if (misdirected !== undefined) {
       this.#refuse(req, res, 421, misdirected);

@@ -7,6 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { Deadlines } from './http-deadlines.js';
+import { siteOf } from './http-hosts.js';
 import type { HttpApiSettings } from './http-options.js';
 import { refusalBody } from './http-rules.js';
 import type { WebSocketHub } from './ws-hub.js';
@@ -93,12 +94,7 @@ export class WsEndpoint implements SessionOwner {
     if (req.method !== 'GET') return refuseUpgrade(socket, 405, 'a WebSocket upgrade is a GET');
     if (req.headers.upgrade?.toLowerCase() !== 'websocket')
       return refuseUpgrade(socket, 400, 'only Upgrade: websocket is taken on /api');
-    const site = {
-      host: req.headers.host,
-      origin: req.headers.origin,
-      localAddress: req.socket.localAddress,
-      localPort: req.socket.localPort,
-    };
+    const site = siteOf(req);
     const peer = `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? 0}`;
     const misdirected = s.hostPolicy.checkHost(site);
     if (misdirected !== undefined) {
