@@ -3,7 +3,7 @@
 // hooks. One set per Registry and prefix, shared by the clients given the same Registry.
 import type { ClientInterceptor } from './interceptors.js';
 import { DurationHistogram, errorType } from './duration-histogram.js';
-import { resolveMetricsOption } from './prom.js';
+import { sharedMetrics } from './prom.js';
 import type { MetricsRegistry, PromMetric, ResolvedMetrics } from './prom.js';
 
 export class ClientMetrics {
@@ -73,17 +73,5 @@ const shared = new WeakMap<MetricsRegistry, Map<string, ClientMetrics>>();
 
 /** The client metrics of a `metrics` option (shared per Registry and prefix); undefined when off. */
 export function clientMetrics(option: unknown): ClientMetrics | undefined {
-  const resolved = resolveMetricsOption(option, 'GawClient');
-  if (resolved === undefined) return undefined;
-  let byPrefix = shared.get(resolved.registry);
-  if (byPrefix === undefined) {
-    byPrefix = new Map();
-    shared.set(resolved.registry, byPrefix);
-  }
-  let metrics = byPrefix.get(resolved.prefix);
-  if (metrics === undefined) {
-    metrics = new ClientMetrics(resolved);
-    byPrefix.set(resolved.prefix, metrics);
-  }
-  return metrics;
+  return sharedMetrics(shared, option, 'GawClient', (resolved) => new ClientMetrics(resolved));
 }

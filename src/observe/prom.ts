@@ -90,3 +90,28 @@ export function resolveMetricsOption(option: unknown, where: string): ResolvedMe
   const prom = loadPromClient();
   return { prom, registry: (registry as MetricsRegistry | undefined) ?? new prom.Registry(), prefix: prefix ?? '' };
 }
+
+/**
+ * The metrics object of a `metrics` option, one per Registry and prefix (servers or clients given
+ * the same Registry add to the same series); undefined when metrics are off.
+ */
+export function sharedMetrics<T>(
+  cache: WeakMap<MetricsRegistry, Map<string, T>>,
+  option: unknown,
+  where: string,
+  make: (resolved: ResolvedMetrics) => T,
+): T | undefined {
+  const resolved = resolveMetricsOption(option, where);
+  if (resolved === undefined) return undefined;
+  let byPrefix = cache.get(resolved.registry);
+  if (byPrefix === undefined) {
+    byPrefix = new Map();
+    cache.set(resolved.registry, byPrefix);
+  }
+  let metrics = byPrefix.get(resolved.prefix);
+  if (metrics === undefined) {
+    metrics = make(resolved);
+    byPrefix.set(resolved.prefix, metrics);
+  }
+  return metrics;
+}

@@ -6,7 +6,7 @@
 import type { ServerInterceptor } from './interceptors.js';
 import { DurationHistogram, errorType } from './duration-histogram.js';
 import type { MethodSeries } from './duration-histogram.js';
-import { resolveMetricsOption } from './prom.js';
+import { sharedMetrics } from './prom.js';
 import type { MetricsRegistry, PromMetric, ResolvedMetrics } from './prom.js';
 
 /** What a server reports at scrape time. */
@@ -192,17 +192,5 @@ const shared = new WeakMap<MetricsRegistry, Map<string, ServerMetrics>>();
 
 /** The server metrics of a `metrics` option (shared per Registry and prefix); undefined when off. */
 export function serverMetrics(option: unknown): ServerMetrics | undefined {
-  const resolved = resolveMetricsOption(option, 'GawServer');
-  if (resolved === undefined) return undefined;
-  let byPrefix = shared.get(resolved.registry);
-  if (byPrefix === undefined) {
-    byPrefix = new Map();
-    shared.set(resolved.registry, byPrefix);
-  }
-  let metrics = byPrefix.get(resolved.prefix);
-  if (metrics === undefined) {
-    metrics = new ServerMetrics(resolved);
-    byPrefix.set(resolved.prefix, metrics);
-  }
-  return metrics;
+  return sharedMetrics(shared, option, 'GawServer', (resolved) => new ServerMetrics(resolved));
 }
