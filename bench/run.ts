@@ -18,6 +18,7 @@ import { runDiscoveryBench } from './discovery.js';
 import { runCancelBench } from './cancel.js';
 import { runStreamBench } from './streams.js';
 import { runEventsBench } from './events.js';
+import { runWebSocketBench } from './websocket.js';
 import { runInstructionBench } from './instructions.js';
 import { run as runCodecBench } from './serializable.js';
 
@@ -35,6 +36,7 @@ export interface BenchOptions {
   hasStreamBench: boolean;
   hasInstructionBench: boolean;
   hasEventsBench: boolean;
+  hasWebSocketBench: boolean;
   out: string | undefined;
   /** When set, every child runs with --cpu-prof and writes its profile here. */
   profileDir: string | undefined;
@@ -44,7 +46,7 @@ export interface BenchOptions {
 const usage = `usage: node dist/bench/run.js [--quick] [--filter text]... [--repeats n] [--warmup ms] [--duration ms]
        [--connections n] [--no-memory] [--no-codec] [--out path | --no-out] [--cpu-prof dir]
   --filter  runs the cases whose id contains the text (e.g. gaw/cbc, limit/tiny/x64, http/, setup/);
-            'memory', 'codec', 'cancel', 'balancing', 'discovery', 'streams', 'instructions' and 'events' select those parts; several filters (or a,b) add up`;
+            'memory', 'codec', 'cancel', 'balancing', 'discovery', 'streams', 'instructions', 'events' and 'websocket' select those parts; several filters (or a,b) add up`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -94,6 +96,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     hasStreamBench: filters.length === 0 || filters.some((f) => 'streams'.includes(f)),
     hasInstructionBench: filters.length === 0 || filters.some((f) => 'instructions'.includes(f)),
     hasEventsBench: filters.length === 0 || filters.some((f) => 'events'.includes(f)),
+    hasWebSocketBench: filters.length === 0 || filters.some((f) => 'websocket'.includes(f)),
     out: values['no-out']
       ? undefined
       : (values.out ?? fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url))),
@@ -316,6 +319,14 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       log: options.log,
     });
     codecTable = `${codecTable ?? ''}\n\n## Events over Redis (bench/events.ts, in-process, redis-server on a unix socket)\n\n${table}`;
+  }
+  if (options.hasWebSocketBench) {
+    options.log('websocket: tiny calls over the bridge WebSocket vs a minimal ws server and vs POST');
+    const table = await runWebSocketBench({
+      ...(options.isQuick && { rounds: 1, warmupMs: 200, durationMs: 500 }),
+      log: options.log,
+    });
+    codecTable = `${codecTable ?? ''}\n\n## WebSocket: tiny calls, 64 in flight (bench/websocket.ts, in-process)\n\n${table}`;
   }
   const settings =
     `warm-up ${options.warmupMs} ms and a ${options.durationMs} ms window per case; key cases ${options.repeats}x; ` +
